@@ -1,0 +1,385 @@
+"""Render a ticket to a 1-bit raster image at the printer's width.
+
+Everything is drawn with Pillow and a Japanese font, because python-escpos cannot encode kanji.
+The slip carries only what the public may see: the number, times, counts, neutral labels,
+counters and a QR code of the status URL. Nothing else from the ticket is ever printed.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+import qrcode
+from PIL import Image, ImageDraw, ImageFont
+
+from printer.fonts import FontFace, FontMissingError, find_japanese_font
+
+__all__ = [
+    "PAPER_PROFILES",
+    "FontMissingError",
+    "PaperProfile",
+    "find_japanese_font",
+    "format_issued_at",
+    "format_wait_range",
+    "get_paper_profile",
+    "render_test_slip",
+    "render_ticket",
+]
+
+DEFAULT_TIME_ZONE = "Asia/Tokyo"
+DEFAULT_NOTICE_JA = "番号順にお呼びします。画面と音声でお知らせしますので、お近くでお待ちください。"
+DEFAULT_NOTICE_EN = (
+    "We call numbers in order on the screen and by voice. Please wait nearby."
+)
+COUNTER_NOT_YET_KNOWN_JA = "窓口はお呼びするときにご案内します"
+COUNTER_NOT_YET_KNOWN_EN = "Counter shown when called"
+
+Align = Literal["left", "center", "right"]
+
+WHITE = 255
+BLACK = 0
+# Thermal heads bleed a little, so a slightly high threshold keeps thin kanji strokes.
+_INK_THRESHOLD = 160
+
+
+@dataclass(frozen=True)
+class PaperProfile:
+    name: str
+    paper_mm: int
+    width_dots: int
+
+
+PAPER_PROFILES: dict[str, PaperProfile] = {
+    "58": PaperProfile("58", paper_mm=58, width_dots=384),
+    "80": PaperProfile("80", paper_mm=80, width_dots=576),
+}
+
+
+def get_paper_profile(profile: PaperProfile | str | int) -> PaperProfile:
+    if isinstance(profile, PaperProfile):
+        return profile
+    key = str(profile).removesuffix("mm").strip()
+    try:
+        return PAPER_PROFILES[key]
+    except KeyError:
+        choices = ", ".join(PAPER_PROFILES)
+        raise ValueError(
+            f"Unknown paper profile {profile!r}: use one of {choices} (paper width in mm)."
+        ) from None
+
+
+def format_issued_at(issued_at: str | datetime, time_zone: str = DEFAULT_TIME_ZONE) -> str:
+    """'2026年4月1日 9:05' in the branch's local time."""
+    zone = ZoneInfo(time_zone)
+    moment = issued_at if isinstance(issued_at, datetime) else datetime.fromisoformat(issued_at)
+    # The contract says issued_at carries its offset; a naive value can only mean local time.
+    moment = moment.replace(tzinfo=zone) if moment.tzinfo is None else moment.astimezone(zone)
+    return f"{moment.year}年{moment.month}月{moment.day}日 {moment.hour}:{moment.minute:02d}"
+
+
+def format_wait_range(minutes: float | None) -> tuple[str, str] | None:
+    """A range rather than a number, because an estimate that looks exact breeds complaints."""
+    if minutes is None:
+        return None
+    if minutes <= 0:
+        return "まもなく", "soon"
+    low = int(minutes * 0.7 // 5 * 5)
+    high = max(5, math.ceil(minutes * 1.3 / 5) * 5)
+    if low == 0:
+        return f"約{high}分以内", f"within about {high} min"
+    return f"約{low}〜{high}分", f"about {low}–{high} min"
+
+
+class _Fonts:
+    def __init__(self, regular: FontFace, bold: FontFace, width_dots: int) -> None:
+        self.regular = regular
+        self.bold = bold
+        scale = width_dots / 576
+        # 58 mm slips keep a floor so kanji stay legible (about 2.7 mm tall at 203 dpi).
+        self.title = bold.sized(max(24, round(36 * scale)))
+        self.heading = bold.sized(max(22, round(28 * scale)))
+        self.body = regular.sized(max(22, round(28 * scale)))
+        self.value = bold.sized(max(26, round(34 * scale)))
+        self.small = regular.sized(max(18, round(22 * scale)))
+
+
+_TOKEN = re.compile(
+    # Latin words stay whole; every other character may break, but closing punctuation
+    # sticks to what precedes it (kinsoku: a line never starts with 、。）」 …).
+    r"[A-Za-z0-9@#&%+\-_/:.,'!?()]+[、。，．）」』】〕！？ー]*"
+    r"|\s+"
+    r"|.[、。，．）」』】〕！？ー…]*"
+)
+
+
+def _wrap(text: str, font: ImageFont.FreeTypeFont, max_width: int) -> list[str]:
+    lines: list[str] = []
+    for paragraph in text.splitlines() or [""]:
+        line = ""
+        for token in _TOKEN.findall(paragraph):
+            candidate = line + token
+            if line and font.getlength(candidate.rstrip()) > max_width:
+                lines.append(line.rstrip())
+                line = token.lstrip()
+            else:
+                line = candidate
+        lines.append(line.rstrip())
+    return lines
+
+
+class _Sheet:
+    """Stacks full-width bands top to bottom; the slip is as long as its content."""
+
+    def __init__(self, width_dots: int) -> None:
+        self.width = width_dots
+        self.margin = round(width_dots * 0.04)
+        self.inner_width = width_dots - 2 * self.margin
+        self._bands: list[Image.Image] = []
+
+    def space(self, height: int) -> None:
+        self._bands.append(Image.new("L", (self.width, height), WHITE))
+
+    def _line_height(self, font: ImageFont.FreeTypeFont) -> int:
+        ascent, descent = font.getmetrics()
+        return round((ascent + descent) * 1.08)
+
+    def text(
+        self,
+        text: str,
+        font: ImageFont.FreeTypeFont,
+        *,
+        align: Align = "center",
+        indent: int = 0,
+    ) -> None:
+        for line in _wrap(text, font, self.inner_width - indent):
+            band = Image.new("L", (self.width, self._line_height(font)), WHITE)
+            line_width = font.getlength(line)
+            if align == "left":
+                x = self.margin + indent
+            elif align == "right":
+                x = self.width - self.margin - line_width
+            else:
+                x = (self.width - line_width) / 2
+            ImageDraw.Draw(band).text((x, 0), line, font=font, fill=BLACK)
+            self._bands.append(band)
+
+    def row(
+        self,
+        left: str,
+        right: str,
+        left_font: ImageFont.FreeTypeFont,
+        right_font: ImageFont.FreeTypeFont,
+        *,
+        indent: int = 0,
+    ) -> None:
+        """Label on the left, value on the right; the value moves down when they collide."""
+        gap = round(self.width * 0.03)
+        needed = left_font.getlength(left) + gap + right_font.getlength(right)
+        if needed > self.inner_width - indent:
+            self.text(left, left_font, align="left", indent=indent)
+            self.text(right, right_font, align="right")
+            return
+        height = max(self._line_height(left_font), self._line_height(right_font))
+        band = Image.new("L", (self.width, height), WHITE)
+        draw = ImageDraw.Draw(band)
+        # Shared baseline so a bigger value does not look like it floats.
+        baseline = max(left_font.getmetrics()[0], right_font.getmetrics()[0])
+        draw.text((self.margin + indent, baseline), left, font=left_font, fill=BLACK, anchor="ls")
+        draw.text(
+            (self.width - self.margin, baseline), right, font=right_font, fill=BLACK, anchor="rs"
+        )
+        self._bands.append(band)
+
+    def rule(self, *, thickness: int = 2, padding: int = 12) -> None:
+        band = Image.new("L", (self.width, padding * 2 + thickness), WHITE)
+        ImageDraw.Draw(band).rectangle(
+            (self.margin, padding, self.width - self.margin - 1, padding + thickness - 1),
+            fill=BLACK,
+        )
+        self._bands.append(band)
+
+    def picture(self, picture: Image.Image) -> None:
+        band = Image.new("L", (self.width, picture.height), WHITE)
+        band.paste(picture.convert("L"), ((self.width - picture.width) // 2, 0))
+        self._bands.append(band)
+
+    def headline(self, text: str, face: FontFace, *, max_height: int) -> None:
+        """The biggest size at which `text` still fits the paper width and `max_height`."""
+        low, high = 8, max_height * 2
+        while low < high:
+            size = (low + high + 1) // 2
+            left, top, right, bottom = face.sized(size).getbbox(text)
+            if right - left <= self.inner_width and bottom - top <= max_height:
+                low = size
+            else:
+                high = size - 1
+        font = face.sized(low)
+        left, top, right, bottom = font.getbbox(text)
+        band = Image.new("L", (self.width, bottom - top), WHITE)
+        x = (self.width - (right - left)) // 2 - left
+        ImageDraw.Draw(band).text((x, -top), text, font=font, fill=BLACK)
+        self._bands.append(band)
+
+    def finish(self) -> Image.Image:
+        height = sum(band.height for band in self._bands)
+        sheet = Image.new("L", (self.width, height), WHITE)
+        y = 0
+        for band in self._bands:
+            sheet.paste(band, (0, y))
+            y += band.height
+        return sheet.point(lambda value: WHITE if value > _INK_THRESHOLD else BLACK, mode="1")
+
+
+def qr_image(data: str, *, target_width: int) -> Image.Image:
+    """A crisp QR code: whole dots per module, about `target_width` wide, with its quiet zone."""
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0)
+    code.add_data(data)
+    code.make(fit=True)
+    matrix = code.get_matrix()
+    modules = len(matrix)
+    # Below 3 dots (0.375 mm) a module smears on thermal paper and phones stop reading it.
+    module_dots = max(3, round(target_width / modules))
+    quiet_zone = 4 * module_dots
+    side = modules * module_dots + 2 * quiet_zone
+    picture = Image.new("L", (side, side), WHITE)
+    draw = ImageDraw.Draw(picture)
+    for row_index, row in enumerate(matrix):
+        for column_index, dark in enumerate(row):
+            if dark:
+                x = quiet_zone + column_index * module_dots
+                y = quiet_zone + row_index * module_dots
+                draw.rectangle((x, y, x + module_dots - 1, y + module_dots - 1), fill=BLACK)
+    return picture
+
+
+def _stop_lines(stops: Sequence[Mapping[str, Any]]) -> list[tuple[str, str | None]]:
+    visible = [stop for stop in stops if stop.get("status") != "skipped"]
+    return [(str(stop.get("label") or ""), stop.get("counter")) for stop in visible]
+
+
+def render_ticket(
+    ticket: Mapping[str, Any],
+    *,
+    branch_name: str,
+    profile: PaperProfile | str | int = "80",
+    notice_ja: str | None = None,
+    notice_en: str | None = None,
+    time_zone: str = DEFAULT_TIME_ZONE,
+) -> Image.Image:
+    """The ticket slip as a mode '1' image exactly as wide as the paper profile.
+
+    `position` is read as the number of people ahead of this ticket.
+    Raises FontMissingError when no Japanese font is installed.
+    """
+    paper = get_paper_profile(profile)
+    fonts = _Fonts(find_japanese_font(), find_japanese_font(bold=True), paper.width_dots)
+    sheet = _Sheet(paper.width_dots)
+    unit = round(paper.width_dots / 48)
+
+    sheet.space(unit * 2)
+    sheet.text(branch_name, fonts.title)
+    sheet.space(unit)
+    sheet.text("受付番号  Your number", fonts.small)
+    sheet.space(unit)
+    sheet.headline(str(ticket["number"]), fonts.bold, max_height=round(paper.width_dots * 0.3))
+    sheet.space(unit * 2)
+    sheet.text(format_issued_at(ticket["issued_at"], time_zone), fonts.body)
+    sheet.rule()
+
+    position = ticket.get("position")
+    if position is not None:
+        sheet.row("あなたの前に", f"{int(position)}人", fonts.body, fonts.value)
+    wait = format_wait_range(ticket.get("estimated_wait_minutes"))
+    if wait is not None:
+        sheet.row("待ち時間の目安", wait[0], fonts.body, fonts.value)
+    english = []
+    if position is not None:
+        english.append(f"People ahead: {int(position)}")
+    if wait is not None:
+        english.append(f"Estimated wait: {wait[1]}")
+    one_line = " / ".join(english)
+    if fonts.small.getlength(one_line) <= sheet.inner_width:
+        sheet.text(one_line, fonts.small, align="left")
+    else:
+        for line in english:
+            sheet.text(line, fonts.small, align="left")
+
+    stops = _stop_lines(ticket.get("stops") or [])
+    if stops:
+        sheet.rule()
+        sheet.text("手続きの順番  Your steps", fonts.heading, align="left")
+        sheet.space(unit // 2)
+        number_width = round(fonts.body.getlength("8. "))
+        for order, (label, counter) in enumerate(stops, start=1):
+            sheet.text(f"{order}. {label}", fonts.body, align="left")
+            if counter:
+                sheet.text(f"→ {counter}", fonts.value, align="left", indent=number_width)
+            else:
+                sheet.text(
+                    f"→ {COUNTER_NOT_YET_KNOWN_JA}", fonts.small, align="left", indent=number_width
+                )
+            sheet.space(unit // 2)
+
+    status_url = ticket.get("status_url")
+    if status_url:
+        sheet.rule()
+        sheet.picture(qr_image(str(status_url), target_width=round(paper.width_dots * 0.45)))
+        sheet.text("スマートフォンで待ち状況を確認できます", fonts.small)
+        sheet.text("Scan to see your place in the queue", fonts.small)
+
+    sheet.rule()
+    sheet.text(notice_ja or DEFAULT_NOTICE_JA, fonts.small, align="left")
+    sheet.space(unit // 2)
+    sheet.text(notice_en or DEFAULT_NOTICE_EN, fonts.small, align="left")
+    sheet.space(unit * 2)
+    return sheet.finish()
+
+
+TEST_SLIP_URL = "https://madoguchi.invalid/t/printer-test"
+
+
+def render_test_slip(
+    *,
+    branch_name: str = "Madoguchi",
+    profile: PaperProfile | str | int = "80",
+    printed_at: datetime | None = None,
+    time_zone: str = DEFAULT_TIME_ZONE,
+) -> Image.Image:
+    """A slip that shows at a glance whether width, font, big digits and QR all print well."""
+    paper = get_paper_profile(profile)
+    regular, bold = find_japanese_font(), find_japanese_font(bold=True)
+    fonts = _Fonts(regular, bold, paper.width_dots)
+    sheet = _Sheet(paper.width_dots)
+    unit = round(paper.width_dots / 48)
+
+    sheet.space(unit * 2)
+    sheet.text("印字テスト  Test print", fonts.title)
+    sheet.text(branch_name, fonts.body)
+    if printed_at is not None:
+        sheet.text(format_issued_at(printed_at, time_zone), fonts.body)
+    sheet.rule()
+    sheet.headline("A012", bold, max_height=round(paper.width_dots * 0.3))
+    sheet.rule()
+    sheet.text("住民異動・国民健康保険・児童手当", fonts.body, align="left")
+    sheet.text("１番窓口へお越しください。", fonts.body, align="left")
+    sheet.text("ABCDEFGHIJ abcdefghij 0123456789", fonts.small, align="left")
+    sheet.text(
+        f"{paper.paper_mm} mm / {paper.width_dots} dots / {regular.name}",
+        fonts.small,
+        align="left",
+    )
+    sheet.rule()
+    sheet.picture(qr_image(TEST_SLIP_URL, target_width=round(paper.width_dots * 0.45)))
+    sheet.text("QRコードが読めれば印字は良好です", fonts.small)
+    sheet.text("If your phone reads this QR code, printing is fine", fonts.small)
+    sheet.space(unit)
+    slip = sheet.finish()
+    # A frame at the very edge shows at once whether the printer clips the sides.
+    ImageDraw.Draw(slip).rectangle((0, 0, slip.width - 1, slip.height - 1), outline=BLACK, width=2)
+    return slip

@@ -1,0 +1,112 @@
+"""Staff accounts, login sessions and device tokens. Secrets are stored only as hashes."""
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, select
+
+from server.errors import Conflict, NotFound, Unauthorized
+from server.models import Branch, Device, DeviceKind, Role, Staff, StaffSession
+
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, **_SCRYPT)
+    return f"scrypt${salt.hex()}${digest.hex()}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    try:
+        scheme, salt_hex, digest_hex = stored.split("$")
+    except ValueError:
+        return False
+    if scheme != "scrypt":
+        return False
+    digest = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt_hex), **_SCRYPT)
+    return hmac.compare_digest(digest.hex(), digest_hex)
+
+
+def hash_token(token: str) -> str:
+    # Tokens are 256-bit random values, so a plain digest is enough (no salt or stretching).
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# Checked against when a username is unknown, so both paths take the same time.
+_DUMMY_HASH = hash_password(secrets.token_hex(8))
+
+
+def create_staff(
+    session: Session, *, username: str, password: str, role: Role, branch_id: str | None, now: datetime
+) -> Staff:
+    if len(password) < 8:
+        raise Conflict("The password must be at least 8 characters long.", code="weak_password")
+    if session.exec(select(Staff).where(Staff.username == username)).first() is not None:
+        raise Conflict(f"A staff account named {username!r} already exists.", code="staff_exists")
+    if branch_id is not None and session.get(Branch, branch_id) is None:
+        raise NotFound(f"Unknown branch {branch_id!r}.", code="branch_not_found")
+    staff = Staff(username=username, password_hash=hash_password(password), role=role, branch_id=branch_id, created_at=now)
+    session.add(staff)
+    session.commit()
+    return staff
+
+
+def set_password(session: Session, *, username: str, password: str) -> Staff:
+    staff = session.exec(select(Staff).where(Staff.username == username)).first()
+    if staff is None:
+        raise NotFound(f"No staff account named {username!r}.", code="staff_not_found")
+    staff.password_hash = hash_password(password)
+    session.add(staff)
+    session.commit()
+    return staff
+
+
+def login(session: Session, *, username: str, password: str, now: datetime, hours: int) -> tuple[str, Staff]:
+    staff = session.exec(select(Staff).where(Staff.username == username)).first()
+    valid = verify_password(password, staff.password_hash if staff else _DUMMY_HASH)
+    if staff is None or not valid or not staff.active:
+        raise Unauthorized("Wrong username or password.", code="invalid_credentials")
+    token = secrets.token_urlsafe(32)
+    assert staff.id is not None
+    session.add(StaffSession(token_hash=hash_token(token), staff_id=staff.id, created_at=now, expires_at=now + timedelta(hours=hours)))
+    session.commit()
+    return token, staff
+
+
+def staff_for_token(session: Session, *, token: str, now: datetime) -> Staff:
+    record = session.get(StaffSession, hash_token(token))
+    if record is None:
+        raise Unauthorized("This sign-in token is not valid; log in again.", code="invalid_token")
+    if record.expires_at <= now:
+        raise Unauthorized("Your session has expired; log in again.", code="token_expired")
+    staff = session.get(Staff, record.staff_id)
+    if staff is None or not staff.active:
+        raise Unauthorized("This staff account is disabled.", code="staff_disabled")
+    return staff
+
+
+def logout(session: Session, *, token: str) -> None:
+    record = session.get(StaffSession, hash_token(token))
+    if record is not None:
+        session.delete(record)
+        session.commit()
+
+
+def create_device(session: Session, *, name: str, kind: DeviceKind, branch_id: str, now: datetime) -> tuple[str, Device]:
+    if session.get(Branch, branch_id) is None:
+        raise NotFound(f"Unknown branch {branch_id!r}; run `madoguchi init` first.", code="branch_not_found")
+    token = secrets.token_urlsafe(32)
+    device = Device(name=name, kind=kind, branch_id=branch_id, token_hash=hash_token(token), created_at=now)
+    session.add(device)
+    session.commit()
+    return token, device
+
+
+def device_for_token(session: Session, *, token: str) -> Device | None:
+    device = session.exec(select(Device).where(Device.token_hash == hash_token(token))).first()
+    if device is None or device.revoked_at is not None:
+        return None
+    return device

@@ -1,0 +1,128 @@
+"""Read-only views of a branch's catalog: menu, services, counters."""
+
+from sqlmodel import Session, col, select
+
+from server.branches.schemas import BranchPublic, CounterInfo, Menu, MenuLifeEvent, MenuQuestion, MenuService, ServiceInfo
+from server.models import (
+    Branch,
+    Counter,
+    CounterService,
+    LifeEvent,
+    LifeEventQuestion,
+    Question,
+    Queue,
+    Service,
+    Stop,
+    Ticket,
+)
+from server.tickets.service import get_branch
+
+
+def _pick(language: str, ja: str, en: str) -> str:
+    # Only Japanese and English names are configured; every other language shows English.
+    return ja if language.startswith("ja") else en
+
+
+def list_branches(session: Session) -> list[BranchPublic]:
+    return [BranchPublic(id=b.id, name=b.name_ja, name_en=b.name_en) for b in session.exec(select(Branch).order_by(col(Branch.id)))]
+
+
+def menu(session: Session, *, branch_id: str, language: str) -> Menu:
+    branch = get_branch(session, branch_id)
+    services = session.exec(
+        select(Service, Queue)
+        .join(Queue, col(Queue.id) == Service.queue_id)
+        .where(Service.branch_id == branch.id, col(Service.active), col(Service.kiosk))
+        .order_by(col(Service.position))
+    ).all()
+    events = session.exec(
+        select(LifeEvent).where(LifeEvent.branch_id == branch.id, col(LifeEvent.active)).order_by(col(LifeEvent.position))
+    ).all()
+    life_events = []
+    for event in events:
+        questions = session.exec(
+            select(Question)
+            .join(LifeEventQuestion, col(LifeEventQuestion.question_id) == Question.id)
+            .where(LifeEventQuestion.life_event_id == event.id)
+            .order_by(col(LifeEventQuestion.position))
+        ).all()
+        life_events.append(
+            MenuLifeEvent(
+                id=event.key,
+                name=_pick(language, event.name_ja, event.name_en),
+                icon=event.icon,
+                note=_pick(language, event.note_ja, event.note_en),
+                questions=[MenuQuestion(id=q.key, text=_pick(language, q.text_ja, q.text_en)) for q in questions],
+            )
+        )
+    return Menu(
+        branch=branch.id,
+        issuing_open=not branch.issuing_stopped,
+        services=[
+            MenuService(id=s.key, name=_pick(language, s.name_ja, s.name_en), prefix=q.prefix) for s, q in services
+        ],
+        life_events=life_events,
+    )
+
+
+def list_services(session: Session, *, branch_id: str) -> list[ServiceInfo]:
+    branch = get_branch(session, branch_id)
+    rows = session.exec(
+        select(Service, Queue)
+        .join(Queue, col(Queue.id) == Service.queue_id)
+        .where(Service.branch_id == branch.id, col(Service.active))
+        .order_by(col(Service.position))
+    ).all()
+    return [
+        ServiceInfo(
+            id=s.key,
+            name=s.name_ja,
+            name_en=s.name_en,
+            label=q.label_ja,
+            prefix=q.prefix,
+            stage=s.stage,
+            staff_only=s.staff_only,
+            citizen_present=s.citizen_present,
+            typical_minutes=s.typical_minutes,
+        )
+        for s, q in rows
+    ]
+
+
+def list_counters(session: Session, *, branch_id: str) -> list[CounterInfo]:
+    branch = get_branch(session, branch_id)
+    counters = session.exec(
+        select(Counter).where(Counter.branch_id == branch.id, col(Counter.active)).order_by(col(Counter.position))
+    ).all()
+    links = session.exec(
+        select(CounterService.counter_id, Service.key)
+        .join(Service, col(Service.id) == CounterService.service_id)
+        .where(Service.branch_id == branch.id)
+        .order_by(col(CounterService.position))
+    ).all()
+    served: dict[int, list[str]] = {}
+    for counter_id, key in links:
+        served.setdefault(counter_id, []).append(key)
+    current_numbers = dict(
+        session.exec(  # type: ignore[arg-type]
+            select(Stop.id, Ticket.number)
+            .join(Ticket, col(Ticket.id) == Stop.ticket_id)
+            .where(col(Stop.id).in_([c.current_stop_id for c in counters if c.current_stop_id]))
+        ).all()
+    )
+    result = []
+    for counter in counters:
+        assert counter.id is not None
+        result.append(
+            CounterInfo(
+                id=counter.id,
+                name=counter.code,
+                label=counter.name_ja,
+                label_en=counter.name_en,
+                public=counter.public,
+                services=served.get(counter.id, []),
+                state=counter.state,
+                current_ticket=current_numbers.get(counter.current_stop_id) if counter.current_stop_id else None,
+            )
+        )
+    return result

@@ -1,0 +1,205 @@
+"""Reads and checks a city-hall configuration; every problem names its place in the file."""
+
+from collections import Counter as Tally
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from server.catalog.schemas import CityHallConfig, minutes_of_day
+
+PathKey = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: PathKey
+    message: str
+
+    def where(self) -> str:
+        return ".".join(str(part) for part in self.path) or "(top)"
+
+
+class ConfigError(Exception):
+    """A configuration that must not be loaded; `problems` lists each reason."""
+
+    def __init__(self, problems: list[Problem], *, source: str = "", lines: dict[PathKey, int] | None = None) -> None:
+        self.problems = problems
+        self.source = source
+        self.lines = lines or {}
+        super().__init__(self.render())
+
+    def line_of(self, path: PathKey) -> int | None:
+        for length in range(len(path), -1, -1):
+            line = self.lines.get(path[:length])
+            if line is not None:
+                return line
+        return None
+
+    def render(self) -> str:
+        rendered = []
+        for problem in self.problems:
+            line = self.line_of(problem.path)
+            place = f"{self.source}:{line}" if line is not None and self.source else (
+                f"line {line}" if line is not None else ""
+            )
+            prefix = f"{place}: " if place else ""
+            rendered.append(f"{prefix}{problem.where()}: {problem.message}")
+        return "\n".join(rendered)
+
+
+def load_config_file(path: Path) -> CityHallConfig:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigError([Problem((), f"cannot read the file: {error.strerror}")], source=str(path)) from None
+    return parse_config_text(text, source=str(path))
+
+
+def parse_config_text(text: str, *, source: str = "<config>") -> CityHallConfig:
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark
+        line = mark.line + 1 if mark is not None else None
+        message = f"not valid YAML: {error.problem}"
+        raise ConfigError([Problem((), message)], source=source, lines={(): line} if line else {}) from None
+    lines: dict[PathKey, int] = {}
+    if root is not None:
+        _index_lines(root, (), lines)
+    try:
+        return validate_config(data)
+    except ConfigError as error:
+        raise ConfigError(error.problems, source=source, lines=lines) from None
+
+
+def validate_config(data: Any) -> CityHallConfig:
+    """Structure first (pydantic), then the rules that tie the parts together."""
+    if not isinstance(data, dict):
+        raise ConfigError([Problem((), "the file must be a mapping with branch, queues, services …")])
+    try:
+        config = CityHallConfig.model_validate(data)
+    except ValidationError as error:
+        problems = [
+            Problem(tuple(item["loc"]), _plain_message(item)) for item in error.errors()
+        ]
+        raise ConfigError(problems) from None
+    problems = list(check_rules(config))
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+def _plain_message(item: Any) -> str:
+    if item["type"] == "extra_forbidden":
+        return "unknown key (check its spelling)"
+    if item["type"] == "missing":
+        return "required key is missing"
+    return str(item["msg"])
+
+
+def _duplicates(values: Iterable[str]) -> set[str]:
+    return {value for value, count in Tally(values).items() if count > 1}
+
+
+def check_rules(config: CityHallConfig) -> Iterable[Problem]:
+    for section, key in (
+        ("queues", "prefix"),
+        ("services", "id"),
+        ("counters", "id"),
+        ("questions", "id"),
+        ("life_events", "id"),
+        ("priority_categories", "id"),
+        ("reason_codes", "id"),
+    ):
+        items = getattr(config, section)
+        seen: set[str] = set()
+        for index, item in enumerate(items):
+            value = getattr(item, key)
+            if value in seen:
+                yield Problem((section, index, key), f"duplicate {key} {value!r}")
+            seen.add(value)
+
+    hours = config.hours
+    if not minutes_of_day(hours.open) < minutes_of_day(hours.close):
+        yield Problem(("hours", "close"), f"closing time {hours.close} is not after opening {hours.open}")
+    if not minutes_of_day(hours.open) < minutes_of_day(hours.last_ticket) <= minutes_of_day(hours.close):
+        yield Problem(
+            ("hours", "last_ticket"),
+            f"last ticket {hours.last_ticket} must be after opening {hours.open} and by closing {hours.close}",
+        )
+
+    prefixes = {queue.prefix for queue in config.queues}
+    if config.life_event_queue is not None and config.life_event_queue not in prefixes:
+        yield Problem(("life_event_queue",), f"unknown queue prefix {config.life_event_queue!r}")
+    services = {service.id: service for service in config.services}
+    for index, service in enumerate(config.services):
+        if service.queue not in prefixes:
+            yield Problem(("services", index, "queue"), f"unknown queue prefix {service.queue!r}")
+        cutoff = service.issue_cutoff
+        if cutoff is not None and not (
+            minutes_of_day(hours.open) < minutes_of_day(cutoff) <= minutes_of_day(hours.close)
+        ):
+            yield Problem(
+                ("services", index, "issue_cutoff"),
+                f"issue cut-off {cutoff} must be after opening {hours.open} and by closing {hours.close}",
+            )
+
+    served_by_staff: set[str] = set()
+    served: set[str] = set()
+    for index, counter in enumerate(config.counters):
+        for position, service_id in enumerate(counter.services):
+            if service_id not in services:
+                yield Problem(("counters", index, "services", position), f"unknown service {service_id!r}")
+        for service_id in _duplicates(counter.services):
+            yield Problem(("counters", index, "services"), f"service {service_id!r} listed twice")
+        served.update(counter.services)
+        if counter.staffed_by != "contractor":
+            served_by_staff.update(counter.services)
+    for index, service in enumerate(config.services):
+        if service.id not in served:
+            yield Problem(("services", index), f"service {service.id!r} is served by no counter")
+        elif service.staff_only and service.id not in served_by_staff:
+            yield Problem(
+                ("services", index),
+                f"staff-only service {service.id!r} is served only by contractor counters",
+            )
+
+    questions = {question.id for question in config.questions}
+    for index, event in enumerate(config.life_events):
+        for position, question_id in enumerate(event.questions):
+            if question_id not in questions:
+                yield Problem(("life_events", index, "questions", position), f"question {question_id!r} is not defined under questions")
+        for question_id in _duplicates(event.questions):
+            yield Problem(("life_events", index, "questions"), f"question {question_id!r} is asked twice")
+        used: set[str] = set()
+        for position, stop in enumerate(event.stops):
+            if stop.service not in services:
+                yield Problem(("life_events", index, "stops", position, "service"), f"unknown service {stop.service!r} in the route")
+            for question_id in stop.when:
+                if question_id not in questions:
+                    yield Problem(("life_events", index, "stops", position, "when"), f"question {question_id!r} is not defined under questions")
+            used.update(stop.when)
+        for service_id in _duplicates(stop.service for stop in event.stops):
+            yield Problem(("life_events", index, "stops"), f"service {service_id!r} appears twice in the route")
+        asked = set(event.questions)
+        for question_id in sorted(used - asked):
+            yield Problem(("life_events", index, "questions"), f"question {question_id!r} is used in a condition but not asked")
+        for question_id in sorted(asked - used):
+            yield Problem(("life_events", index, "questions"), f"question {question_id!r} is asked but no stop depends on it")
+
+
+def _index_lines(node: yaml.Node, path: PathKey, lines: dict[PathKey, int]) -> None:
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            child = (*path, str(key_node.value))
+            _index_lines(value_node, child, lines)
+            lines[child] = key_node.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _index_lines(item, (*path, index), lines)

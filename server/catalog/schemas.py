@@ -1,0 +1,142 @@
+"""The configuration file's shape: one branch, its queues, services, counters and life events."""
+
+import re
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from server.models import Stage
+
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=60)]
+ClockTime = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+# I and O read like 1 and 0 on a ticket.
+Prefix = Annotated[str, StringConstraints(pattern=r"^[A-HJ-NP-Z]$")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class BranchSpec(Strict):
+    id: Slug
+    name_ja: Text
+    name_en: Text
+    timezone: str = "Asia/Tokyo"
+
+    @field_validator("timezone")
+    @classmethod
+    def known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name like Asia/Tokyo)") from None
+        return value
+
+
+class HoursSpec(Strict):
+    open: ClockTime = "08:30"
+    close: ClockTime = "17:15"
+    last_ticket: ClockTime = "17:00"
+
+
+class FairnessSpec(Strict):
+    min_normal_between: int = Field(default=2, ge=0, le=20)
+
+
+class NamedSpec(Strict):
+    id: Slug
+    name_ja: Text
+    name_en: Text
+
+
+class PriorityCategorySpec(NamedSpec):
+    rank: int = Field(default=1, ge=1, le=9)
+
+
+class QueueSpec(Strict):
+    prefix: Prefix
+    name_ja: Text
+    name_en: Text
+    label_ja: Text
+    label_en: Text
+    kiosk: bool = True
+
+
+class ServiceSpec(Strict):
+    id: Slug
+    queue: Prefix
+    name_ja: Text
+    name_en: Text
+    stage: Stage = Stage.front
+    staff_only: bool = False
+    citizen_present: bool = True
+    minutes: float = Field(default=5, gt=0, le=480)
+    kiosk: bool = True
+    sensitive: bool = False
+    fair_by_arrival: bool = True
+    issue_cutoff: ClockTime | None = None
+
+
+class CounterSpec(Strict):
+    id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,20}$")]
+    name_ja: Text
+    name_en: Text
+    area: str = ""
+    public: bool = True
+    staffed_by: str = Field(default="staff", pattern=r"^(staff|contractor|mixed)$")
+    services: list[Slug] = Field(min_length=1)
+
+
+class QuestionSpec(Strict):
+    id: Slug
+    text_ja: Text
+    text_en: Text
+
+
+class StopSpec(Strict):
+    service: Slug
+    when: list[Slug] = Field(default_factory=list)
+
+
+class LifeEventSpec(Strict):
+    id: Slug
+    name_ja: Text
+    name_en: Text
+    icon: str = ""
+    sensitive: bool = False
+    note_ja: str = ""
+    note_en: str = ""
+    questions: list[Slug] = Field(default_factory=list)
+    stops: list[StopSpec] = Field(min_length=1)
+
+
+class SensitiveLabelSpec(Strict):
+    """What displays and tickets say instead of a sensitive procedure (death, divorce, welfare …)."""
+
+    ja: Text = "届出"
+    en: Text = "Notifications"
+
+
+class CityHallConfig(Strict):
+    branch: BranchSpec
+    hours: HoursSpec = HoursSpec()
+    fairness: FairnessSpec = FairnessSpec()
+    priority_categories: list[PriorityCategorySpec] = Field(default_factory=list)
+    reason_codes: list[NamedSpec] = Field(default_factory=list)
+    queues: list[QueueSpec] = Field(min_length=1)
+    # Prefix of life-event tickets (one number for the whole visit); default: the first stop's queue.
+    life_event_queue: Prefix | None = None
+    services: list[ServiceSpec] = Field(min_length=1)
+    counters: list[CounterSpec] = Field(min_length=1)
+    questions: list[QuestionSpec] = Field(default_factory=list)
+    life_events: list[LifeEventSpec] = Field(default_factory=list)
+    sensitive_label: SensitiveLabelSpec = SensitiveLabelSpec()
+    announcements: dict[str, Any] = Field(default_factory=dict)
+    ticket_notice: dict[str, str] = Field(default_factory=dict)
+
+
+def minutes_of_day(clock: str) -> int:
+    hours, minutes = re.split(":", clock)
+    return int(hours) * 60 + int(minutes)

@@ -1,0 +1,172 @@
+"""`madoguchi` command line: init, staff, devices, serve, and the demo city hall."""
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from server.auth import service as auth_service
+from server.catalog.loader import ConfigError
+from server.config import PROJECT_ROOT, get_settings
+from server.database_setup import initialise
+from server.db import create_db_engine
+from server.errors import DomainError
+from server.models import Device, DeviceKind, Role, Staff
+
+DEMO_PASSWORD = "madoguchi-demo"  # noqa: S105 - printed in the demo banner; never for production
+DEMO_STAFF = (("admin", Role.admin), ("shokuin", Role.municipal), ("itaku", Role.contractor))
+DEMO_CREDENTIALS = PROJECT_ROOT / "var" / "demo-credentials.txt"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _engine():  # type: ignore[no-untyped-def]
+    return create_db_engine(get_settings().database_url)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    path = Path(args.config) if args.config else get_settings().config_path
+    branch = initialise(_engine(), path)
+    print(f"Database ready; loaded {path} as branch {branch.id!r} ({branch.name_ja}).")
+    return 0
+
+
+def cmd_staff_add(args: argparse.Namespace) -> int:
+    with Session(_engine(), expire_on_commit=False) as session:
+        staff = auth_service.create_staff(
+            session, username=args.username, password=args.password, role=Role(args.role), branch_id=args.branch, now=_now()
+        )
+        print(f"Created {staff.role} account {staff.username!r}.")
+    return 0
+
+
+def cmd_device_add(args: argparse.Namespace) -> int:
+    with Session(_engine(), expire_on_commit=False) as session:
+        token, device = auth_service.create_device(session, name=args.name, kind=DeviceKind(args.kind), branch_id=args.branch, now=_now())
+    print(token)
+    print(f"Created {device.kind} device {device.name!r} (keep the token above secret).", file=sys.stderr)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    uvicorn.run("server.main:create_app", factory=True, host=args.host, port=args.port, workers=args.workers, log_level="info")
+    return 0
+
+
+def ensure_demo_accounts(branch_id: str) -> dict[str, str]:
+    """Demo staff with a known password and one kiosk and display token, reused on every run."""
+    engine = _engine()
+    tokens: dict[str, str] = {}
+    if DEMO_CREDENTIALS.exists():
+        for line in DEMO_CREDENTIALS.read_text().splitlines():
+            key, _, value = line.partition("=")
+            tokens[key] = value
+    with Session(engine, expire_on_commit=False) as session:
+        for username, role in DEMO_STAFF:
+            if session.exec(select(Staff).where(Staff.username == username)).first() is None:
+                auth_service.create_staff(session, username=username, password=DEMO_PASSWORD, role=role, branch_id=branch_id, now=_now())
+        for kind in (DeviceKind.kiosk, DeviceKind.display):
+            key = f"{kind}_token"
+            known = tokens.get(key)
+            if known and auth_service.device_for_token(session, token=known) is not None:
+                continue
+            tokens[key], _ = auth_service.create_device(session, name=f"demo-{kind}", kind=kind, branch_id=branch_id, now=_now())
+    DEMO_CREDENTIALS.parent.mkdir(parents=True, exist_ok=True)
+    DEMO_CREDENTIALS.write_text("".join(f"{key}={value}\n" for key, value in sorted(tokens.items())))
+    DEMO_CREDENTIALS.chmod(0o600)
+    return tokens
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Init with the demo city hall, create demo accounts, print the URLs, serve."""
+    settings = get_settings()
+    branch = initialise(_engine(), settings.config_path)
+    tokens = ensure_demo_accounts(branch.id)
+    base = f"http://{args.host if args.host != '0.0.0.0' else '127.0.0.1'}:{args.port}"  # noqa: S104
+    print(
+        f"""
+  Madoguchi demo: {branch.name_ja} / {branch.name_en}
+  Database:       {settings.database_url}
+  Staff console:  {base}/staff      (users admin, shokuin [municipal], itaku [contractor]; password {DEMO_PASSWORD})
+  Admin console:  {base}/admin
+  Display board:  {base}/display/{branch.id}?token={tokens['display_token']}
+  Kiosk token:    {tokens['kiosk_token']}
+  API docs:       {base}/docs
+  Tokens are kept in {DEMO_CREDENTIALS}
+""",
+        flush=True,
+    )
+    return cmd_serve(args)
+
+
+def _delegate(module: str, argv: Sequence[str]) -> int:
+    # kiosk/ and printer/ run on kiosk PCs without the server; the shared `madoguchi`
+    # command only hands their arguments over, so the server code never depends on them.
+    entry = importlib.import_module(module)
+    result: int = entry.main(list(argv))
+    return result
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="madoguchi", description="Queue ticketing for city-hall one-stop counters")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    init = commands.add_parser("init", help="create or migrate the database and load a configuration")
+    init.add_argument("--config", help="configuration YAML (default: the demo city hall)")
+    init.set_defaults(run=cmd_init)
+
+    staff = commands.add_parser("staff", help="staff accounts").add_subparsers(dest="action", required=True)
+    staff_add = staff.add_parser("add", help="create a staff account")
+    staff_add.add_argument("username")
+    staff_add.add_argument("--role", required=True, choices=[role.value for role in Role])
+    staff_add.add_argument("--password", required=True)
+    staff_add.add_argument("--branch", default=None)
+    staff_add.set_defaults(run=cmd_staff_add)
+
+    device = commands.add_parser("device", help="kiosks and display boards").add_subparsers(dest="action", required=True)
+    device_add = device.add_parser("add", help="register a device and print its token")
+    device_add.add_argument("name")
+    device_add.add_argument("--kind", required=True, choices=[kind.value for kind in DeviceKind])
+    device_add.add_argument("--branch", default="honcho")
+    device_add.set_defaults(run=cmd_device_add)
+
+    for name, run, help_text in (("serve", cmd_serve, "run the server"), ("demo", cmd_demo, "set up the demo city hall and serve it")):
+        serve = commands.add_parser(name, help=help_text)
+        serve.add_argument("--host", default="127.0.0.1")
+        serve.add_argument("--port", type=int, default=8000)
+        serve.add_argument("--workers", type=int, default=1)
+        serve.set_defaults(run=run)
+
+    for name, module in (("kiosk", "kiosk.cli"), ("printer", "printer.cli"), ("simulate", "bench.simulate")):
+        delegated = commands.add_parser(name, help=f"see `madoguchi {name} --help`", add_help=False)
+        delegated.set_defaults(delegate=module)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    if argv and argv[0] in ("kiosk", "printer", "simulate"):
+        args = parser.parse_args(argv[:1])
+        return _delegate(args.delegate, argv[1:])
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args))
+    except ConfigError as error:
+        print(f"Configuration refused:\n{error}", file=sys.stderr)
+        return 2
+    except DomainError as error:
+        print(f"error: {error.message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,341 @@
+"""What staff do at a counter: open, call next, recall, start, complete, no-show, transfer, close.
+
+Each function is one transaction. Exactly one counter gets each stop: on SQLite the write
+transaction holds the database lock from its first statement (BEGIN IMMEDIATE); on
+PostgreSQL candidate rows are taken with FOR UPDATE SKIP LOCKED.
+"""
+
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from server.errors import Conflict, Forbidden, NotFound
+from server.models import (
+    Branch,
+    Counter,
+    CounterService,
+    CounterState,
+    Role,
+    Service,
+    Staff,
+    Stop,
+    StopStatus,
+    Ticket,
+    TicketStatus,
+)
+from server.realtime.events import EventType, record_event
+from server.tickets.service import counters_text, event_ticket, serving_counters, ticket_stops
+
+
+def _locked_counter(session: Session, counter_id: int) -> Counter:
+    statement = select(Counter).where(Counter.id == counter_id, col(Counter.active))
+    if session.get_bind().dialect.name == "postgresql":
+        statement = statement.with_for_update()
+    counter = session.exec(statement).first()
+    if counter is None:
+        raise NotFound(f"Unknown counter {counter_id}.", code="counter_not_found")
+    return counter
+
+
+def _check_staff_branch(counter: Counter, staff: Staff) -> None:
+    if staff.branch_id is not None and staff.branch_id != counter.branch_id:
+        raise Forbidden(f"Your account belongs to branch {staff.branch_id!r}, not {counter.branch_id!r}.", code="wrong_branch")
+
+
+def _counter_in_use_by(counter: Counter, staff: Staff) -> Counter:
+    """The counter must be open, and by this staff member (an admin may step in)."""
+    _check_staff_branch(counter, staff)
+    if counter.state != CounterState.open:
+        raise Conflict(f"Counter {counter.code} is closed. Open it first.", code="counter_closed")
+    if counter.staff_id != staff.id and staff.role != Role.admin:
+        raise Conflict(f"Counter {counter.code} is open by another staff member.", code="counter_taken")
+    return counter
+
+
+def _may_handle(staff: Staff, service: Service) -> bool:
+    return not (service.staff_only and staff.role == Role.contractor)
+
+
+def _current(session: Session, counter: Counter) -> tuple[Stop, Ticket, Service]:
+    if counter.current_stop_id is None:
+        raise Conflict(f"Counter {counter.code} has no ticket in hand; call one first.", code="nothing_called")
+    stop = session.get(Stop, counter.current_stop_id)
+    assert stop is not None
+    ticket = session.get(Ticket, stop.ticket_id)
+    service = session.get(Service, stop.service_id)
+    assert ticket is not None and service is not None
+    return stop, ticket, service
+
+
+def _forbid_staff_only(staff: Staff, service: Service) -> None:
+    if not _may_handle(staff, service):
+        raise Forbidden(
+            "This step is a decision reserved for municipal staff (公権力の行使); hand it over through the system.",
+            code="staff_only_service",
+        )
+
+
+def open_counter(session: Session, *, counter_id: int, staff: Staff, now: datetime) -> Counter:
+    counter = _locked_counter(session, counter_id)
+    _check_staff_branch(counter, staff)
+    if counter.state == CounterState.open:
+        if counter.staff_id == staff.id:
+            return counter
+        raise Conflict(f"Counter {counter.code} is already open by another staff member.", code="counter_taken")
+    counter.state, counter.staff_id, counter.opened_at = CounterState.open, staff.id, now
+    session.add(counter)
+    record_event(session, type=EventType.counter_opened, branch_id=counter.branch_id, now=now, counter=counter, role=str(staff.role))
+    session.commit()
+    return counter
+
+
+def close_counter(session: Session, *, counter_id: int, staff: Staff, now: datetime) -> Counter:
+    counter = _counter_in_use_by(_locked_counter(session, counter_id), staff)
+    if counter.current_stop_id is not None:
+        raise Conflict(
+            f"Counter {counter.code} still has a ticket in hand; complete, transfer or mark it no-show first.",
+            code="ticket_in_hand",
+        )
+    counter.state, counter.staff_id, counter.opened_at = CounterState.closed, None, None
+    session.add(counter)
+    record_event(session, type=EventType.counter_closed, branch_id=counter.branch_id, now=now, counter=counter)
+    session.commit()
+    return counter
+
+
+def _best_candidate(session: Session, counter: Counter, staff: Staff, *, priority: bool, now: datetime) -> Stop | None:
+    """The stop this counter should take next within one class (priority or not).
+
+    Waiting time scaled by the service's weight at this counter decides; the counter's service
+    order breaks ties. Only the head of each service's queue can win, so we read one row per service.
+    """
+    links = session.exec(
+        select(CounterService, Service)
+        .join(Service, col(Service.id) == CounterService.service_id)
+        .where(CounterService.counter_id == counter.id, col(Service.active))
+        .order_by(col(CounterService.position))
+    ).all()
+    postgres = session.get_bind().dialect.name == "postgresql"
+    best: tuple[float, int, Stop] | None = None
+    for order, (link, service) in enumerate(links):
+        if not _may_handle(staff, service):
+            continue
+        head = (
+            select(Stop)
+            .where(Stop.service_id == service.id, Stop.status == StopStatus.waiting, Stop.is_priority == priority)
+            .order_by(col(Stop.sort_at), col(Stop.id))
+            .limit(1)
+        )
+        if postgres:
+            head = head.with_for_update(skip_locked=True)
+        stop = session.exec(head).first()
+        if stop is None:
+            continue
+        assert stop.sort_at is not None
+        score = (now - stop.sort_at).total_seconds() * link.weight
+        if best is None or (score, -order) > (best[0], -best[1]):
+            best = (score, order, stop)
+    return best[2] if best else None
+
+
+def call_next(session: Session, *, counter_id: int, staff: Staff, now: datetime) -> Ticket | None:
+    counter = _counter_in_use_by(_locked_counter(session, counter_id), staff)
+    if counter.current_stop_id is not None:
+        stop, ticket, _ = _current(session, counter)
+        raise Conflict(
+            f"Counter {counter.code} still has ticket {ticket.number}; complete, transfer or mark it no-show first.",
+            code="ticket_in_hand",
+        )
+    branch = session.get(Branch, counter.branch_id)
+    assert branch is not None
+    normal = _best_candidate(session, counter, staff, priority=False, now=now)
+    urgent = _best_candidate(session, counter, staff, priority=True, now=now)
+    # Anti-starvation: after a priority call, let a few normal tickets through before the next.
+    since_priority = counter.normal_calls_since_priority
+    take_priority = urgent is not None and (normal is None or since_priority >= branch.min_normal_between)
+    stop = urgent if take_priority else normal
+    if stop is None:
+        session.rollback()
+        return None
+    counter.normal_calls_since_priority = 0 if take_priority else since_priority + 1
+    ticket = session.get(Ticket, stop.ticket_id)
+    assert ticket is not None
+    stop.status, stop.counter_id, stop.called_at, stop.staff_id = StopStatus.called, counter.id, now, staff.id
+    ticket.status = TicketStatus.called
+    counter.current_stop_id = stop.id
+    session.add_all([stop, ticket, counter])
+    session.flush()
+    record_event(
+        session,
+        type=EventType.ticket_called,
+        branch_id=counter.branch_id,
+        now=now,
+        ticket=ticket,
+        ticket_view=event_ticket(session, ticket),
+        counter=counter,
+    )
+    session.commit()
+    return ticket
+
+
+def recall(session: Session, *, counter_id: int, staff: Staff, now: datetime) -> Ticket:
+    counter = _counter_in_use_by(_locked_counter(session, counter_id), staff)
+    stop, ticket, service = _current(session, counter)
+    _forbid_staff_only(staff, service)
+    if stop.status != StopStatus.called:
+        raise Conflict(f"Ticket {ticket.number} is already being served; there is no one to call again.", code="not_called")
+    stop.recall_count += 1
+    session.add(stop)
+    record_event(
+        session,
+        type=EventType.ticket_recalled,
+        branch_id=counter.branch_id,
+        now=now,
+        ticket=ticket,
+        ticket_view=event_ticket(session, ticket),
+        counter=counter,
+        recall_count=stop.recall_count,
+    )
+    session.commit()
+    return ticket
+
+
+def start(session: Session, *, counter_id: int, staff: Staff, now: datetime) -> Ticket:
+    counter = _counter_in_use_by(_locked_counter(session, counter_id), staff)
+    stop, ticket, service = _current(session, counter)
+    _forbid_staff_only(staff, service)
+    if stop.status == StopStatus.serving:
+        return ticket
+    stop.status, stop.started_at = StopStatus.serving, now
+    ticket.status = TicketStatus.serving
+    session.add_all([stop, ticket])
+    session.flush()
+    record_event(
+        session, type=EventType.ticket_serving, branch_id=counter.branch_id, now=now, ticket=ticket, ticket_view=event_ticket(session, ticket), counter=counter
+    )
+    session.commit()
+    return ticket
+
+
+def _release(counter: Counter) -> None:
+    counter.current_stop_id = None
+
+
+def complete_stop(session: Session, *, counter_id: int, staff: Staff, now: datetime) -> Ticket:
+    """Finish this counter's stop and route the same ticket to its next applicable stop."""
+    counter = _counter_in_use_by(_locked_counter(session, counter_id), staff)
+    stop, ticket, service = _current(session, counter)
+    _forbid_staff_only(staff, service)
+    stop.status, stop.completed_at = StopStatus.done, now
+    stop.started_at = stop.started_at or stop.called_at
+    stop.staff_id, stop.staff_role = staff.id, staff.role
+    _release(counter)
+    following = next(
+        ((s, sv) for s, sv, _ in ticket_stops(session, ticket) if s.position > stop.position and s.status == StopStatus.pending),
+        None,
+    )
+    if following is None:
+        ticket.status, ticket.finished_at, ticket.current_stop = TicketStatus.done, now, None
+    else:
+        next_stop, next_service = following
+        next_stop.status, next_stop.waiting_since = StopStatus.waiting, now
+        # Re-entry keeps the original arrival time unless the service says otherwise.
+        next_stop.sort_at = ticket.issued_at if next_service.fair_by_arrival else now
+        ticket.current_stop = next_stop.position
+        ticket.status = TicketStatus.waiting if next_service.citizen_present else TicketStatus.processing
+        session.add(next_stop)
+    session.add_all([stop, counter, ticket])
+    session.flush()
+    view = event_ticket(session, ticket)
+    record_event(session, type=EventType.ticket_completed, branch_id=counter.branch_id, now=now, ticket=ticket, ticket_view=view, counter=counter)
+    if following is not None:
+        _, next_service = following
+        assert next_service.id is not None
+        record_event(
+            session,
+            type=EventType.ticket_routed,
+            branch_id=counter.branch_id,
+            now=now,
+            ticket=ticket,
+            ticket_view=view,
+            counter=counter,
+            next_counters=_public_counters(session, next_service),
+        )
+    session.commit()
+    return ticket
+
+
+def _public_counters(session: Session, service: Service) -> str | None:
+    """Where the citizen goes next; None while the work happens out of sight (back office)."""
+    assert service.id is not None
+    return counters_text(serving_counters(session, service.id)) if service.citizen_present else None
+
+
+def mark_no_show(session: Session, *, counter_id: int, staff: Staff, now: datetime) -> Ticket:
+    counter = _counter_in_use_by(_locked_counter(session, counter_id), staff)
+    stop, ticket, service = _current(session, counter)
+    _forbid_staff_only(staff, service)
+    if stop.status != StopStatus.called:
+        raise Conflict(f"Ticket {ticket.number} is being served; complete or transfer it instead.", code="not_called")
+    stop.status, stop.completed_at, stop.staff_id, stop.staff_role = StopStatus.no_show, now, staff.id, staff.role
+    for later, _, _ in ticket_stops(session, ticket):
+        if later.status == StopStatus.pending:
+            later.status = StopStatus.skipped
+            session.add(later)
+    ticket.status, ticket.finished_at = TicketStatus.no_show, now
+    _release(counter)
+    session.add_all([stop, ticket, counter])
+    session.flush()
+    record_event(
+        session, type=EventType.ticket_no_show, branch_id=counter.branch_id, now=now, ticket=ticket, ticket_view=event_ticket(session, ticket), counter=counter
+    )
+    session.commit()
+    return ticket
+
+
+def transfer(session: Session, *, counter_id: int, staff: Staff, service_key: str, now: datetime) -> Ticket:
+    """Hand the ticket in hand to another service's queue (also how staff and contractors hand over work)."""
+    counter = _counter_in_use_by(_locked_counter(session, counter_id), staff)
+    stop, ticket, service = _current(session, counter)
+    _forbid_staff_only(staff, service)
+    target = session.exec(
+        select(Service).where(Service.branch_id == counter.branch_id, Service.key == service_key, col(Service.active))
+    ).first()
+    if target is None:
+        raise NotFound(f"Unknown service {service_key!r}; see the branch's services for valid ids.", code="service_not_found")
+    if target.id == service.id:
+        raise Conflict(f"Ticket {ticket.number} is already at {service_key!r}.", code="same_service")
+    others = {s.service_id for s, _, _ in ticket_stops(session, ticket) if s.id != stop.id and s.status in (StopStatus.pending, StopStatus.waiting)}
+    if target.id in others:
+        raise Conflict(f"Ticket {ticket.number} already has a later stop at {service_key!r}.", code="already_routed")
+    assert target.id is not None
+    if not serving_counters(session, target.id, public_only=False):
+        raise Conflict(f"No counter serves {service_key!r}; an admin must assign one first.", code="service_unserved")
+    stop.service_id, stop.status, stop.counter_id, stop.waiting_since = target.id, StopStatus.waiting, None, now
+    stop.called_at = stop.started_at = None
+    ticket.status = TicketStatus.waiting if target.citizen_present else TicketStatus.processing
+    _release(counter)
+    session.add_all([stop, ticket, counter])
+    session.flush()
+    record_event(
+        session,
+        type=EventType.ticket_transferred,
+        branch_id=counter.branch_id,
+        now=now,
+        ticket=ticket,
+        ticket_view=event_ticket(session, ticket),
+        counter=counter,
+        next_counters=_public_counters(session, target),
+        by_role=str(staff.role),
+        from_stage=str(service.stage),
+        to_stage=str(target.stage),
+    )
+    session.commit()
+    return ticket
+
+
+def current_ticket_of(session: Session, counter: Counter) -> Ticket | None:
+    if counter.current_stop_id is None:
+        return None
+    stop = session.get(Stop, counter.current_stop_id)
+    return session.get(Ticket, stop.ticket_id) if stop else None

@@ -1,0 +1,105 @@
+"""Typed dependencies shared by the routers."""
+
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import event
+from sqlmodel import Session
+
+from server.auth import service as auth_service
+from server.config import Settings
+from server.db import WRITE_OPTION
+from server.errors import Forbidden, Unauthorized
+from server.models import Device, DeviceKind, Role, Staff
+from server.realtime.bus import LocalBus
+from server.realtime.events import PENDING_EVENTS_KEY
+
+Clock = Callable[[], datetime]
+
+
+def get_settings_from_app(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_clock(request: Request) -> Clock:
+    clock: Clock = request.app.state.clock
+    return clock
+
+
+def _publish_after_commit(session: Session, bus: LocalBus) -> None:
+    @event.listens_for(session, "after_commit")
+    def publish(committed: Session) -> None:
+        pending = committed.info.pop(PENDING_EVENTS_KEY, [])
+        bus.publish_committed(pending)
+
+    @event.listens_for(session, "after_rollback")
+    def forget(rolled_back: Session) -> None:
+        # Events of a transaction that did not commit never reach anyone.
+        rolled_back.info.pop(PENDING_EVENTS_KEY, None)
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    with Session(request.app.state.engine, expire_on_commit=False) as session:
+        _publish_after_commit(session, request.app.state.bus)
+        yield session
+
+
+def get_write_session(request: Request) -> Iterator[Session]:
+    """For endpoints that change state: on SQLite the transaction starts with the write lock."""
+    with Session(request.app.state.engine, expire_on_commit=False) as session:
+        _publish_after_commit(session, request.app.state.bus)
+        session.connection(execution_options={WRITE_OPTION: True})
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+WriteSessionDep = Annotated[Session, Depends(get_write_session)]
+SettingsDep = Annotated[Settings, Depends(get_settings_from_app)]
+ClockDep = Annotated[Clock, Depends(get_clock)]
+
+
+def bearer_token(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("Sign in first: send 'Authorization: Bearer <token>'.", code="missing_token")
+    return token.strip()
+
+
+TokenDep = Annotated[str, Depends(bearer_token)]
+
+
+def _staff(session: Session, token: str, clock: Clock) -> Staff:
+    return auth_service.staff_for_token(session, token=token, now=clock())
+
+
+def current_staff(session: SessionDep, token: TokenDep, clock: ClockDep) -> Staff:
+    return _staff(session, token, clock)
+
+
+CurrentStaff = Annotated[Staff, Depends(current_staff)]
+
+
+def current_admin(staff: CurrentStaff) -> Staff:
+    if staff.role != Role.admin:
+        raise Forbidden("This needs an administrator account.", code="admin_only")
+    return staff
+
+
+CurrentAdmin = Annotated[Staff, Depends(current_admin)]
+
+
+def staff_or_kiosk(session: SessionDep, token: TokenDep, clock: ClockDep) -> Staff | Device:
+    """Tickets are issued by a kiosk device or by staff (floor concierge)."""
+    device = auth_service.device_for_token(session, token=token)
+    if device is not None:
+        if device.kind != DeviceKind.kiosk:
+            raise Forbidden("Display boards cannot issue tickets.", code="wrong_device")
+        return device
+    return _staff(session, token, clock)
+
+
+IssuerDep = Annotated[Staff | Device, Depends(staff_or_kiosk)]

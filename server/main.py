@@ -1,0 +1,93 @@
+"""The application factory: engine and event bus in the lifespan, routers, one error shape."""
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import Engine, text
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from server.auth.router import router as auth_router
+from server.branches.router import router as branches_router
+from server.config import Settings, get_settings
+from server.counters.router import router as counters_router
+from server.db import create_db_engine
+from server.errors import DomainError
+from server.realtime.bus import LocalBus
+from server.tickets.router import router as tickets_router
+
+logger = logging.getLogger("madoguchi")
+
+API_PREFIX = "/api/v1"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engine: Engine | None = None,
+    clock: Callable[[], datetime] = utc_now,
+) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.bus.bind_loop(asyncio.get_running_loop())
+        yield
+        if owns_engine:
+            app.state.engine.dispose()
+
+    owns_engine = engine is None
+    app = FastAPI(
+        title="Madoguchi",
+        version="1.0.0",
+        summary="Queue ticketing and call display for city-hall one-stop counters (総合窓口)",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine or create_db_engine(settings.database_url)
+    app.state.clock = clock
+    app.state.bus = LocalBus()
+
+    _install_error_handlers(app)
+    for router in (auth_router, branches_router, tickets_router, counters_router):
+        app.include_router(router, prefix=API_PREFIX)
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict[str, str]:
+        """200 when the database answers."""
+        with app.state.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return {"status": "ok"}
+
+    return app
+
+
+def _error(status: int, detail: object, code: str) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"detail": detail, "code": code})
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(_: Request, error: DomainError) -> JSONResponse:
+        return _error(error.status_code, error.message, error.code)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, error: RequestValidationError) -> JSONResponse:
+        details = [
+            {key: value for key, value in item.items() if key in ("loc", "msg", "type")} for item in error.errors()
+        ]
+        return _error(422, details, "validation_error")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:
+        codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden"}
+        return _error(error.status_code, error.detail, codes.get(error.status_code, "http_error"))

@@ -1,0 +1,310 @@
+"""Every table, in one module so relationships never need circular imports."""
+
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import JSON, Column, Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores UTC, always returns an aware datetime (SQLite keeps no time zone)."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; pass an aware one")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def at_column(*, nullable: bool = True, index: bool = False) -> Any:
+    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+class Stage(StrEnum):
+    front = "front"
+    middle = "middle"
+    back = "back"
+
+
+class Role(StrEnum):
+    municipal = "municipal"
+    contractor = "contractor"
+    admin = "admin"
+
+
+class CounterState(StrEnum):
+    open = "open"
+    closed = "closed"
+
+
+class DeviceKind(StrEnum):
+    kiosk = "kiosk"
+    display = "display"
+
+
+class StopStatus(StrEnum):
+    pending = "pending"
+    waiting = "waiting"
+    called = "called"
+    serving = "serving"
+    done = "done"
+    no_show = "no_show"
+    skipped = "skipped"
+
+
+# A stop in one of these is in a counter's hands.
+ACTIVE_STOP_STATUSES = (StopStatus.called, StopStatus.serving)
+
+
+class TicketStatus(StrEnum):
+    waiting = "waiting"
+    called = "called"
+    serving = "serving"
+    processing = "processing"
+    done = "done"
+    no_show = "no_show"
+    cancelled = "cancelled"
+
+
+FINISHED_TICKET_STATUSES = (TicketStatus.done, TicketStatus.no_show, TicketStatus.cancelled)
+
+
+class Branch(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=40)
+    name_ja: str
+    name_en: str
+    timezone: str = "Asia/Tokyo"
+    opens_at: str = "08:30"
+    closes_at: str = "17:15"
+    last_ticket_at: str = "17:00"
+    min_normal_between: int = 2
+    issuing_stopped: bool = False
+    # Announcement templates, reason codes, ticket notice: read-mostly settings from the config.
+    settings: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class Queue(SQLModel, table=True):
+    """A ticket prefix with its neutral public label (several services may share one)."""
+
+    __table_args__ = (sa.UniqueConstraint("branch_id", "prefix"),)
+    id: int | None = Field(default=None, primary_key=True)
+    branch_id: str = Field(foreign_key="branch.id")
+    prefix: str = Field(max_length=2)
+    name_ja: str
+    name_en: str
+    label_ja: str
+    label_en: str
+    kiosk: bool = True
+
+
+class Service(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("branch_id", "key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    branch_id: str = Field(foreign_key="branch.id")
+    key: str = Field(max_length=60)
+    queue_id: int = Field(foreign_key="queue.id")
+    name_ja: str
+    name_en: str
+    stage: Stage = Stage.front
+    staff_only: bool = False
+    citizen_present: bool = True
+    typical_minutes: float = 5.0
+    kiosk: bool = True
+    sensitive: bool = False
+    fair_by_arrival: bool = True
+    issue_cutoff_at: str | None = None
+    position: int = 0
+    active: bool = True
+
+
+class Counter(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("branch_id", "code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    branch_id: str = Field(foreign_key="branch.id")
+    code: str = Field(max_length=20)
+    name_ja: str
+    name_en: str
+    area: str = ""
+    public: bool = True
+    staffed_by: str = "staff"
+    state: CounterState = CounterState.closed
+    staff_id: int | None = Field(default=None, foreign_key="staff.id")
+    # No foreign key: stop.counter_id already points here, and a cycle complicates DDL.
+    current_stop_id: int | None = None
+    # Anti-starvation: normal tickets called here since the last priority call.
+    normal_calls_since_priority: int = 0
+    opened_at: datetime | None = at_column()
+    position: int = 0
+    active: bool = True
+
+
+class CounterService(SQLModel, table=True):
+    counter_id: int = Field(foreign_key="counter.id", primary_key=True)
+    service_id: int = Field(foreign_key="service.id", primary_key=True)
+    position: int = 0
+    weight: float = 1.0
+
+
+class PriorityCategory(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("branch_id", "key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    branch_id: str = Field(foreign_key="branch.id")
+    key: str
+    name_ja: str
+    name_en: str
+    rank: int = 1
+    active: bool = True
+
+
+class Question(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("branch_id", "key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    branch_id: str = Field(foreign_key="branch.id")
+    key: str
+    text_ja: str
+    text_en: str
+
+
+class LifeEvent(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("branch_id", "key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    branch_id: str = Field(foreign_key="branch.id")
+    key: str
+    name_ja: str
+    name_en: str
+    icon: str = ""
+    sensitive: bool = False
+    note_ja: str = ""
+    note_en: str = ""
+    position: int = 0
+    active: bool = True
+
+
+class LifeEventQuestion(SQLModel, table=True):
+    life_event_id: int = Field(foreign_key="lifeevent.id", primary_key=True)
+    question_id: int = Field(foreign_key="question.id", primary_key=True)
+    position: int = 0
+
+
+class LifeEventStep(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    life_event_id: int = Field(foreign_key="lifeevent.id", index=True)
+    position: int
+    service_id: int = Field(foreign_key="service.id")
+    # Question keys that must all be answered yes; empty = always.
+    when: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class NumberSequence(SQLModel, table=True):
+    """Last number handed out per branch, business day and prefix; never reused."""
+
+    branch_id: str = Field(primary_key=True)
+    business_on: date = Field(primary_key=True)
+    prefix: str = Field(primary_key=True)
+    last_value: int = 0
+
+
+class Ticket(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("branch_id", "business_on", "prefix", "sequence"),)
+    id: int | None = Field(default=None, primary_key=True)
+    branch_id: str = Field(foreign_key="branch.id")
+    business_on: date
+    prefix: str
+    sequence: int
+    number: str
+    language: str = "ja"
+    priority_id: int | None = Field(default=None, foreign_key="prioritycategory.id")
+    life_event_id: int | None = Field(default=None, foreign_key="lifeevent.id")
+    service_id: int | None = Field(default=None, foreign_key="service.id")
+    status: TicketStatus = TicketStatus.waiting
+    status_token: str = Field(unique=True, max_length=64)
+    answers: dict[str, bool] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    current_stop: int | None = None
+    issued_by_device_id: int | None = Field(default=None, foreign_key="device.id")
+    issued_by_staff_id: int | None = Field(default=None, foreign_key="staff.id")
+    issued_at: datetime = at_column(nullable=False, index=True)
+    finished_at: datetime | None = at_column()
+
+
+class Stop(SQLModel, table=True):
+    __table_args__ = (
+        # Call-next reads only waiting stops: a partial index keeps it flat as history grows.
+        sa.Index(
+            "ix_stop_waiting_queue",
+            "service_id",
+            "is_priority",
+            "sort_at",
+            sqlite_where=sa.text("status = 'waiting'"),
+            postgresql_where=sa.text("status = 'waiting'"),
+        ),
+        sa.UniqueConstraint("ticket_id", "position"),
+        # Recent service times per service (estimates) without scanning history.
+        sa.Index("ix_stop_service_completed", "service_id", "completed_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    position: int
+    service_id: int = Field(foreign_key="service.id")
+    status: StopStatus = StopStatus.pending
+    is_priority: bool = False
+    counter_id: int | None = Field(default=None, foreign_key="counter.id")
+    staff_id: int | None = Field(default=None, foreign_key="staff.id")
+    staff_role: Role | None = None
+    recall_count: int = 0
+    sort_at: datetime | None = at_column()
+    waiting_since: datetime | None = at_column()
+    called_at: datetime | None = at_column()
+    started_at: datetime | None = at_column()
+    completed_at: datetime | None = at_column()
+
+
+class Staff(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(unique=True, max_length=80)
+    password_hash: str
+    role: Role
+    branch_id: str | None = Field(default=None, foreign_key="branch.id")
+    active: bool = True
+    created_at: datetime = at_column(nullable=False)
+
+
+class StaffSession(SQLModel, table=True):
+    token_hash: str = Field(primary_key=True, max_length=64)
+    staff_id: int = Field(foreign_key="staff.id", index=True)
+    created_at: datetime = at_column(nullable=False)
+    expires_at: datetime = at_column(nullable=False)
+
+
+class Device(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    branch_id: str = Field(foreign_key="branch.id")
+    name: str
+    kind: DeviceKind
+    token_hash: str = Field(unique=True, max_length=64)
+    created_at: datetime = at_column(nullable=False)
+    revoked_at: datetime | None = at_column()
+    last_seen_at: datetime | None = at_column()
+    health: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class Event(SQLModel, table=True):
+    """Append-only log of every state change; ids strictly increase and are never reused."""
+
+    __table_args__ = ({"sqlite_autoincrement": True},)
+    id: int | None = Field(default=None, primary_key=True)
+    branch_id: str = Field(foreign_key="branch.id", index=True)
+    type: str
+    at: datetime = at_column(nullable=False)
+    ticket_id: int | None = Field(default=None, foreign_key="ticket.id", index=True)
+    counter_id: int | None = Field(default=None, foreign_key="counter.id")
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

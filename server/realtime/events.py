@@ -1,0 +1,88 @@
+"""The event log: every state change is appended here inside the changing transaction.
+
+The stored payload is exactly what WebSocket clients receive (plus the id), so a replay
+after a reconnect is a plain read. Payloads carry numbers, counters and neutral labels only.
+"""
+
+import json
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import func, text
+from sqlmodel import Session
+
+from server.models import Counter, Event, Ticket
+
+PENDING_EVENTS_KEY = "madoguchi_pending_events"
+NOTIFY_CHANNEL = "madoguchi_events"
+
+
+class EventType(StrEnum):
+    ticket_issued = "ticket.issued"
+    ticket_called = "ticket.called"
+    ticket_recalled = "ticket.recalled"
+    ticket_serving = "ticket.serving"
+    ticket_routed = "ticket.routed"
+    ticket_completed = "ticket.completed"
+    ticket_no_show = "ticket.no_show"
+    ticket_transferred = "ticket.transferred"
+    counter_opened = "counter.opened"
+    counter_closed = "counter.closed"
+
+
+def counter_ref(counter: Counter | None) -> dict[str, Any] | None:
+    if counter is None:
+        return None
+    return {"id": counter.id, "name": counter.code, "label_ja": counter.name_ja, "label_en": counter.name_en, "public": counter.public}
+
+
+def record_event(
+    session: Session,
+    *,
+    type: EventType,
+    branch_id: str,
+    now: datetime,
+    ticket: Ticket | None = None,
+    ticket_view: dict[str, Any] | None = None,
+    counter: Counter | None = None,
+    **extra: Any,
+) -> Event:
+    """Append one event; it is published only if the transaction commits."""
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        # Serialise event writers per branch so ids commit in id order: a client resuming
+        # "after N" can then never miss an event that committed late with a smaller id.
+        session.exec(text("SELECT pg_advisory_xact_lock(hashtext(:key))").bindparams(key=f"events:{branch_id}"))  # type: ignore[call-overload]
+    payload: dict[str, Any] = {
+        "type": str(type),
+        "at": now.isoformat(),
+        "branch": branch_id,
+        "ticket": ticket_view,
+        "counter": counter_ref(counter),
+        **extra,
+    }
+    event = Event(
+        branch_id=branch_id,
+        type=str(type),
+        at=now,
+        ticket_id=ticket.id if ticket else None,
+        counter_id=counter.id if counter else None,
+        payload=payload,
+    )
+    session.add(event)
+    session.flush()
+    message = event_message(event)
+    if bind.dialect.name == "postgresql":
+        # NOTIFY is transactional: delivered on commit, dropped on rollback.
+        session.exec(func.pg_notify(NOTIFY_CHANNEL, json.dumps(_notification(event, message), ensure_ascii=False)))  # type: ignore[call-overload]
+    session.info.setdefault(PENDING_EVENTS_KEY, []).append((event.ticket_id, message))
+    return event
+
+
+def event_message(event: Event) -> dict[str, Any]:
+    return {"id": event.id, **event.payload}
+
+
+def _notification(event: Event, message: dict[str, Any]) -> dict[str, Any]:
+    return {"ticket_id": event.ticket_id, "message": message}

@@ -1,0 +1,57 @@
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, model_validator
+
+from server.models import StopStatus, TicketStatus
+
+Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(_[a-z]+)?$", max_length=10)]
+Key = Annotated[str, StringConstraints(min_length=1, max_length=60)]
+
+
+class TicketCreate(BaseModel):
+    """Either one service, or a life event with its yes/no answers."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    service: Key | None = None
+    life_event: Key | None = None
+    answers: dict[Key, StrictBool] = Field(default_factory=dict)
+    language: Language = "ja"
+    priority: Key | None = None
+
+    @model_validator(mode="after")
+    def exactly_one_target(self) -> "TicketCreate":
+        if (self.service is None) == (self.life_event is None):
+            raise ValueError("give exactly one of 'service' or 'life_event'")
+        if self.service is not None and self.answers:
+            raise ValueError("'answers' belong to a life event, not to a single service")
+        return self
+
+
+class StopPublic(BaseModel):
+    service: str
+    label: str
+    label_en: str
+    status: StopStatus
+    counter: str | None
+    citizen_present: bool
+
+
+class TicketPublic(BaseModel):
+    id: int
+    number: str
+    status: TicketStatus
+    language: str
+    priority: str | None
+    issued_at: datetime
+    status_token: str
+    status_url: str
+    current_stop: int | None
+    stops: list[StopPublic]
+    position: int | None
+    estimated_wait_minutes: int | None
+
+
+class TicketEnvelope(BaseModel):
+    ticket: TicketPublic

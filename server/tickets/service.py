@@ -1,0 +1,401 @@
+"""Issuing tickets and describing them: numbering, routes, position and estimated wait."""
+
+import math
+import secrets
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
+
+from server.catalog.schemas import minutes_of_day
+from server.errors import Conflict, Forbidden, NotFound, Unprocessable
+from server.models import (
+    Branch,
+    Counter,
+    CounterService,
+    CounterState,
+    Device,
+    DeviceKind,
+    LifeEvent,
+    LifeEventQuestion,
+    LifeEventStep,
+    NumberSequence,
+    PriorityCategory,
+    Question,
+    Queue,
+    Service,
+    Staff,
+    Stop,
+    StopStatus,
+    Ticket,
+    TicketStatus,
+)
+from server.realtime.events import EventType, record_event
+from server.tickets.schemas import StopPublic, TicketCreate, TicketPublic
+
+Issuer = Staff | Device
+
+
+def local_time(branch: Branch, now: datetime) -> datetime:
+    return now.astimezone(ZoneInfo(branch.timezone))
+
+
+def business_day(branch: Branch, now: datetime) -> date:
+    """Numbers restart with the branch's local day, not UTC's."""
+    return local_time(branch, now).date()
+
+
+def get_branch(session: Session, branch_id: str) -> Branch:
+    branch = session.get(Branch, branch_id)
+    if branch is None:
+        raise NotFound(f"Unknown branch {branch_id!r}.", code="branch_not_found")
+    return branch
+
+
+def next_sequence(session: Session, *, branch_id: str, business_on: date, prefix: str) -> int:
+    """Atomically take the next number of the day for a prefix (an upsert, safe under concurrency)."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = NumberSequence.__table__  # type: ignore[attr-defined]
+    statement = (
+        insert(table)
+        .values(branch_id=branch_id, business_on=business_on, prefix=prefix, last_value=1)
+        .on_conflict_do_update(
+            index_elements=["branch_id", "business_on", "prefix"],
+            set_={"last_value": table.c.last_value + 1},
+        )
+        .returning(table.c.last_value)
+    )
+    return int(session.execute(statement).scalar_one())
+
+
+def format_number(prefix: str, sequence: int) -> str:
+    return f"{prefix}{sequence:03d}"
+
+
+def _check_issuing_open(branch: Branch, service: Service | None, now: datetime, *, ignore_hours: bool) -> None:
+    if branch.issuing_stopped:
+        raise Conflict("Ticket issuing is stopped for now. 現在、発券を停止しています。", code="issuing_stopped")
+    if ignore_hours:
+        return
+    minute = local_time(branch, now).hour * 60 + local_time(branch, now).minute
+    cutoff = branch.last_ticket_at
+    if service is not None and service.issue_cutoff_at is not None:
+        cutoff = min(cutoff, service.issue_cutoff_at, key=minutes_of_day)
+    if minute < minutes_of_day(branch.opens_at):
+        raise Conflict(
+            f"Tickets are issued from {branch.opens_at}. 発券は{branch.opens_at}からです。", code="issuing_not_open"
+        )
+    if minute >= minutes_of_day(cutoff):
+        raise Conflict(
+            f"Ticket issuing has ended for today (last ticket {cutoff}). 本日の番号札の発券は終了しました。",
+            code="issuing_closed",
+        )
+
+
+def _resolve_route(
+    session: Session, branch: Branch, request: TicketCreate, issuer: Issuer
+) -> tuple[Queue, list[Service], LifeEvent | None, Service | None]:
+    if request.service is not None:
+        service = session.exec(
+            select(Service).where(Service.branch_id == branch.id, Service.key == request.service, col(Service.active))
+        ).first()
+        if service is None:
+            raise NotFound(f"Unknown service {request.service!r}; see the branch menu for valid ids.", code="service_not_found")
+        if isinstance(issuer, Device) and not service.kiosk:
+            raise Forbidden(f"Service {request.service!r} is not offered at the kiosk; ask the staff.", code="not_on_kiosk")
+        queue = session.get(Queue, service.queue_id)
+        assert queue is not None
+        return queue, [service], None, service
+
+    life_event = session.exec(
+        select(LifeEvent).where(LifeEvent.branch_id == branch.id, LifeEvent.key == request.life_event, col(LifeEvent.active))
+    ).first()
+    if life_event is None:
+        raise NotFound(f"Unknown life event {request.life_event!r}; see the branch menu for valid ids.", code="life_event_not_found")
+    asked = set(
+        session.exec(
+            select(Question.key)
+            .join(LifeEventQuestion, col(LifeEventQuestion.question_id) == Question.id)
+            .where(LifeEventQuestion.life_event_id == life_event.id)
+        ).all()
+    )
+    unknown = sorted(set(request.answers) - asked)
+    if unknown:
+        raise Unprocessable(
+            f"Unknown question(s) {', '.join(unknown)} for life event {life_event.key!r}; expected: {', '.join(sorted(asked)) or 'none'}.",
+            code="unknown_question",
+        )
+    steps = session.exec(
+        select(LifeEventStep, Service)
+        .join(Service, col(Service.id) == LifeEventStep.service_id)
+        .where(LifeEventStep.life_event_id == life_event.id)
+        .order_by(col(LifeEventStep.position))
+    ).all()
+    # An unanswered question counts as "no": only what the citizen confirmed adds a stop.
+    route = [service for step, service in steps if service.active and all(request.answers.get(q, False) for q in step.when)]
+    if not route:
+        raise Unprocessable("None of this life event's procedures apply to these answers.", code="empty_route")
+    prefix = branch.settings.get("life_event_queue")
+    if prefix is None:
+        first = session.get(Queue, route[0].queue_id)
+        assert first is not None
+        return first, route, life_event, None
+    queue = session.exec(select(Queue).where(Queue.branch_id == branch.id, Queue.prefix == prefix)).one()
+    return queue, route, life_event, None
+
+
+def issue_ticket(
+    session: Session, *, branch_id: str, request: TicketCreate, issuer: Issuer, now: datetime, ignore_hours: bool = False
+) -> Ticket:
+    branch = get_branch(session, branch_id)
+    if issuer.branch_id is not None and issuer.branch_id != branch.id:
+        raise Forbidden(f"This account belongs to branch {issuer.branch_id!r}, not {branch.id!r}.", code="wrong_branch")
+    priority: PriorityCategory | None = None
+    if request.priority is not None:
+        if isinstance(issuer, Device):
+            # Consideration (合理的配慮) is granted by staff, never self-declared at a kiosk.
+            raise Forbidden("Priority is arranged by the floor staff; please ask them.", code="priority_by_staff_only")
+        priority = session.exec(
+            select(PriorityCategory).where(
+                PriorityCategory.branch_id == branch.id, PriorityCategory.key == request.priority, col(PriorityCategory.active)
+            )
+        ).first()
+        if priority is None:
+            raise NotFound(f"Unknown priority category {request.priority!r}.", code="priority_not_found")
+    queue, route, life_event, service = _resolve_route(session, branch, request, issuer)
+    _check_issuing_open(branch, service, now, ignore_hours=ignore_hours)
+
+    business_on = business_day(branch, now)
+    sequence = next_sequence(session, branch_id=branch.id, business_on=business_on, prefix=queue.prefix)
+    ticket = Ticket(
+        branch_id=branch.id,
+        business_on=business_on,
+        prefix=queue.prefix,
+        sequence=sequence,
+        number=format_number(queue.prefix, sequence),
+        language=request.language,
+        priority_id=priority.id if priority else None,
+        life_event_id=life_event.id if life_event else None,
+        service_id=service.id if service else None,
+        status=TicketStatus.waiting if route[0].citizen_present else TicketStatus.processing,
+        status_token=secrets.token_urlsafe(24),
+        answers=dict(request.answers),
+        current_stop=0,
+        issued_by_device_id=issuer.id if isinstance(issuer, Device) else None,
+        issued_by_staff_id=issuer.id if isinstance(issuer, Staff) else None,
+        issued_at=now,
+    )
+    session.add(ticket)
+    session.flush()
+    assert ticket.id is not None
+    for position, stop_service in enumerate(route):
+        assert stop_service.id is not None
+        first = position == 0
+        session.add(
+            Stop(
+                ticket_id=ticket.id,
+                position=position,
+                service_id=stop_service.id,
+                status=StopStatus.waiting if first else StopStatus.pending,
+                is_priority=priority is not None,
+                sort_at=now if first else None,
+                waiting_since=now if first else None,
+            )
+        )
+    session.flush()
+    record_event(session, type=EventType.ticket_issued, branch_id=branch.id, now=now, ticket=ticket, ticket_view=event_ticket(session, ticket))
+    session.commit()
+    return ticket
+
+
+def get_ticket_by_token(session: Session, *, status_token: str) -> Ticket:
+    ticket = session.exec(select(Ticket).where(Ticket.status_token == status_token)).first()
+    if ticket is None:
+        raise NotFound("No ticket has this status link; check the QR code on your ticket.", code="ticket_not_found")
+    return ticket
+
+
+def ticket_stops(session: Session, ticket: Ticket) -> list[tuple[Stop, Service, Queue]]:
+    rows = session.exec(
+        select(Stop, Service, Queue)
+        .join(Service, col(Service.id) == Stop.service_id)
+        .join(Queue, col(Queue.id) == Service.queue_id)
+        .where(Stop.ticket_id == ticket.id)
+        .order_by(col(Stop.position))
+    ).all()
+    return [(stop, service, queue) for stop, service, queue in rows]
+
+
+def event_ticket(session: Session, ticket: Ticket, stops: list[tuple[Stop, Service, Queue]] | None = None) -> dict[str, Any]:
+    """What displays may know of a ticket: its number, status and the neutral label of its stop."""
+    stops = stops if stops is not None else ticket_stops(session, ticket)
+    current = stops[ticket.current_stop] if ticket.current_stop is not None and ticket.current_stop < len(stops) else None
+    return {
+        "number": ticket.number,
+        "status": str(ticket.status),
+        "priority": ticket.priority_id is not None,
+        "stop": ticket.current_stop,
+        "stops": len(stops),
+        "queue": current[2].prefix if current else None,
+        "label_ja": current[2].label_ja if current else None,
+        "label_en": current[2].label_en if current else None,
+        "citizen_present": current[1].citizen_present if current else None,
+    }
+
+
+def serving_counters(session: Session, service_id: int, *, public_only: bool = True) -> list[Counter]:
+    statement = (
+        select(Counter)
+        .join(CounterService, col(CounterService.counter_id) == Counter.id)
+        .where(CounterService.service_id == service_id, col(Counter.active))
+        .order_by(col(Counter.position))
+    )
+    if public_only:
+        statement = statement.where(col(Counter.public))
+    return list(session.exec(statement).all())
+
+
+def counters_text(counters: Sequence[Counter]) -> str | None:
+    """'1–5' for a run of numbered windows, else '7・8'; None when only internal desks serve it."""
+    codes = [counter.code for counter in counters]
+    if not codes:
+        return None
+    if len(codes) > 2 and all(code.isdigit() for code in codes):
+        numbers = sorted(int(code) for code in codes)
+        if numbers == list(range(numbers[0], numbers[-1] + 1)):
+            return f"{numbers[0]}–{numbers[-1]}"
+    return "・".join(codes)
+
+
+def average_service_minutes(session: Session, service: Service, *, now: datetime, sample: int) -> float:
+    """Mean call→completion time of the last completed stops today, else the configured typical time."""
+    since = now - timedelta(hours=12)
+    durations = session.exec(
+        select(Stop.called_at, Stop.completed_at)
+        .where(Stop.service_id == service.id, col(Stop.completed_at) >= since, Stop.status == StopStatus.done)
+        .order_by(col(Stop.completed_at).desc())
+        .limit(sample)
+    ).all()
+    minutes = [
+        (completed - called).total_seconds() / 60 for called, completed in durations if called is not None and completed is not None
+    ]
+    if len(minutes) < 3:
+        return service.typical_minutes
+    return sum(minutes) / len(minutes)
+
+
+def open_counter_count(session: Session, service_id: int) -> int:
+    return int(
+        session.exec(
+            select(func.count())
+            .select_from(Counter)
+            .join(CounterService, col(CounterService.counter_id) == Counter.id)
+            .where(CounterService.service_id == service_id, Counter.state == CounterState.open)
+        ).one()
+    )
+
+
+def waiting_ahead(session: Session, stop: Stop) -> int:
+    """Stops at the same service that will be called before this one."""
+    ahead = select(func.count()).select_from(Stop).where(Stop.service_id == stop.service_id, Stop.status == StopStatus.waiting, Stop.id != stop.id)
+    if stop.is_priority:
+        ahead = ahead.where(col(Stop.is_priority), col(Stop.sort_at) <= stop.sort_at)
+    else:
+        ahead = ahead.where(col(Stop.is_priority) | (col(Stop.sort_at) <= stop.sort_at))
+    return int(session.exec(ahead).one())
+
+
+def estimate_wait_minutes(session: Session, service: Service, ahead: int, *, now: datetime, sample: int) -> int:
+    assert service.id is not None
+    per_ticket = average_service_minutes(session, service, now=now, sample=sample)
+    counters = max(open_counter_count(session, service.id), 1)
+    return math.ceil(ahead * per_ticket / counters)
+
+
+def ticket_view(session: Session, ticket: Ticket, *, base_url: str, now: datetime, sample: int = 20) -> TicketPublic:
+    stops = ticket_stops(session, ticket)
+    counters_by_id: dict[int, Counter] = {}
+    public_stops = []
+    for stop, service, queue in stops:
+        if stop.counter_id is not None:
+            counter = counters_by_id.get(stop.counter_id) or session.get(Counter, stop.counter_id)
+            assert counter is not None
+            counters_by_id[stop.counter_id] = counter
+            where = counter.code if counter.public else None
+        else:
+            assert service.id is not None
+            where = counters_text(serving_counters(session, service.id)) if service.citizen_present else None
+        public_stops.append(
+            StopPublic(
+                service=service.key,
+                label=queue.label_ja,
+                label_en=queue.label_en,
+                status=stop.status,
+                counter=where,
+                citizen_present=service.citizen_present,
+            )
+        )
+    position = estimate = None
+    if ticket.current_stop is not None and ticket.status in (TicketStatus.waiting, TicketStatus.processing):
+        stop, service, _ = stops[ticket.current_stop]
+        if stop.status == StopStatus.waiting:
+            position = waiting_ahead(session, stop)
+            estimate = estimate_wait_minutes(session, service, position, now=now, sample=sample)
+    priority = session.get(PriorityCategory, ticket.priority_id) if ticket.priority_id else None
+    assert ticket.id is not None
+    return TicketPublic(
+        id=ticket.id,
+        number=ticket.number,
+        status=ticket.status,
+        language=ticket.language,
+        priority=priority.key if priority else None,
+        issued_at=ticket.issued_at,
+        status_token=ticket.status_token,
+        status_url=f"{base_url.rstrip('/')}/t/{ticket.status_token}",
+        current_stop=ticket.current_stop,
+        stops=public_stops,
+        position=position,
+        estimated_wait_minutes=estimate,
+    )
+
+
+def queue_overview(session: Session, *, branch_id: str, now: datetime, sample: int = 20) -> list[dict[str, Any]]:
+    branch = get_branch(session, branch_id)
+    waiting_counts = dict(
+        session.exec(  # type: ignore[arg-type]
+            select(Stop.service_id, func.count())
+            .where(Stop.status == StopStatus.waiting)
+            .join(Service, col(Service.id) == Stop.service_id)
+            .where(Service.branch_id == branch.id)
+            .group_by(col(Stop.service_id))
+        ).all()
+    )
+    rows = session.exec(
+        select(Service, Queue)
+        .join(Queue, col(Queue.id) == Service.queue_id)
+        .where(Service.branch_id == branch.id, col(Service.active), col(Service.citizen_present))
+        .order_by(col(Service.position))
+    ).all()
+    overview = []
+    for service, queue in rows:
+        waiting = int(waiting_counts.get(service.id, 0))
+        overview.append(
+            {
+                "service": service.key,
+                "label": queue.label_ja,
+                "label_en": queue.label_en,
+                "prefix": queue.prefix,
+                "waiting": waiting,
+                "estimated_wait_minutes": estimate_wait_minutes(session, service, waiting, now=now, sample=sample),
+            }
+        )
+    return overview
+
+
+def is_kiosk(issuer: Issuer) -> bool:
+    return isinstance(issuer, Device) and issuer.kind == DeviceKind.kiosk
