@@ -1,16 +1,17 @@
 """Printer URLs → python-escpos connections.
 
-    tcp://HOST[:PORT]                     network printer (raw port, 9100 by default)
-    usb://VID:PID[?in_ep=0x82&out_ep=0x01]  USB printer, ids in hex as `lsusb` shows them
-    serial:///dev/ttyUSB0[?baudrate=19200]  serial printer
-    file:///dev/usb/lp0                   a device file (write-only: no status can be read)
+- tcp://HOST[:PORT]: network printer on its raw port (9100 by default)
+- usb://VID:PID[?in_ep=0x82&out_ep=0x01]: USB printer, ids in hex as `lsusb` shows them
+- serial:///dev/ttyUSB0[?baudrate=19200]: serial printer
+- file:///dev/usb/lp0: a device file (write-only: no status can be read)
 """
 
 from __future__ import annotations
 
 import copy
+import socket
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import IO, Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from escpos.escpos import Escpos
@@ -128,21 +129,45 @@ class PrinterDriverMissingError(RuntimeError):
 
 
 _DRIVER_PACKAGES = {"usb": "pyusb", "serial": "pyserial"}
+_DRIVER_CLASSES: dict[str, type[Escpos]] = {"usb": Usb, "serial": Serial}
 
 
-class _AppendingFile(File):
+class _AppendingFile(File):  # type: ignore[misc]  # python-escpos ships no types
     """File printer that appends: python-escpos truncates, which loses earlier jobs when the
     target is a plain file used for debugging; device files behave the same either way."""
 
     def open(self, raise_not_found: bool = True) -> None:
         if self._device:
             self.close()
+        stream: IO[bytes] | None = None
         try:
-            self.device = open(self.devfile, "ab")  # noqa: SIM115 - closed by close()
+            stream = open(self.devfile, "ab")  # noqa: SIM115 - closed by close()
         except OSError as error:
-            self.device = None
             if raise_not_found:
                 raise DeviceNotFoundError(f"Could not open {self.devfile}: {error}") from error
+        finally:
+            # None is python-escpos's marker for "could not open".
+            self.device = stream
+
+
+class _Network(Network):  # type: ignore[misc]  # python-escpos ships no types
+    """Network printer that also speaks IPv6 and closes the socket when connecting fails
+    (python-escpos leaves it to the garbage collector)."""
+
+    def open(self, raise_not_found: bool = True) -> None:
+        if self._device:
+            self.close()
+        connection: socket.socket | None = None
+        try:
+            connection = socket.create_connection((self.host, self.port), timeout=self.timeout)
+        except OSError as error:
+            if raise_not_found:
+                raise DeviceNotFoundError(
+                    f"Could not connect to {self.host}:{self.port}: {error}"
+                ) from error
+        finally:
+            # None is python-escpos's marker for "could not open".
+            self.device = connection
 
 
 def _fit_to_paper(printer: Escpos, paper: PaperProfile) -> None:
@@ -170,10 +195,18 @@ def create_printer(
     `timeout_seconds` bounds connecting and every read and write.
     """
     address = url if isinstance(url, PrinterAddress) else parse_printer_url(url)
+    # Checked before building the object: python-escpos's Serial cannot even be constructed
+    # without pyserial, and a half-built Usb complains again when garbage-collected.
+    if address.scheme in _DRIVER_PACKAGES and not _DRIVER_CLASSES[address.scheme].is_usable():
+        package = _DRIVER_PACKAGES[address.scheme]
+        raise PrinterDriverMissingError(
+            f"Printing to {address} needs the Python package {package!r}: "
+            f"install it in the kiosk's environment (pip install {package})."
+        )
     printer: Escpos
     match address.scheme:
         case "tcp":
-            printer = Network(address.host, port=address.port, timeout=timeout_seconds)
+            printer = _Network(address.host, port=address.port, timeout=timeout_seconds)
         case "usb":
             # pyusb counts its timeouts in milliseconds.
             printer = Usb(
@@ -183,22 +216,8 @@ def create_printer(
                 **address.endpoints,
             )
         case "serial":
-            # Parity and stop bits are spelled out so that building the object does not need
-            # pyserial; a missing driver then surfaces as a print error, not a crash.
-            printer = Serial(
-                address.path,
-                baudrate=address.baudrate,
-                timeout=timeout_seconds,
-                parity="N",
-                stopbits=1,
-            )
+            printer = Serial(address.path, baudrate=address.baudrate, timeout=timeout_seconds)
         case "file":
             printer = _AppendingFile(address.path)
-    if not type(printer).is_usable():
-        package = _DRIVER_PACKAGES.get(address.scheme, address.scheme)
-        raise PrinterDriverMissingError(
-            f"Printing to {address} needs the Python package {package!r}: "
-            f"install it in the kiosk's environment (pip install {package})."
-        )
     _fit_to_paper(printer, get_paper_profile(profile))
     return printer

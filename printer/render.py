@@ -34,11 +34,8 @@ __all__ = [
 
 DEFAULT_TIME_ZONE = "Asia/Tokyo"
 DEFAULT_NOTICE_JA = "番号順にお呼びします。画面と音声でお知らせしますので、お近くでお待ちください。"
-DEFAULT_NOTICE_EN = (
-    "We call numbers in order on the screen and by voice. Please wait nearby."
-)
+DEFAULT_NOTICE_EN = "We call numbers in order on the screen and by voice. Please wait nearby."
 COUNTER_NOT_YET_KNOWN_JA = "窓口はお呼びするときにご案内します"
-COUNTER_NOT_YET_KNOWN_EN = "Counter shown when called"
 
 Align = Literal["left", "center", "right"]
 
@@ -160,6 +157,7 @@ class _Sheet:
         for line in _wrap(text, font, self.inner_width - indent):
             band = Image.new("L", (self.width, self._line_height(font)), WHITE)
             line_width = font.getlength(line)
+            x: float
             if align == "left":
                 x = self.margin + indent
             elif align == "right":
@@ -221,7 +219,7 @@ class _Sheet:
                 high = size - 1
         font = face.sized(low)
         left, top, right, bottom = font.getbbox(text)
-        band = Image.new("L", (self.width, bottom - top), WHITE)
+        band = Image.new("L", (self.width, math.ceil(bottom - top)), WHITE)
         x = (self.width - (right - left)) // 2 - left
         ImageDraw.Draw(band).text((x, -top), text, font=font, fill=BLACK)
         self._bands.append(band)
@@ -304,7 +302,7 @@ def render_ticket(
     if wait is not None:
         english.append(f"Estimated wait: {wait[1]}")
     one_line = " / ".join(english)
-    if fonts.small.getlength(one_line) <= sheet.inner_width:
+    if english and fonts.small.getlength(one_line) <= sheet.inner_width:
         sheet.text(one_line, fonts.small, align="left")
     else:
         for line in english:
@@ -377,7 +375,7 @@ def render_test_slip(
     sheet.rule()
     sheet.picture(qr_image(TEST_SLIP_URL, target_width=round(paper.width_dots * 0.45)))
     sheet.text("QRコードが読めれば印字は良好です", fonts.small)
-    sheet.text("If your phone reads this QR code, printing is fine", fonts.small)
+    sheet.text("QR readable by a phone = printing is OK", fonts.small)
     sheet.space(unit)
     slip = sheet.finish()
     # A frame at the very edge shows at once whether the printer clips the sides.

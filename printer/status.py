@@ -7,6 +7,7 @@ exactly when we must not print; so we decode the bytes ourselves and treat silen
 
 from __future__ import annotations
 
+import contextlib
 from enum import StrEnum
 
 from escpos.escpos import Escpos
@@ -143,8 +144,6 @@ def query_printer_status(
 
 
 def close_quietly(printer: Escpos) -> None:
-    try:
+    # RuntimeError: python-escpos's Usb/Serial close() when their driver is not installed.
+    with contextlib.suppress(OSError, EscposError, RuntimeError):
         printer.close()
-    except (OSError, EscposError, RuntimeError):
-        # RuntimeError: python-escpos's Usb/Serial close() when their driver is not installed.
-        pass

@@ -21,6 +21,19 @@ class Settings(BaseSettings):
     # Recent completed stops used to estimate service time per service.
     estimate_sample_size: int = 20
     audio_cache_dir: Path = PROJECT_ROOT / "var" / "audio"
+    # WebSockets: a ping keeps proxies from closing idle sockets; the lifetime cap makes every
+    # client reconnect now and then, so long-lived sockets do not pin old workers or tokens.
+    websocket_heartbeat_seconds: float = 20.0
+    websocket_max_lifetime_seconds: float = 3600.0
+    # Messages buffered per client; a client that falls this far behind is dropped.
+    websocket_queue_size: int = 256
+    # A client resuming further back than this gets a fresh snapshot instead of the backlog.
+    websocket_replay_limit: int = 1000
+    # Embedded default: the event log is also re-read this often, in case a write came from
+    # another process (a CLI, a second worker) that could not wake this one.
+    event_poll_seconds: float = 2.0
+    # PostgreSQL listener: longest wait between reconnect attempts.
+    listener_reconnect_max_seconds: float = 10.0
     # Demo and drills only: issue tickets at any hour (a real city hall keeps this off).
     ignore_hours: bool = False
 

@@ -13,7 +13,7 @@ from server.config import Settings
 from server.db import WRITE_OPTION
 from server.errors import Forbidden, Unauthorized
 from server.models import Device, DeviceKind, Role, Staff
-from server.realtime.bus import LocalBus
+from server.realtime.bus import EventHub
 from server.realtime.events import PENDING_EVENTS_KEY
 
 Clock = Callable[[], datetime]
@@ -29,7 +29,7 @@ def get_clock(request: Request) -> Clock:
     return clock
 
 
-def _publish_after_commit(session: Session, bus: LocalBus) -> None:
+def _publish_after_commit(session: Session, bus: EventHub) -> None:
     @event.listens_for(session, "after_commit")
     def publish(committed: Session) -> None:
         pending = committed.info.pop(PENDING_EVENTS_KEY, [])

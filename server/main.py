@@ -1,6 +1,5 @@
 """The application factory: engine and event bus in the lifespan, routers, one error shape."""
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -18,7 +17,9 @@ from server.config import Settings, get_settings
 from server.counters.router import router as counters_router
 from server.db import create_db_engine
 from server.errors import DomainError
-from server.realtime.bus import LocalBus
+from server.realtime.bus import create_bus
+from server.realtime.digest import WaitingDigest
+from server.realtime.router import router as realtime_router
 from server.tickets.router import router as tickets_router
 
 logger = logging.getLogger("madoguchi")
@@ -40,8 +41,10 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.bus.bind_loop(asyncio.get_running_loop())
+        await app.state.bus.start()
         yield
+        await app.state.waiting_digest.stop()
+        await app.state.bus.stop()
         if owns_engine:
             app.state.engine.dispose()
 
@@ -55,10 +58,18 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine or create_db_engine(settings.database_url)
     app.state.clock = clock
-    app.state.bus = LocalBus()
+    app.state.bus = create_bus(
+        app.state.engine,
+        queue_size=settings.websocket_queue_size,
+        poll_seconds=settings.event_poll_seconds,
+        reconnect_max_seconds=settings.listener_reconnect_max_seconds,
+    )
+    app.state.waiting_digest = WaitingDigest(
+        app.state.bus, app.state.engine, clock, sample=settings.estimate_sample_size
+    )
 
     _install_error_handlers(app)
-    for router in (auth_router, branches_router, tickets_router, counters_router):
+    for router in (auth_router, branches_router, tickets_router, counters_router, realtime_router):
         app.include_router(router, prefix=API_PREFIX)
 
     @app.get("/healthz", tags=["health"])

@@ -7,6 +7,7 @@ PostgreSQL candidate rows are taken with FOR UPDATE SKIP LOCKED.
 
 from datetime import datetime
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from server.errors import Conflict, Forbidden, NotFound
@@ -78,11 +79,25 @@ def _forbid_staff_only(staff: Staff, service: Service) -> None:
 def open_counter(session: Session, *, counter_id: int, staff: Staff, now: datetime) -> Counter:
     counter = _locked_counter(session, counter_id)
     _check_staff_branch(counter, staff)
+    services = session.exec(
+        select(Service)
+        .join(CounterService, col(CounterService.service_id) == Service.id)
+        .where(CounterService.counter_id == counter.id, col(Service.active))
+    ).all()
+    if services and not any(_may_handle(staff, service) for service in services):
+        raise Forbidden(
+            f"Counter {counter.code} only handles decisions reserved for municipal staff (公権力の行使).",
+            code="staff_only_counter",
+        )
     if counter.state == CounterState.open:
         if counter.staff_id == staff.id:
             return counter
         raise Conflict(f"Counter {counter.code} is already open by another staff member.", code="counter_taken")
     counter.state, counter.staff_id, counter.opened_at = CounterState.open, staff.id, now
+    branch = session.get(Branch, counter.branch_id)
+    assert branch is not None
+    # A counter that just opened owes normal tickets nothing: a priority ticket may go first.
+    counter.normal_calls_since_priority = branch.min_normal_between
     session.add(counter)
     record_event(session, type=EventType.counter_opened, branch_id=counter.branch_id, now=now, counter=counter, role=str(staff.role))
     session.commit()
@@ -103,61 +118,86 @@ def close_counter(session: Session, *, counter_id: int, staff: Staff, now: datet
     return counter
 
 
-def _best_candidate(session: Session, counter: Counter, staff: Staff, *, priority: bool, now: datetime) -> Stop | None:
-    """The stop this counter should take next within one class (priority or not).
+def _queue_heads(session: Session, counter: Counter, staff: Staff, *, exclude: set[int]) -> list[tuple[Stop, float, int]]:
+    """The first waiting stop of each (service, priority class) this counter and staff may take.
 
-    Waiting time scaled by the service's weight at this counter decides; the counter's service
-    order breaks ties. Only the head of each service's queue can win, so we read one row per service.
+    One windowed read over waiting stops only (a partial index), so it stays flat as history grows.
     """
     links = session.exec(
         select(CounterService, Service)
         .join(Service, col(Service.id) == CounterService.service_id)
         .where(CounterService.counter_id == counter.id, col(Service.active))
-        .order_by(col(CounterService.position))
     ).all()
-    postgres = session.get_bind().dialect.name == "postgresql"
-    best: tuple[float, int, Stop] | None = None
-    for order, (link, service) in enumerate(links):
-        if not _may_handle(staff, service):
-            continue
-        head = (
-            select(Stop)
-            .where(Stop.service_id == service.id, Stop.status == StopStatus.waiting, Stop.is_priority == priority)
-            .order_by(col(Stop.sort_at), col(Stop.id))
-            .limit(1)
+    allowed = {service.id: (link.weight, link.position) for link, service in links if _may_handle(staff, service)}
+    if not allowed:
+        return []
+    ranked = (
+        select(
+            col(Stop.id).label("stop_id"),
+            func.row_number()
+            .over(partition_by=(col(Stop.service_id), col(Stop.is_priority)), order_by=(col(Stop.sort_at), col(Stop.id)))
+            .label("place"),
         )
-        if postgres:
-            head = head.with_for_update(skip_locked=True)
-        stop = session.exec(head).first()
-        if stop is None:
+        .where(Stop.status == StopStatus.waiting, col(Stop.service_id).in_(list(allowed)), col(Stop.id).not_in(exclude))
+        .subquery()
+    )
+    heads = session.exec(select(Stop).join(ranked, ranked.c.stop_id == Stop.id).where(ranked.c.place == 1)).all()
+    return [(stop, *allowed[stop.service_id]) for stop in heads]
+
+
+def _choose(heads: list[tuple[Stop, float, int]], *, priority: bool, now: datetime) -> Stop | None:
+    """Waiting time scaled by the service's weight at this counter decides; service order breaks ties."""
+    best: tuple[float, int, Stop] | None = None
+    for stop, weight, order in heads:
+        if stop.is_priority != priority:
             continue
         assert stop.sort_at is not None
-        score = (now - stop.sort_at).total_seconds() * link.weight
+        score = (now - stop.sort_at).total_seconds() * weight
         if best is None or (score, -order) > (best[0], -best[1]):
             best = (score, order, stop)
     return best[2] if best else None
 
 
+def _claim(session: Session, stop: Stop) -> bool:
+    """Take the row for this transaction. SQLite already holds the write lock; PostgreSQL
+    skips a row another counter has just locked, and the caller looks again."""
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    locked = session.exec(
+        select(Stop.id).where(Stop.id == stop.id, Stop.status == StopStatus.waiting).with_for_update(skip_locked=True)
+    ).first()
+    if locked is None:
+        return False
+    session.refresh(stop)
+    return True
+
+
 def call_next(session: Session, *, counter_id: int, staff: Staff, now: datetime) -> Ticket | None:
     counter = _counter_in_use_by(_locked_counter(session, counter_id), staff)
     if counter.current_stop_id is not None:
-        stop, ticket, _ = _current(session, counter)
+        _, ticket, _ = _current(session, counter)
         raise Conflict(
             f"Counter {counter.code} still has ticket {ticket.number}; complete, transfer or mark it no-show first.",
             code="ticket_in_hand",
         )
     branch = session.get(Branch, counter.branch_id)
     assert branch is not None
-    normal = _best_candidate(session, counter, staff, priority=False, now=now)
-    urgent = _best_candidate(session, counter, staff, priority=True, now=now)
-    # Anti-starvation: after a priority call, let a few normal tickets through before the next.
-    since_priority = counter.normal_calls_since_priority
-    take_priority = urgent is not None and (normal is None or since_priority >= branch.min_normal_between)
-    stop = urgent if take_priority else normal
-    if stop is None:
-        session.rollback()
-        return None
-    counter.normal_calls_since_priority = 0 if take_priority else since_priority + 1
+    taken_elsewhere: set[int] = set()
+    while True:
+        heads = _queue_heads(session, counter, staff, exclude=taken_elsewhere)
+        normal = _choose(heads, priority=False, now=now)
+        urgent = _choose(heads, priority=True, now=now)
+        # Anti-starvation: after a priority call, let a few normal tickets through before the next.
+        take_priority = urgent is not None and (normal is None or counter.normal_calls_since_priority >= branch.min_normal_between)
+        stop = urgent if take_priority else normal
+        if stop is None:
+            session.rollback()
+            return None
+        if _claim(session, stop):
+            break
+        assert stop.id is not None
+        taken_elsewhere.add(stop.id)
+    counter.normal_calls_since_priority = 0 if take_priority else counter.normal_calls_since_priority + 1
     ticket = session.get(Ticket, stop.ticket_id)
     assert ticket is not None
     stop.status, stop.counter_id, stop.called_at, stop.staff_id = StopStatus.called, counter.id, now, staff.id
@@ -230,10 +270,8 @@ def complete_stop(session: Session, *, counter_id: int, staff: Staff, now: datet
     stop.started_at = stop.started_at or stop.called_at
     stop.staff_id, stop.staff_role = staff.id, staff.role
     _release(counter)
-    following = next(
-        ((s, sv) for s, sv, _ in ticket_stops(session, ticket) if s.position > stop.position and s.status == StopStatus.pending),
-        None,
-    )
+    stops = ticket_stops(session, ticket)
+    following = next(((s, sv) for s, sv, _ in stops if s.position > stop.position and s.status == StopStatus.pending), None)
     if following is None:
         ticket.status, ticket.finished_at, ticket.current_stop = TicketStatus.done, now, None
     else:
@@ -246,7 +284,7 @@ def complete_stop(session: Session, *, counter_id: int, staff: Staff, now: datet
         session.add(next_stop)
     session.add_all([stop, counter, ticket])
     session.flush()
-    view = event_ticket(session, ticket)
+    view = event_ticket(session, ticket, stops)
     record_event(session, type=EventType.ticket_completed, branch_id=counter.branch_id, now=now, ticket=ticket, ticket_view=view, counter=counter)
     if following is not None:
         _, next_service = following

@@ -1,69 +1,304 @@
-"""Fan-out of committed events to this process's WebSocket clients."""
+"""Fan-out of committed events to this process's WebSocket clients.
+
+One source of truth per deployment, so an event reaches each client exactly once:
+- LocalBus (SQLite, embedded default) reads the event log back after each commit. SQLite has a
+  single writer, so log order is commit order, and a rolled-back transaction leaves nothing to read.
+- PgNotifyBus (PostgreSQL, scale-out) listens on the channel that record_event() NOTIFYs inside
+  the transaction; PostgreSQL delivers it on commit, to every process, in commit order.
+Either way clients receive only what committed, and each client reads from its own bounded
+queue: a client that falls behind is marked dropped, never waited for.
+"""
 
 import asyncio
-import threading
-from collections.abc import Iterable
+import contextlib
+import json
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
+
+import psycopg
+from sqlalchemy import Engine, func
+from sqlalchemy.engine import make_url
+from sqlmodel import Session, col, select
+
+from server.models import Event
+from server.realtime.events import NOTIFY_CHANNEL, event_message
+
+logger = logging.getLogger("madoguchi.realtime")
 
 Message = dict[str, Any]
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, eq=False)
+class Delivery:
+    """One message for a branch's clients, encoded once however many clients receive it.
+
+    ticket_id routes events to status pages; it never leaves the server.
+    """
+
+    message: Message
+    ticket_id: int | None = None
+    text: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "text", json.dumps(self.message, ensure_ascii=False, separators=(",", ":")))
+
+    @property
+    def event_id(self) -> int | None:
+        """Log events have ids; summaries and control messages (resync, waiting) do not."""
+        event_id = self.message.get("id")
+        return int(event_id) if event_id is not None else None
+
+
+# In-process consumers of every delivery (announcement prefetch, queue summaries).
+FanOutListener = Callable[[Sequence[Delivery]], None]
+
+RESYNC: Message = {"type": "resync"}
+LISTENER_APPLICATION_NAME = "madoguchi-listener"
 
 
 @dataclass(eq=False)
 class Subscription:
-    """One client's bounded inbox; a client that falls behind is dropped, not waited for."""
+    """One client's bounded inbox for one branch's events."""
 
     branch_id: str
-    ticket_id: int | None = None
-    queue: asyncio.Queue[Message] = field(default_factory=lambda: asyncio.Queue(maxsize=256))
-    dropped: bool = False
+    queue: asyncio.Queue[Delivery]
+    dropped: asyncio.Event = field(default_factory=asyncio.Event)
 
 
-class LocalBus:
-    """In-process bus for the embedded default; publish() is safe from worker threads."""
+class EventHub:
+    """Keeps the subscriptions and fans deliveries out; all methods but publish run on the loop."""
 
-    def __init__(self) -> None:
-        self._subscriptions: set[Subscription] = set()
-        self._lock = threading.Lock()
+    def __init__(self, *, queue_size: int = 256) -> None:
+        self._queue_size = queue_size
+        self._by_branch: dict[str, set[Subscription]] = {}
+        self._listeners: list[FanOutListener] = []
         self._loop: asyncio.AbstractEventLoop | None = None
 
-    def bind_loop(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
 
-    def subscribe(self, branch_id: str, ticket_id: int | None = None) -> Subscription:
-        subscription = Subscription(branch_id=branch_id, ticket_id=ticket_id)
-        with self._lock:
-            self._subscriptions.add(subscription)
+    async def stop(self) -> None:
+        """Subclasses stop their source; the hub itself holds nothing to release."""
+
+    def publish_committed(self, events: Iterable[Delivery]) -> None:
+        """Called right after a session commits events (from a worker thread)."""
+
+    def subscribe(self, branch_id: str) -> Subscription:
+        subscription = Subscription(branch_id=branch_id, queue=asyncio.Queue(maxsize=self._queue_size))
+        self._by_branch.setdefault(branch_id, set()).add(subscription)
         return subscription
 
     def unsubscribe(self, subscription: Subscription) -> None:
-        with self._lock:
-            self._subscriptions.discard(subscription)
+        subscribers = self._by_branch.get(subscription.branch_id)
+        if subscribers is not None:
+            subscribers.discard(subscription)
+            if not subscribers:
+                del self._by_branch[subscription.branch_id]
 
-    def publish_committed(self, events: Iterable[tuple[int | None, Message]]) -> None:
-        """Called after a commit, possibly from a worker thread."""
-        batch = list(events)
-        if not batch or self._loop is None:
-            return
-        try:
-            self._loop.call_soon_threadsafe(self._deliver, batch)
-        except RuntimeError:  # loop closed during shutdown
-            pass
-
-    def _deliver(self, batch: list[tuple[int | None, Message]]) -> None:
-        with self._lock:
-            subscriptions = list(self._subscriptions)
-        for ticket_id, message in batch:
-            for subscription in subscriptions:
-                if subscription.dropped or subscription.branch_id != message.get("branch"):
-                    continue
-                if subscription.ticket_id is not None and subscription.ticket_id != ticket_id:
-                    continue
-                try:
-                    subscription.queue.put_nowait(message)
-                except asyncio.QueueFull:
-                    subscription.dropped = True
+    def has_subscribers(self, branch_id: str) -> bool:
+        return bool(self._by_branch.get(branch_id))
 
     @property
     def subscriber_count(self) -> int:
-        return len(self._subscriptions)
+        return sum(len(subscribers) for subscribers in self._by_branch.values())
+
+    def fan_out(self, deliveries: Sequence[Delivery]) -> None:
+        """Queue each delivery for its branch's clients without ever waiting on one."""
+        for delivery in deliveries:
+            branch_id = delivery.message.get("branch")
+            for subscription in list(self._by_branch.get(str(branch_id), ())):
+                self._offer(subscription, delivery)
+        for listener in self._listeners:
+            listener(deliveries)
+
+    def broadcast(self, branch_id: str, message: Message) -> None:
+        """A message that is not in the log (no id): queue summaries, resync."""
+        for subscription in list(self._by_branch.get(branch_id, ())):
+            self._offer(subscription, Delivery(message))
+
+    def resync_everyone(self) -> None:
+        for branch_id in list(self._by_branch):
+            self.broadcast(branch_id, RESYNC)
+
+    def add_fan_out_listener(self, listener: FanOutListener) -> None:
+        self._listeners.append(listener)
+
+    @staticmethod
+    def _offer(subscription: Subscription, delivery: Delivery) -> None:
+        if subscription.dropped.is_set():
+            return
+        try:
+            subscription.queue.put_nowait(delivery)
+        except asyncio.QueueFull:
+            subscription.dropped.set()
+
+
+def read_log_after(engine: Engine, after: int, *, limit: int = 500) -> list[Delivery]:
+    with Session(engine) as session:
+        rows = session.exec(select(Event).where(col(Event.id) > after).order_by(col(Event.id)).limit(limit)).all()
+        return [Delivery(event_message(row), row.ticket_id) for row in rows]
+
+
+def last_event_id(engine: Engine) -> int:
+    with Session(engine) as session:
+        return int(session.exec(select(func.coalesce(func.max(Event.id), 0))).one())
+
+
+class LocalBus(EventHub):
+    """Embedded default: tails the event log, woken by each commit in this process."""
+
+    def __init__(self, engine: Engine, *, poll_seconds: float = 2.0, queue_size: int = 256) -> None:
+        super().__init__(queue_size=queue_size)
+        self._engine = engine
+        self._poll_seconds = poll_seconds
+        self._wake = asyncio.Event()
+        self._cursor = 0
+        self._task: asyncio.Task[None] | None = None
+        # Its own thread: a storm of snapshot reads in the shared pool must not delay the news.
+        self._reader: ThreadPoolExecutor | None = None
+
+    async def start(self) -> None:
+        await super().start()
+        self._wake = asyncio.Event()
+        self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="madoguchi-event-tail")
+        self._cursor = await self._read(last_event_id, self._engine)
+        self._task = asyncio.create_task(self._tail(), name="madoguchi-event-tail")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self._reader is not None:
+            self._reader.shutdown(wait=False)
+            self._reader = None
+
+    async def _read(self, function: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._reader, function, *args)
+
+    def publish_committed(self, events: Iterable[Delivery]) -> None:
+        # The payloads are not pushed: two commits' after-commit hooks can run in either order,
+        # but the log read back in id order cannot. The commit only says "there is news".
+        if not list(events) or self._loop is None:
+            return
+        with contextlib.suppress(RuntimeError):  # loop closed during shutdown
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    async def _tail(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self._poll_seconds)
+            # Cleared before reading: a commit landing during the read wakes us again.
+            self._wake.clear()
+            try:
+                await self._read_new()
+            except Exception:
+                logger.exception("reading the event log failed; clients will resync")
+                self.resync_everyone()
+                await asyncio.sleep(self._poll_seconds)
+
+    async def _read_new(self) -> None:
+        while True:
+            batch = await self._read(read_log_after, self._engine, self._cursor)
+            if not batch:
+                return
+            self._cursor = int(batch[-1].message["id"])
+            self.fan_out(batch)
+
+
+def listener_dsn(engine: Engine) -> str:
+    """psycopg wants a plain libpq URL, without SQLAlchemy's '+psycopg' driver suffix."""
+    url = make_url(engine.url.render_as_string(hide_password=False)).set(drivername="postgresql")
+    return url.render_as_string(hide_password=False)
+
+
+class PgNotifyBus(EventHub):
+    """Scale-out: one LISTEN connection per process; a lost connection means resync for all."""
+
+    def __init__(self, engine: Engine, *, queue_size: int = 256, reconnect_max_seconds: float = 10.0) -> None:
+        super().__init__(queue_size=queue_size)
+        self._dsn = listener_dsn(engine)
+        self._reconnect_max_seconds = reconnect_max_seconds
+        self._task: asyncio.Task[None] | None = None
+        self._listening = asyncio.Event()
+        self.connections_made = 0
+
+    async def start(self) -> None:
+        await super().start()
+        self._listening = asyncio.Event()
+        self._task = asyncio.create_task(self._listen_forever(), name="madoguchi-pg-listener")
+        # Serve only once listening, so no client can subscribe into a silent gap at startup;
+        # if the database is down we still start (healthz says so) and keep retrying.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._listening.wait(), timeout=10)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    @property
+    def listening(self) -> bool:
+        return self._listening.is_set()
+
+    async def _listen_forever(self) -> None:
+        backoff = 0.25
+        while True:
+            try:
+                await self._listen_once()
+            except (psycopg.Error, OSError) as error:
+                logger.warning("event listener lost its connection (%s); reconnecting in %.1fs", error, backoff)
+            self._listening.clear()
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, self._reconnect_max_seconds)
+
+    async def _listen_once(self) -> None:
+        # Keepalives notice a silently dead network path, not only a closed socket.
+        connection = await psycopg.AsyncConnection.connect(
+            self._dsn,
+            autocommit=True,
+            application_name=LISTENER_APPLICATION_NAME,
+            keepalives=1,
+            keepalives_idle=10,
+            keepalives_interval=5,
+            keepalives_count=3,
+        )
+        async with connection:
+            await connection.execute(f"LISTEN {NOTIFY_CHANNEL}")
+            self.connections_made += 1
+            self._listening.set()
+            if self.connections_made > 1:
+                # Whatever committed while we were deaf is lost to this process: every client
+                # here fetches a fresh snapshot, taken now that we are listening again.
+                logger.info("event listener reconnected; telling clients to resync")
+                self.resync_everyone()
+            async for notification in connection.notifies():
+                self._on_notification(notification.payload)
+
+    def _on_notification(self, payload: str) -> None:
+        try:
+            data = json.loads(payload)
+            delivery = Delivery(data["message"], data.get("ticket_id"))
+        except (ValueError, KeyError, TypeError):
+            logger.warning("ignoring a malformed event notification: %.200s", payload)
+            return
+        self.fan_out([delivery])
+
+
+def create_bus(
+    engine: Engine,
+    *,
+    queue_size: int,
+    poll_seconds: float,
+    reconnect_max_seconds: float,
+) -> EventHub:
+    if engine.dialect.name == "postgresql":
+        return PgNotifyBus(engine, queue_size=queue_size, reconnect_max_seconds=reconnect_max_seconds)
+    return LocalBus(engine, poll_seconds=poll_seconds, queue_size=queue_size)

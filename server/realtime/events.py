@@ -1,7 +1,7 @@
 """The event log: every state change is appended here inside the changing transaction.
 
-The stored payload is exactly what WebSocket clients receive (plus the id), so a replay
-after a reconnect is a plain read. Payloads carry numbers, counters and neutral labels only.
+The stored payload is exactly what WebSocket clients receive (plus the id, and the audio link
+derived from it), so a replay after a reconnect is a plain read. Payloads carry numbers, counters and neutral labels only.
 """
 
 import json
@@ -34,7 +34,14 @@ class EventType(StrEnum):
 def counter_ref(counter: Counter | None) -> dict[str, Any] | None:
     if counter is None:
         return None
-    return {"id": counter.id, "name": counter.code, "label_ja": counter.name_ja, "label_en": counter.name_en, "public": counter.public}
+    return {
+        "id": counter.id,
+        "name": counter.code,
+        "label_ja": counter.name_ja,
+        "label_en": counter.name_en,
+        "area": counter.area,
+        "public": counter.public,
+    }
 
 
 def record_event(
@@ -80,8 +87,23 @@ def record_event(
     return event
 
 
+ANNOUNCED_TYPES = frozenset({EventType.ticket_called, EventType.ticket_recalled})
+ANNOUNCEMENT_URL = "/api/v1/announcements/{event_id}.wav"
+
+
+def is_announced(payload: dict[str, Any]) -> bool:
+    """Calls at public windows are spoken in the lobby; internal desks never are."""
+    counter = payload.get("counter") or {}
+    return payload.get("type") in ANNOUNCED_TYPES and bool(counter.get("public"))
+
+
 def event_message(event: Event) -> dict[str, Any]:
-    return {"id": event.id, **event.payload}
+    """The client message: the stored payload, its id and, for a spoken call, where its audio is."""
+    message: dict[str, Any] = {"id": event.id, **event.payload}
+    if is_announced(event.payload):
+        # Derived from the id, so a replay carries the same link as the live message did.
+        message["audio_url"] = ANNOUNCEMENT_URL.format(event_id=event.id)
+    return message
 
 
 def _notification(event: Event, message: dict[str, Any]) -> dict[str, Any]:

@@ -231,10 +231,23 @@ def ticket_stops(session: Session, ticket: Ticket) -> list[tuple[Stop, Service, 
     return [(stop, service, queue) for stop, service, queue in rows]
 
 
+DEFAULT_SENSITIVE_LABEL = {"ja": "届出", "en": "Notifications"}
+
+
+def public_label(session: Session, service: Service, queue: Queue) -> tuple[str, str]:
+    """The neutral label shown for a stop; a sensitive procedure never shows its own."""
+    if service.sensitive:
+        branch = session.get(Branch, service.branch_id)
+        label = (branch.settings if branch else {}).get("sensitive_label") or DEFAULT_SENSITIVE_LABEL
+        return label["ja"], label["en"]
+    return queue.label_ja, queue.label_en
+
+
 def event_ticket(session: Session, ticket: Ticket, stops: list[tuple[Stop, Service, Queue]] | None = None) -> dict[str, Any]:
     """What displays may know of a ticket: its number, status and the neutral label of its stop."""
     stops = stops if stops is not None else ticket_stops(session, ticket)
     current = stops[ticket.current_stop] if ticket.current_stop is not None and ticket.current_stop < len(stops) else None
+    label_ja, label_en = public_label(session, current[1], current[2]) if current else (None, None)
     return {
         "number": ticket.number,
         "status": str(ticket.status),
@@ -242,8 +255,8 @@ def event_ticket(session: Session, ticket: Ticket, stops: list[tuple[Stop, Servi
         "stop": ticket.current_stop,
         "stops": len(stops),
         "queue": current[2].prefix if current else None,
-        "label_ja": current[2].label_ja if current else None,
-        "label_en": current[2].label_en if current else None,
+        "label_ja": label_ja,
+        "label_en": label_en,
         "citizen_present": current[1].citizen_present if current else None,
     }
 
@@ -330,11 +343,12 @@ def ticket_view(session: Session, ticket: Ticket, *, base_url: str, now: datetim
         else:
             assert service.id is not None
             where = counters_text(serving_counters(session, service.id)) if service.citizen_present else None
+        label_ja, label_en = public_label(session, service, queue)
         public_stops.append(
             StopPublic(
                 service=service.key,
-                label=queue.label_ja,
-                label_en=queue.label_en,
+                label=label_ja,
+                label_en=label_en,
                 status=stop.status,
                 counter=where,
                 citizen_present=service.citizen_present,
@@ -384,11 +398,12 @@ def queue_overview(session: Session, *, branch_id: str, now: datetime, sample: i
     overview = []
     for service, queue in rows:
         waiting = int(waiting_counts.get(service.id, 0))
+        label_ja, label_en = public_label(session, service, queue)
         overview.append(
             {
                 "service": service.key,
-                "label": queue.label_ja,
-                "label_en": queue.label_en,
+                "label": label_ja,
+                "label_en": label_en,
                 "prefix": queue.prefix,
                 "waiting": waiting,
                 "estimated_wait_minutes": estimate_wait_minutes(session, service, waiting, now=now, sample=sample),

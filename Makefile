@@ -1,0 +1,58 @@
+# Two commands for a fresh machine:  `make run`  (demo city hall)  and  `make test`.
+# Both install what they need first. PYTHON may point at any Python 3.11+.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
+SYSTEM_PACKAGES := chromium fonts-noto-cjk espeak-ng libespeak-ng1
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: install install-system run test test-sqlite test-postgres lint check bench clean
+
+install: install-system $(BIN)/.installed
+
+# Debian packages: a Japanese font for tickets, espeak-ng for English speech, chromium for browser tests.
+install-system:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages: $$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[test]"
+	touch $@
+
+# The demo city hall on SQLite: server with kiosk, display, staff and admin pages. Issuing is
+# allowed at any hour here so the demo works in the evening; a real deployment keeps hours.
+run: install
+	MADOGUCHI_IGNORE_HOURS=true $(BIN)/madoguchi demo --host $(HOST) --port $(PORT)
+
+# SQLite always; PostgreSQL too when it answers at PG_URL (CI requires it: REQUIRE_POSTGRES=1).
+test: install test-sqlite test-postgres
+
+test-sqlite:
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+test-postgres:
+	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(PG_URL)', connect_timeout=3).close()" 2>/dev/null; then \
+	  echo "== PostgreSQL: $(PG_URL)"; \
+	  MADOGUCHI_TEST_DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -q -p no:cacheprovider; \
+	elif [ -n "$$REQUIRE_POSTGRES" ]; then echo "PostgreSQL is required but not reachable at $(PG_URL)"; exit 1; \
+	else echo "== PostgreSQL not reachable at $(PG_URL): its run is skipped (set PG_URL=...)"; fi
+
+lint: install
+	$(BIN)/ruff check server kiosk display printer tests bench
+
+check: lint test
+
+bench: install
+	$(BIN)/python -m bench.run_all
+
+clean:
+	rm -rf $(VENV) var tests/output

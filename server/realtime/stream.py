@@ -1,0 +1,216 @@
+"""One WebSocket client's life: opening messages, live events, heartbeats, a lifetime cap.
+
+A client reads from its own bounded queue. When it falls behind, the hub marks it dropped and we
+close it with 1013 (try again later); it comes back with `after=<last id>` and catches up from
+the log. Nothing a client does can make the hub, or another client, wait.
+"""
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any
+
+from fastapi import WebSocket
+
+from server.realtime.bus import RESYNC, Delivery, Message, Subscription
+
+logger = logging.getLogger("madoguchi.realtime")
+
+PING: Message = {"type": "ping"}
+# A close frame's reason must fit in 123 bytes.
+MAX_REASON_BYTES = 123
+# A stuck client may never read our close frame; we do not wait for it longer than this.
+CLOSE_TIMEOUT_SECONDS = 2.0
+
+
+class CloseCode(IntEnum):
+    try_again_later = 1013  # fell behind: reconnect with after=<last id>
+    reconnect = 4000  # lifetime reached or resync: reconnect at once
+    unauthorized = 4401
+    forbidden = 4403
+    not_found = 4404
+
+
+@dataclass(frozen=True)
+class StreamLimits:
+    heartbeat_seconds: float
+    lifetime_seconds: float
+
+
+def close_reason(text: str) -> str:
+    encoded = text.encode()[:MAX_REASON_BYTES]
+    return encoded.decode(errors="ignore")
+
+
+async def close_quietly(websocket: WebSocket, code: int, reason: str) -> None:
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(websocket.close(code=code, reason=close_reason(reason)), CLOSE_TIMEOUT_SECONDS)
+
+
+class ClientStream:
+    """Sends the opening messages, then whatever the subscription receives, until one side stops."""
+
+    def __init__(self, websocket: WebSocket, subscription: Subscription, limits: StreamLimits) -> None:
+        self.websocket = websocket
+        self.subscription = subscription
+        self.limits = limits
+        self.last_event_id = 0
+        self._last_sent_at = time.monotonic()
+        self._resync_sent = False
+
+    async def run(self, opening: list[Message]) -> None:
+        sender = asyncio.create_task(self._send_everything(opening))
+        listener = asyncio.create_task(self._until_client_leaves())
+        dropped = asyncio.create_task(self.subscription.dropped.wait())
+        tasks = {sender, listener, dropped}
+        try:
+            done, _ = await asyncio.wait(
+                tasks, timeout=self.limits.lifetime_seconds, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        if dropped in done:
+            await close_quietly(
+                self.websocket,
+                CloseCode.try_again_later,
+                f"too slow; reconnect with after={self.last_event_id}",
+            )
+        elif self._resync_sent:
+            await close_quietly(self.websocket, CloseCode.reconnect, "resync: reconnect without after")
+        elif not done:
+            await close_quietly(
+                self.websocket,
+                CloseCode.reconnect,
+                f"connection lifetime reached; reconnect with after={self.last_event_id}",
+            )
+        elif sender in done and not sender.cancelled() and sender.exception() is not None:
+            logger.debug("client stream ended: %r", sender.exception())
+
+    async def messages_for(self, delivery: Delivery) -> list[str]:
+        """Encoded messages to send for one delivery; by default every log event once, in order."""
+        event_id = delivery.event_id
+        if event_id is not None:
+            if event_id <= self.last_event_id:
+                return []  # already in the snapshot or the backlog
+            self.last_event_id = event_id
+        return [delivery.text]
+
+    def seconds_until_due(self) -> float:
+        """How long the queue may stay quiet before on_quiet() must run."""
+        return self.limits.heartbeat_seconds - (time.monotonic() - self._last_sent_at)
+
+    async def on_quiet(self) -> None:
+        if time.monotonic() - self._last_sent_at >= self.limits.heartbeat_seconds:
+            await self.send_message(PING)
+
+    async def send_message(self, message: Message) -> None:
+        await self.send_text(Delivery(message).text)
+
+    async def send_text(self, text: str) -> None:
+        await self.websocket.send_text(text)
+        self._last_sent_at = time.monotonic()
+
+    async def _send_everything(self, opening: list[Message]) -> None:
+        for message in opening:
+            await self.send_message(message)
+        queue = self.subscription.queue
+        while not self._resync_sent:
+            try:
+                delivery = await asyncio.wait_for(queue.get(), timeout=max(self.seconds_until_due(), 0.01))
+            except TimeoutError:
+                await self.on_quiet()
+                continue
+            if delivery.message.get("type") == RESYNC["type"]:
+                # Anything after a resync could follow a gap: the client starts over instead.
+                await self.send_text(delivery.text)
+                self._resync_sent = True
+                return
+            for text in await self.messages_for(delivery):
+                await self.send_text(text)
+
+    async def _until_client_leaves(self) -> None:
+        # Clients have nothing to say; reading is how we notice that they have gone.
+        while True:
+            message = await self.websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+
+
+# Event types that can move other tickets in the same queue forward or back.
+QUEUE_MOVING_TYPES = frozenset(
+    {
+        "ticket.issued",
+        "ticket.called",
+        "ticket.transferred",
+        "ticket.routed",
+        "ticket.no_show",
+        "counter.opened",
+        "counter.closed",
+    }
+)
+# A status page's "people ahead" is refreshed at most this often on other tickets' events.
+TICKET_REFRESH_MIN_SECONDS = 2.0
+
+TicketView = tuple[dict[str, Any], str | None]
+
+
+class TicketStream(ClientStream):
+    """One ticket's own events, each followed by its fresh view; others' calls refresh "ahead"."""
+
+    def __init__(
+        self,
+        websocket: WebSocket,
+        subscription: Subscription,
+        limits: StreamLimits,
+        *,
+        ticket_id: int,
+        queue: str | None,
+        refresh: Callable[[], Awaitable[TicketView]],
+    ) -> None:
+        super().__init__(websocket, subscription, limits)
+        self.ticket_id = ticket_id
+        self.queue = queue
+        self._refresh = refresh
+        self._refreshed_at = time.monotonic()
+        self._refresh_pending = False
+
+    async def messages_for(self, delivery: Delivery) -> list[str]:
+        event_id = delivery.event_id
+        if event_id is None:
+            return []  # board summaries mean nothing to a status page
+        if delivery.ticket_id == self.ticket_id:
+            own = await super().messages_for(delivery)
+            return [*own, await self._fresh_view()] if own else []
+        if self._moves_my_queue(delivery.message):
+            self._refresh_pending = True
+            if time.monotonic() - self._refreshed_at >= TICKET_REFRESH_MIN_SECONDS:
+                return [await self._fresh_view()]
+        return []
+
+    def seconds_until_due(self) -> float:
+        heartbeat = super().seconds_until_due()
+        if not self._refresh_pending:
+            return heartbeat
+        return min(heartbeat, TICKET_REFRESH_MIN_SECONDS - (time.monotonic() - self._refreshed_at))
+
+    async def on_quiet(self) -> None:
+        if self._refresh_pending and time.monotonic() - self._refreshed_at >= TICKET_REFRESH_MIN_SECONDS:
+            await self.send_text(await self._fresh_view())
+        await super().on_quiet()
+
+    def _moves_my_queue(self, message: Message) -> bool:
+        ticket = message.get("ticket") or {}
+        touches_queue = ticket.get("queue") == self.queue or message.get("type", "").startswith("counter.")
+        return self.queue is not None and message.get("type") in QUEUE_MOVING_TYPES and touches_queue
+
+    async def _fresh_view(self) -> str:
+        view, self.queue = await self._refresh()
+        self._refreshed_at = time.monotonic()
+        self._refresh_pending = False
+        return Delivery({"type": "ticket", "ticket": view}).text

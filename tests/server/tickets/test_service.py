@@ -1,0 +1,97 @@
+"""Issuing rules: numbering per prefix and business day, routes, issuing hours, priority."""
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from server.errors import Conflict, Forbidden, NotFound, Unprocessable
+from server.models import DeviceKind, Event, Role, Staff, Stop, Ticket
+from server.tickets.schemas import TicketCreate
+from server.tickets.service import business_day, get_branch, issue_ticket
+from tests.support import BRANCH, JST, FixedClock, make_device, make_staff
+
+
+@pytest.fixture
+def concierge(engine: Engine, clock: FixedClock) -> Staff:
+    return make_staff(engine, "concierge", Role.contractor, clock())
+
+
+def _issue(session: Session, issuer: Staff, now: datetime, **body: object) -> Ticket:
+    return issue_ticket(session, branch_id=BRANCH, request=TicketCreate.model_validate(body), issuer=issuer, now=now)
+
+
+def test_numbers_count_up_per_prefix(session: Session, concierge: Staff, clock: FixedClock) -> None:
+    numbers = [_issue(session, concierge, clock.advance(seconds=1), service="certificate").number for _ in range(3)]
+    numbers.append(_issue(session, concierge, clock.advance(seconds=1), service="nhi_enroll").number)
+    numbers.append(_issue(session, concierge, clock.advance(seconds=1), service="certificate").number)
+    assert numbers == ["C001", "C002", "C003", "E001", "C004"]
+
+
+def test_numbers_restart_at_local_midnight_not_utc_midnight(session: Session, concierge: Staff, clock: FixedClock) -> None:
+    # 08:59 JST on 1 April is still 31 March in UTC; 08:59 and 16:00 are the same business day.
+    morning = datetime(2026, 4, 1, 8, 59, tzinfo=JST)
+    afternoon = datetime(2026, 4, 1, 16, 0, tzinfo=JST)
+    next_morning = datetime(2026, 4, 2, 8, 45, tzinfo=JST)
+    assert morning.astimezone(UTC).date().isoformat() == "2026-03-31"
+    first = _issue(session, concierge, morning, service="certificate")
+    second = _issue(session, concierge, afternoon, service="certificate")
+    third = _issue(session, concierge, next_morning, service="certificate")
+    assert (first.number, second.number, third.number) == ("C001", "C002", "C001")
+    assert first.business_on == second.business_on == business_day(get_branch(session, BRANCH), morning)
+    assert str(third.business_on) == "2026-04-02"
+
+
+def test_issuing_outside_hours_is_refused_with_a_bilingual_message(session: Session, concierge: Staff) -> None:
+    with pytest.raises(Conflict) as early:
+        _issue(session, concierge, datetime(2026, 4, 1, 8, 0, tzinfo=JST), service="certificate")
+    assert early.value.code == "issuing_not_open"
+    with pytest.raises(Conflict) as late:
+        _issue(session, concierge, datetime(2026, 4, 1, 17, 0, tzinfo=JST), service="certificate")
+    assert late.value.code == "issuing_closed"
+    assert "発券は終了しました" in late.value.message
+    assert session.exec(select(Ticket)).all() == []
+
+
+def test_a_refused_ticket_writes_nothing_and_uses_no_number(session: Session, concierge: Staff, clock: FixedClock) -> None:
+    with pytest.raises(NotFound):
+        _issue(session, concierge, clock(), service="no_such_service")
+    with pytest.raises(Unprocessable):
+        _issue(session, concierge, clock(), life_event="move_in", answers={"owns_spaceship": True})
+    session.rollback()
+    assert session.exec(select(Ticket)).all() == []
+    assert session.exec(select(Event)).all() == []
+    assert _issue(session, concierge, clock(), life_event="move_in").number == "L001"
+
+
+def test_kiosk_cannot_grant_itself_priority(session: Session, engine: Engine, clock: FixedClock) -> None:
+    _, kiosk = make_device(engine, DeviceKind.kiosk, clock())
+    with pytest.raises(Forbidden) as refused:
+        issue_ticket(session, branch_id=BRANCH, request=TicketCreate(service="certificate", priority="pregnant"), issuer=kiosk, now=clock())
+    assert refused.value.code == "priority_by_staff_only"
+
+
+def test_staff_issue_a_priority_ticket(session: Session, concierge: Staff, clock: FixedClock) -> None:
+    ticket = _issue(session, concierge, clock(), service="certificate", priority="pregnant")
+    stop = session.exec(select(Stop).where(Stop.ticket_id == ticket.id)).one()
+    assert stop.is_priority is True
+
+
+def test_back_office_first_stop_makes_the_ticket_processing(session: Session, concierge: Staff, clock: FixedClock) -> None:
+    ticket = _issue(session, concierge, clock(), service="civil_review")
+    assert ticket.status == "processing"
+
+
+def test_the_death_route_keeps_stops_that_apply(session: Session, concierge: Staff, clock: FixedClock) -> None:
+    ticket = _issue(session, concierge, clock(), life_event="death", answers={"files_death_registration": False, "receives_pension": True})
+    services = [stop.service_id for stop in session.exec(select(Stop).where(Stop.ticket_id == ticket.id).order_by(Stop.position))]
+    assert len(services) >= 2
+    assert ticket.number.startswith("L")
+
+
+def test_business_day_uses_branch_timezone(session: Session) -> None:
+    branch = get_branch(session, BRANCH)
+    just_after_midnight = datetime(2026, 4, 1, 0, 1, tzinfo=JST)
+    assert just_after_midnight.astimezone(UTC).date().isoformat() == "2026-03-31"
+    assert business_day(branch, just_after_midnight).isoformat() == "2026-04-01"
