@@ -308,3 +308,29 @@ class Event(SQLModel, table=True):
     ticket_id: int | None = Field(default=None, foreign_key="ticket.id", index=True)
     counter_id: int | None = Field(default=None, foreign_key="counter.id")
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who changed which rule, when, and what it was before and after."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    branch_id: str | None = Field(default=None, foreign_key="branch.id", index=True)
+    at: datetime = at_column(nullable=False)
+    staff_id: int | None = Field(default=None, foreign_key="staff.id")
+    username: str
+    action: str
+    target: str
+    before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+class SatisfactionResponse(SQLModel, table=True):
+    """One anonymous 1–5 answer per finished visit."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", unique=True)
+    branch_id: str = Field(foreign_key="branch.id", index=True)
+    business_on: date
+    at: datetime = at_column(nullable=False)
+    score: int
+    reason: str | None = None

@@ -5,6 +5,7 @@ from typing import Any, TypeVar
 from sqlmodel import Session, SQLModel, col, delete, select
 
 from server.catalog.schemas import CityHallConfig
+from server.errors import NotFound
 from server.models import (
     Branch,
     Counter,
@@ -131,3 +132,80 @@ def _deactivate(session: Session, model: Any, branch_id: str, keep: set[str]) ->
         if row.key not in keep and row.active:
             row.active = False
             session.add(row)
+
+
+def export_config(session: Session, branch_id: str) -> CityHallConfig:
+    """The branch's live rules as a configuration: what admins edit, check and load back.
+
+    Every change goes export → edit → validate_config → apply_config, so one set of rules
+    guards the YAML file, the admin console and imports alike.
+    """
+    branch = session.get(Branch, branch_id)
+    if branch is None:
+        raise NotFound(f"Unknown branch {branch_id!r}.", code="branch_not_found")
+    match = {"branch_id": branch_id}
+    queues = list(session.exec(select(Queue).where(Queue.branch_id == branch_id).order_by(col(Queue.id))))
+    prefix_of = {queue.id: queue.prefix for queue in queues}
+    services = list(session.exec(select(Service).filter_by(**match, active=True).order_by(col(Service.position))))
+    key_of = {service.id: service.key for service in services}
+    counters = list(session.exec(select(Counter).filter_by(**match, active=True).order_by(col(Counter.position))))
+    links = session.exec(select(CounterService).order_by(col(CounterService.position))).all()
+    served: dict[int, list[str]] = {}
+    for link in links:
+        if link.service_id in key_of:
+            served.setdefault(link.counter_id, []).append(key_of[link.service_id])
+    questions = list(session.exec(select(Question).filter_by(**match).order_by(col(Question.id))))
+    question_key = {question.id: question.key for question in questions}
+    events = list(session.exec(select(LifeEvent).filter_by(**match, active=True).order_by(col(LifeEvent.position))))
+    life_events = []
+    used_questions: set[str] = set()
+    for event in events:
+        asked = session.exec(
+            select(LifeEventQuestion).where(LifeEventQuestion.life_event_id == event.id).order_by(col(LifeEventQuestion.position))
+        ).all()
+        steps = session.exec(select(LifeEventStep).where(LifeEventStep.life_event_id == event.id).order_by(col(LifeEventStep.position))).all()
+        asked_keys = [question_key[row.question_id] for row in asked]
+        used_questions.update(asked_keys)
+        life_events.append(
+            {
+                "id": event.key, "name_ja": event.name_ja, "name_en": event.name_en, "icon": event.icon,
+                "sensitive": event.sensitive, "note_ja": event.note_ja, "note_en": event.note_en,
+                "questions": asked_keys,
+                "stops": [{"service": key_of[step.service_id], "when": list(step.when)} for step in steps if step.service_id in key_of],
+            }
+        )
+    categories = session.exec(select(PriorityCategory).filter_by(**match, active=True).order_by(col(PriorityCategory.rank), col(PriorityCategory.id)))
+    settings = branch.settings
+    data: dict[str, Any] = {
+        "branch": {"id": branch.id, "name_ja": branch.name_ja, "name_en": branch.name_en, "timezone": branch.timezone},
+        "hours": {"open": branch.opens_at, "close": branch.closes_at, "last_ticket": branch.last_ticket_at},
+        "fairness": {"min_normal_between": branch.min_normal_between},
+        "priority_categories": [{"id": c.key, "rank": c.rank, "name_ja": c.name_ja, "name_en": c.name_en} for c in categories],
+        "reason_codes": settings.get("reason_codes", []),
+        "queues": [
+            {"prefix": q.prefix, "name_ja": q.name_ja, "name_en": q.name_en, "label_ja": q.label_ja, "label_en": q.label_en, "kiosk": q.kiosk}
+            for q in queues
+        ],
+        "life_event_queue": settings.get("life_event_queue"),
+        "services": [
+            {
+                "id": s.key, "queue": prefix_of[s.queue_id], "name_ja": s.name_ja, "name_en": s.name_en, "stage": s.stage,
+                "staff_only": s.staff_only, "citizen_present": s.citizen_present, "minutes": s.typical_minutes, "kiosk": s.kiosk,
+                "sensitive": s.sensitive, "fair_by_arrival": s.fair_by_arrival, "issue_cutoff": s.issue_cutoff_at,
+            }
+            for s in services
+        ],
+        "counters": [
+            {
+                "id": c.code, "name_ja": c.name_ja, "name_en": c.name_en, "area": c.area, "public": c.public,
+                "staffed_by": c.staffed_by, "services": served.get(c.id or 0, []),
+            }
+            for c in counters
+        ],
+        "questions": [{"id": q.key, "text_ja": q.text_ja, "text_en": q.text_en} for q in questions if q.key in used_questions],
+        "life_events": life_events,
+        "sensitive_label": settings.get("sensitive_label") or {"ja": "届出", "en": "Notifications"},
+        "announcements": settings.get("announcements", {}),
+        "ticket_notice": settings.get("ticket_notice", {}),
+    }
+    return CityHallConfig.model_validate(data)
