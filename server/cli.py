@@ -15,7 +15,7 @@ from server.config import PROJECT_ROOT, get_settings
 from server.database_setup import initialise
 from server.db import create_db_engine
 from server.errors import DomainError
-from server.models import Device, DeviceKind, Role, Staff
+from server.models import DeviceKind, Role, Staff
 
 DEMO_PASSWORD = "madoguchi-demo"  # noqa: S105 - printed in the demo banner; never for production
 DEMO_STAFF = (("admin", Role.admin), ("shokuin", Role.municipal), ("itaku", Role.contractor))
@@ -40,7 +40,12 @@ def cmd_init(args: argparse.Namespace) -> int:
 def cmd_staff_add(args: argparse.Namespace) -> int:
     with Session(_engine(), expire_on_commit=False) as session:
         staff = auth_service.create_staff(
-            session, username=args.username, password=args.password, role=Role(args.role), branch_id=args.branch, now=_now()
+            session,
+            username=args.username,
+            password=args.password,
+            role=Role(args.role),
+            branch_id=args.branch,
+            now=_now(),
         )
         print(f"Created {staff.role} account {staff.username!r}.")
     return 0
@@ -48,7 +53,9 @@ def cmd_staff_add(args: argparse.Namespace) -> int:
 
 def cmd_device_add(args: argparse.Namespace) -> int:
     with Session(_engine(), expire_on_commit=False) as session:
-        token, device = auth_service.create_device(session, name=args.name, kind=DeviceKind(args.kind), branch_id=args.branch, now=_now())
+        token, device = auth_service.create_device(
+            session, name=args.name, kind=DeviceKind(args.kind), branch_id=args.branch, now=_now()
+        )
     print(token)
     print(f"Created {device.kind} device {device.name!r} (keep the token above secret).", file=sys.stderr)
     return 0
@@ -57,7 +64,9 @@ def cmd_device_add(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    uvicorn.run("server.main:create_app", factory=True, host=args.host, port=args.port, workers=args.workers, log_level="info")
+    uvicorn.run(
+        "server.main:create_app", factory=True, host=args.host, port=args.port, workers=args.workers, log_level="info"
+    )
     return 0
 
 
@@ -72,13 +81,17 @@ def ensure_demo_accounts(branch_id: str) -> dict[str, str]:
     with Session(engine, expire_on_commit=False) as session:
         for username, role in DEMO_STAFF:
             if session.exec(select(Staff).where(Staff.username == username)).first() is None:
-                auth_service.create_staff(session, username=username, password=DEMO_PASSWORD, role=role, branch_id=branch_id, now=_now())
+                auth_service.create_staff(
+                    session, username=username, password=DEMO_PASSWORD, role=role, branch_id=branch_id, now=_now()
+                )
         for kind in (DeviceKind.kiosk, DeviceKind.display):
             key = f"{kind}_token"
             known = tokens.get(key)
             if known and auth_service.device_for_token(session, token=known) is not None:
                 continue
-            tokens[key], _ = auth_service.create_device(session, name=f"demo-{kind}", kind=kind, branch_id=branch_id, now=_now())
+            tokens[key], _ = auth_service.create_device(
+                session, name=f"demo-{kind}", kind=kind, branch_id=branch_id, now=_now()
+            )
     DEMO_CREDENTIALS.parent.mkdir(parents=True, exist_ok=True)
     DEMO_CREDENTIALS.write_text("".join(f"{key}={value}\n" for key, value in sorted(tokens.items())))
     DEMO_CREDENTIALS.chmod(0o600)
@@ -90,15 +103,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     settings = get_settings()
     branch = initialise(_engine(), settings.config_path)
     tokens = ensure_demo_accounts(branch.id)
-    base = f"http://{args.host if args.host != '0.0.0.0' else '127.0.0.1'}:{args.port}"  # noqa: S104
+    base = f"http://{args.host if args.host != '0.0.0.0' else '127.0.0.1'}:{args.port}"
     print(
         f"""
   Madoguchi demo: {branch.name_ja} / {branch.name_en}
   Database:       {settings.database_url}
   Staff console:  {base}/staff      (users admin, shokuin [municipal], itaku [contractor]; password {DEMO_PASSWORD})
   Admin console:  {base}/admin
-  Display board:  {base}/display/{branch.id}?token={tokens['display_token']}
-  Kiosk token:    {tokens['kiosk_token']}
+  Display board:  {base}/display/{branch.id}?token={tokens["display_token"]}
+  Kiosk token:    {tokens["kiosk_token"]}
   API docs:       {base}/docs
   Tokens are kept in {DEMO_CREDENTIALS}
 """,
@@ -131,14 +144,19 @@ def build_parser() -> argparse.ArgumentParser:
     staff_add.add_argument("--branch", default=None)
     staff_add.set_defaults(run=cmd_staff_add)
 
-    device = commands.add_parser("device", help="kiosks and display boards").add_subparsers(dest="action", required=True)
+    device = commands.add_parser("device", help="kiosks and display boards").add_subparsers(
+        dest="action", required=True
+    )
     device_add = device.add_parser("add", help="register a device and print its token")
     device_add.add_argument("name")
     device_add.add_argument("--kind", required=True, choices=[kind.value for kind in DeviceKind])
     device_add.add_argument("--branch", default="honcho")
     device_add.set_defaults(run=cmd_device_add)
 
-    for name, run, help_text in (("serve", cmd_serve, "run the server"), ("demo", cmd_demo, "set up the demo city hall and serve it")):
+    for name, run, help_text in (
+        ("serve", cmd_serve, "run the server"),
+        ("demo", cmd_demo, "set up the demo city hall and serve it"),
+    ):
         serve = commands.add_parser(name, help=help_text)
         serve.add_argument("--host", default="127.0.0.1")
         serve.add_argument("--port", type=int, default=8000)

@@ -14,7 +14,16 @@ from server.database_setup import migrate
 from server.db import create_db_engine
 from server.main import create_app
 from server.models import DeviceKind, Role
-from tests.support import PASSWORD, FixedClock, create_database, drop_database, make_device, make_staff, reset_database, staff_token
+from tests.support import (
+    PASSWORD,
+    FixedClock,
+    create_database,
+    drop_database,
+    make_device,
+    make_staff,
+    reset_database,
+    staff_token,
+)
 
 
 @pytest.fixture(scope="session")
@@ -84,7 +93,9 @@ def staff_users(engine: Engine, clock: FixedClock) -> dict[str, Any]:
 @pytest.fixture
 def auth(engine: Engine, clock: FixedClock, staff_users: dict[str, Any]) -> dict[str, dict[str, str]]:
     """Bearer headers per demo user."""
-    return {name: {"Authorization": f"Bearer {staff_token(engine, staff, clock())}"} for name, staff in staff_users.items()}
+    return {
+        name: {"Authorization": f"Bearer {staff_token(engine, staff, clock())}"} for name, staff in staff_users.items()
+    }
 
 
 @pytest.fixture

@@ -78,7 +78,8 @@ def reset_database(engine: Engine) -> None:
     tables = [table.name for table in reversed(SQLModel.metadata.sorted_tables)]
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
-            connection.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+            names = ", ".join(f'"{t}"' for t in tables)  # our own metadata, not input
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         else:
             for table in tables:
                 connection.execute(text(f'DELETE FROM "{table}"'))
@@ -107,7 +108,12 @@ def staff_token(engine: Engine, staff: Staff, now: datetime, hours: int = 12) ->
     assert staff.id is not None
     with Session(engine) as session:
         session.add(
-            StaffSession(token_hash=auth_service.hash_token(token), staff_id=staff.id, created_at=now, expires_at=now + timedelta(hours=hours))
+            StaffSession(
+                token_hash=auth_service.hash_token(token),
+                staff_id=staff.id,
+                created_at=now,
+                expires_at=now + timedelta(hours=hours),
+            )
         )
         session.commit()
     return token

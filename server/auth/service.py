@@ -48,7 +48,9 @@ def create_staff(
         raise Conflict(f"A staff account named {username!r} already exists.", code="staff_exists")
     if branch_id is not None and session.get(Branch, branch_id) is None:
         raise NotFound(f"Unknown branch {branch_id!r}.", code="branch_not_found")
-    staff = Staff(username=username, password_hash=hash_password(password), role=role, branch_id=branch_id, created_at=now)
+    staff = Staff(
+        username=username, password_hash=hash_password(password), role=role, branch_id=branch_id, created_at=now
+    )
     session.add(staff)
     session.commit()
     return staff
@@ -71,7 +73,11 @@ def login(session: Session, *, username: str, password: str, now: datetime, hour
         raise Unauthorized("Wrong username or password.", code="invalid_credentials")
     token = secrets.token_urlsafe(32)
     assert staff.id is not None
-    session.add(StaffSession(token_hash=hash_token(token), staff_id=staff.id, created_at=now, expires_at=now + timedelta(hours=hours)))
+    session.add(
+        StaffSession(
+            token_hash=hash_token(token), staff_id=staff.id, created_at=now, expires_at=now + timedelta(hours=hours)
+        )
+    )
     session.commit()
     return token, staff
 
@@ -95,7 +101,9 @@ def logout(session: Session, *, token: str) -> None:
         session.commit()
 
 
-def create_device(session: Session, *, name: str, kind: DeviceKind, branch_id: str, now: datetime) -> tuple[str, Device]:
+def create_device(
+    session: Session, *, name: str, kind: DeviceKind, branch_id: str, now: datetime
+) -> tuple[str, Device]:
     if session.get(Branch, branch_id) is None:
         raise NotFound(f"Unknown branch {branch_id!r}; run `madoguchi init` first.", code="branch_not_found")
     token = secrets.token_urlsafe(32)

@@ -2,7 +2,15 @@
 
 from sqlmodel import Session, col, select
 
-from server.branches.schemas import BranchPublic, CounterInfo, Menu, MenuLifeEvent, MenuQuestion, MenuService, ServiceInfo
+from server.branches.schemas import (
+    BranchPublic,
+    CounterInfo,
+    Menu,
+    MenuLifeEvent,
+    MenuQuestion,
+    MenuService,
+    ServiceInfo,
+)
 from server.models import (
     Branch,
     Counter,
@@ -24,7 +32,10 @@ def _pick(language: str, ja: str, en: str) -> str:
 
 
 def list_branches(session: Session) -> list[BranchPublic]:
-    return [BranchPublic(id=b.id, name=b.name_ja, name_en=b.name_en) for b in session.exec(select(Branch).order_by(col(Branch.id)))]
+    return [
+        BranchPublic(id=b.id, name=b.name_ja, name_en=b.name_en)
+        for b in session.exec(select(Branch).order_by(col(Branch.id)))
+    ]
 
 
 def menu(session: Session, *, branch_id: str, language: str) -> Menu:
@@ -36,7 +47,9 @@ def menu(session: Session, *, branch_id: str, language: str) -> Menu:
         .order_by(col(Service.position))
     ).all()
     events = session.exec(
-        select(LifeEvent).where(LifeEvent.branch_id == branch.id, col(LifeEvent.active)).order_by(col(LifeEvent.position))
+        select(LifeEvent)
+        .where(LifeEvent.branch_id == branch.id, col(LifeEvent.active))
+        .order_by(col(LifeEvent.position))
     ).all()
     life_events = []
     for event in events:

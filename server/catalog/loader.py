@@ -43,8 +43,10 @@ class ConfigError(Exception):
         rendered = []
         for problem in self.problems:
             line = self.line_of(problem.path)
-            place = f"{self.source}:{line}" if line is not None and self.source else (
-                f"line {line}" if line is not None else ""
+            place = (
+                f"{self.source}:{line}"
+                if line is not None and self.source
+                else (f"line {line}" if line is not None else "")
             )
             prefix = f"{place}: " if place else ""
             rendered.append(f"{prefix}{problem.where()}: {problem.message}")
@@ -84,9 +86,7 @@ def validate_config(data: Any) -> CityHallConfig:
     try:
         config = CityHallConfig.model_validate(data)
     except ValidationError as error:
-        problems = [
-            Problem(tuple(item["loc"]), _plain_message(item)) for item in error.errors()
-        ]
+        problems = [Problem(tuple(item["loc"]), _plain_message(item)) for item in error.errors()]
         raise ConfigError(problems) from None
     problems = list(check_rules(config))
     if problems:
@@ -173,24 +173,37 @@ def check_rules(config: CityHallConfig) -> Iterable[Problem]:
     for index, event in enumerate(config.life_events):
         for position, question_id in enumerate(event.questions):
             if question_id not in questions:
-                yield Problem(("life_events", index, "questions", position), f"question {question_id!r} is not defined under questions")
+                yield Problem(
+                    ("life_events", index, "questions", position),
+                    f"question {question_id!r} is not defined under questions",
+                )
         for question_id in _duplicates(event.questions):
             yield Problem(("life_events", index, "questions"), f"question {question_id!r} is asked twice")
         used: set[str] = set()
         for position, stop in enumerate(event.stops):
             if stop.service not in services:
-                yield Problem(("life_events", index, "stops", position, "service"), f"unknown service {stop.service!r} in the route")
+                yield Problem(
+                    ("life_events", index, "stops", position, "service"),
+                    f"unknown service {stop.service!r} in the route",
+                )
             for question_id in stop.when:
                 if question_id not in questions:
-                    yield Problem(("life_events", index, "stops", position, "when"), f"question {question_id!r} is not defined under questions")
+                    yield Problem(
+                        ("life_events", index, "stops", position, "when"),
+                        f"question {question_id!r} is not defined under questions",
+                    )
             used.update(stop.when)
         for service_id in _duplicates(stop.service for stop in event.stops):
             yield Problem(("life_events", index, "stops"), f"service {service_id!r} appears twice in the route")
         asked = set(event.questions)
         for question_id in sorted(used - asked):
-            yield Problem(("life_events", index, "questions"), f"question {question_id!r} is used in a condition but not asked")
+            yield Problem(
+                ("life_events", index, "questions"), f"question {question_id!r} is used in a condition but not asked"
+            )
         for question_id in sorted(asked - used):
-            yield Problem(("life_events", index, "questions"), f"question {question_id!r} is asked but no stop depends on it")
+            yield Problem(
+                ("life_events", index, "questions"), f"question {question_id!r} is asked but no stop depends on it"
+            )
 
 
 def _index_lines(node: yaml.Node, path: PathKey, lines: dict[PathKey, int]) -> None:

@@ -121,7 +121,9 @@ def apply_config(session: Session, config: CityHallConfig) -> Branch:
         for order, stop in enumerate(event.stops):
             service_id = services[stop.service].id
             assert service_id is not None
-            session.add(LifeEventStep(life_event_id=row_event.id, position=order, service_id=service_id, when=stop.when))
+            session.add(
+                LifeEventStep(life_event_id=row_event.id, position=order, service_id=service_id, when=stop.when)
+            )
     _deactivate(session, LifeEvent, branch.id, events)
     session.flush()
     return branch
@@ -161,48 +163,90 @@ def export_config(session: Session, branch_id: str) -> CityHallConfig:
     used_questions: set[str] = set()
     for event in events:
         asked = session.exec(
-            select(LifeEventQuestion).where(LifeEventQuestion.life_event_id == event.id).order_by(col(LifeEventQuestion.position))
+            select(LifeEventQuestion)
+            .where(LifeEventQuestion.life_event_id == event.id)
+            .order_by(col(LifeEventQuestion.position))
         ).all()
-        steps = session.exec(select(LifeEventStep).where(LifeEventStep.life_event_id == event.id).order_by(col(LifeEventStep.position))).all()
+        steps = session.exec(
+            select(LifeEventStep).where(LifeEventStep.life_event_id == event.id).order_by(col(LifeEventStep.position))
+        ).all()
         asked_keys = [question_key[row.question_id] for row in asked]
         used_questions.update(asked_keys)
         life_events.append(
             {
-                "id": event.key, "name_ja": event.name_ja, "name_en": event.name_en, "icon": event.icon,
-                "sensitive": event.sensitive, "note_ja": event.note_ja, "note_en": event.note_en,
+                "id": event.key,
+                "name_ja": event.name_ja,
+                "name_en": event.name_en,
+                "icon": event.icon,
+                "sensitive": event.sensitive,
+                "note_ja": event.note_ja,
+                "note_en": event.note_en,
                 "questions": asked_keys,
-                "stops": [{"service": key_of[step.service_id], "when": list(step.when)} for step in steps if step.service_id in key_of],
+                "stops": [
+                    {"service": key_of[step.service_id], "when": list(step.when)}
+                    for step in steps
+                    if step.service_id in key_of
+                ],
             }
         )
-    categories = session.exec(select(PriorityCategory).filter_by(**match, active=True).order_by(col(PriorityCategory.rank), col(PriorityCategory.id)))
+    categories = session.exec(
+        select(PriorityCategory)
+        .filter_by(**match, active=True)
+        .order_by(col(PriorityCategory.rank), col(PriorityCategory.id))
+    )
     settings = branch.settings
     data: dict[str, Any] = {
         "branch": {"id": branch.id, "name_ja": branch.name_ja, "name_en": branch.name_en, "timezone": branch.timezone},
         "hours": {"open": branch.opens_at, "close": branch.closes_at, "last_ticket": branch.last_ticket_at},
         "fairness": {"min_normal_between": branch.min_normal_between},
-        "priority_categories": [{"id": c.key, "rank": c.rank, "name_ja": c.name_ja, "name_en": c.name_en} for c in categories],
+        "priority_categories": [
+            {"id": c.key, "rank": c.rank, "name_ja": c.name_ja, "name_en": c.name_en} for c in categories
+        ],
         "reason_codes": settings.get("reason_codes", []),
         "queues": [
-            {"prefix": q.prefix, "name_ja": q.name_ja, "name_en": q.name_en, "label_ja": q.label_ja, "label_en": q.label_en, "kiosk": q.kiosk}
+            {
+                "prefix": q.prefix,
+                "name_ja": q.name_ja,
+                "name_en": q.name_en,
+                "label_ja": q.label_ja,
+                "label_en": q.label_en,
+                "kiosk": q.kiosk,
+            }
             for q in queues
         ],
         "life_event_queue": settings.get("life_event_queue"),
         "services": [
             {
-                "id": s.key, "queue": prefix_of[s.queue_id], "name_ja": s.name_ja, "name_en": s.name_en, "stage": s.stage,
-                "staff_only": s.staff_only, "citizen_present": s.citizen_present, "minutes": s.typical_minutes, "kiosk": s.kiosk,
-                "sensitive": s.sensitive, "fair_by_arrival": s.fair_by_arrival, "issue_cutoff": s.issue_cutoff_at,
+                "id": s.key,
+                "queue": prefix_of[s.queue_id],
+                "name_ja": s.name_ja,
+                "name_en": s.name_en,
+                "stage": s.stage,
+                "staff_only": s.staff_only,
+                "citizen_present": s.citizen_present,
+                "minutes": s.typical_minutes,
+                "kiosk": s.kiosk,
+                "sensitive": s.sensitive,
+                "fair_by_arrival": s.fair_by_arrival,
+                "issue_cutoff": s.issue_cutoff_at,
             }
             for s in services
         ],
         "counters": [
             {
-                "id": c.code, "name_ja": c.name_ja, "name_en": c.name_en, "area": c.area, "public": c.public,
-                "staffed_by": c.staffed_by, "services": served.get(c.id or 0, []),
+                "id": c.code,
+                "name_ja": c.name_ja,
+                "name_en": c.name_en,
+                "area": c.area,
+                "public": c.public,
+                "staffed_by": c.staffed_by,
+                "services": served.get(c.id or 0, []),
             }
             for c in counters
         ],
-        "questions": [{"id": q.key, "text_ja": q.text_ja, "text_en": q.text_en} for q in questions if q.key in used_questions],
+        "questions": [
+            {"id": q.key, "text_ja": q.text_ja, "text_en": q.text_en} for q in questions if q.key in used_questions
+        ],
         "life_events": life_events,
         "sensitive_label": settings.get("sensitive_label") or {"ja": "届出", "en": "Notifications"},
         "announcements": settings.get("announcements", {}),

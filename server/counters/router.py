@@ -18,10 +18,16 @@ router = APIRouter(prefix="/counters", tags=["counters"])
 Action = Callable[..., Ticket]
 
 
-def _envelope(session: Session, ticket: Ticket | None, request: Request, settings: SettingsDep, now: datetime) -> CounterTicket:
+def _envelope(
+    session: Session, ticket: Ticket | None, request: Request, settings: SettingsDep, now: datetime
+) -> CounterTicket:
     if ticket is None:
         return CounterTicket(ticket=None)
-    return CounterTicket(ticket=ticket_view(session, ticket, base_url=base_url(request, settings), now=now, sample=settings.estimate_sample_size))
+    return CounterTicket(
+        ticket=ticket_view(
+            session, ticket, base_url=base_url(request, settings), now=now, sample=settings.estimate_sample_size
+        )
+    )
 
 
 @router.post("/{counter}/open")
@@ -44,7 +50,12 @@ def close_counter(counter: int, session: WriteSessionDep, staff: CurrentStaff, c
     responses={204: {"description": "Nothing waits that this counter and this staff member may take."}},
 )
 def call_next(
-    counter: int, request: Request, session: WriteSessionDep, staff: CurrentStaff, settings: SettingsDep, clock: ClockDep
+    counter: int,
+    request: Request,
+    session: WriteSessionDep,
+    staff: CurrentStaff,
+    settings: SettingsDep,
+    clock: ClockDep,
 ) -> CounterTicket | Response:
     """Call the best waiting ticket this counter serves and this staff member may handle."""
     now = clock()
@@ -54,38 +65,81 @@ def call_next(
     return _envelope(session, ticket, request, settings, now)
 
 
-def _action(function: Action, counter: int, request: Request, session: Session, staff: Staff, settings: SettingsDep, now: datetime, **extra: str) -> CounterTicket:
+def _action(
+    function: Action,
+    counter: int,
+    request: Request,
+    session: Session,
+    staff: Staff,
+    settings: SettingsDep,
+    now: datetime,
+    **extra: str,
+) -> CounterTicket:
     ticket = function(session, counter_id=counter, staff=staff, now=now, **extra)
     return _envelope(session, ticket, request, settings, now)
 
 
 @router.post("/{counter}/recall")
-def recall(counter: int, request: Request, session: WriteSessionDep, staff: CurrentStaff, settings: SettingsDep, clock: ClockDep) -> CounterTicket:
+def recall(
+    counter: int,
+    request: Request,
+    session: WriteSessionDep,
+    staff: CurrentStaff,
+    settings: SettingsDep,
+    clock: ClockDep,
+) -> CounterTicket:
     """Call the ticket in hand again (display and announcement repeat it)."""
     return _action(service.recall, counter, request, session, staff, settings, clock())
 
 
 @router.post("/{counter}/start")
-def start(counter: int, request: Request, session: WriteSessionDep, staff: CurrentStaff, settings: SettingsDep, clock: ClockDep) -> CounterTicket:
+def start(
+    counter: int,
+    request: Request,
+    session: WriteSessionDep,
+    staff: CurrentStaff,
+    settings: SettingsDep,
+    clock: ClockDep,
+) -> CounterTicket:
     """The citizen has arrived: start serving the ticket in hand."""
     return _action(service.start, counter, request, session, staff, settings, clock())
 
 
 @router.post("/{counter}/complete")
-def complete(counter: int, request: Request, session: WriteSessionDep, staff: CurrentStaff, settings: SettingsDep, clock: ClockDep) -> CounterTicket:
+def complete(
+    counter: int,
+    request: Request,
+    session: WriteSessionDep,
+    staff: CurrentStaff,
+    settings: SettingsDep,
+    clock: ClockDep,
+) -> CounterTicket:
     """Finish this stop; the same ticket moves to its next counter."""
     return _action(service.complete_stop, counter, request, session, staff, settings, clock())
 
 
 @router.post("/{counter}/no-show")
-def no_show(counter: int, request: Request, session: WriteSessionDep, staff: CurrentStaff, settings: SettingsDep, clock: ClockDep) -> CounterTicket:
+def no_show(
+    counter: int,
+    request: Request,
+    session: WriteSessionDep,
+    staff: CurrentStaff,
+    settings: SettingsDep,
+    clock: ClockDep,
+) -> CounterTicket:
     """The called citizen did not come."""
     return _action(service.mark_no_show, counter, request, session, staff, settings, clock())
 
 
 @router.post("/{counter}/transfer")
 def transfer(
-    counter: int, body: TransferRequest, request: Request, session: WriteSessionDep, staff: CurrentStaff, settings: SettingsDep, clock: ClockDep
+    counter: int,
+    body: TransferRequest,
+    request: Request,
+    session: WriteSessionDep,
+    staff: CurrentStaff,
+    settings: SettingsDep,
+    clock: ClockDep,
 ) -> CounterTicket:
     """Hand the ticket in hand to another service's queue."""
     return _action(service.transfer, counter, request, session, staff, settings, clock(), service_key=body.service)

@@ -40,7 +40,9 @@ def _locked_counter(session: Session, counter_id: int) -> Counter:
 
 def _check_staff_branch(counter: Counter, staff: Staff) -> None:
     if staff.branch_id is not None and staff.branch_id != counter.branch_id:
-        raise Forbidden(f"Your account belongs to branch {staff.branch_id!r}, not {counter.branch_id!r}.", code="wrong_branch")
+        raise Forbidden(
+            f"Your account belongs to branch {staff.branch_id!r}, not {counter.branch_id!r}.", code="wrong_branch"
+        )
 
 
 def _counter_in_use_by(counter: Counter, staff: Staff) -> Counter:
@@ -64,7 +66,8 @@ def _current(session: Session, counter: Counter) -> tuple[Stop, Ticket, Service]
     assert stop is not None
     ticket = session.get(Ticket, stop.ticket_id)
     service = session.get(Service, stop.service_id)
-    assert ticket is not None and service is not None
+    assert ticket is not None
+    assert service is not None
     return stop, ticket, service
 
 
@@ -99,7 +102,14 @@ def open_counter(session: Session, *, counter_id: int, staff: Staff, now: dateti
     # A counter that just opened owes normal tickets nothing: a priority ticket may go first.
     counter.normal_calls_since_priority = branch.min_normal_between
     session.add(counter)
-    record_event(session, type=EventType.counter_opened, branch_id=counter.branch_id, now=now, counter=counter, role=str(staff.role))
+    record_event(
+        session,
+        type=EventType.counter_opened,
+        branch_id=counter.branch_id,
+        now=now,
+        counter=counter,
+        role=str(staff.role),
+    )
     session.commit()
     return counter
 
@@ -118,7 +128,9 @@ def close_counter(session: Session, *, counter_id: int, staff: Staff, now: datet
     return counter
 
 
-def _queue_heads(session: Session, counter: Counter, staff: Staff, *, exclude: set[int]) -> list[tuple[Stop, float, int]]:
+def _queue_heads(
+    session: Session, counter: Counter, staff: Staff, *, exclude: set[int]
+) -> list[tuple[Stop, float, int]]:
     """The first waiting stop of each (service, priority class) this counter and staff may take.
 
     One windowed read over waiting stops only (a partial index), so it stays flat as history grows.
@@ -135,7 +147,9 @@ def _queue_heads(session: Session, counter: Counter, staff: Staff, *, exclude: s
         select(
             col(Stop.id).label("stop_id"),
             func.row_number()
-            .over(partition_by=(col(Stop.service_id), col(Stop.is_priority)), order_by=(col(Stop.sort_at), col(Stop.id)))
+            .over(
+                partition_by=(col(Stop.service_id), col(Stop.is_priority)), order_by=(col(Stop.sort_at), col(Stop.id))
+            )
             .label("place"),
         )
         .where(Stop.status == StopStatus.waiting, col(Stop.service_id).in_(list(allowed)), col(Stop.id).not_in(exclude))
@@ -188,7 +202,9 @@ def call_next(session: Session, *, counter_id: int, staff: Staff, now: datetime)
         normal = _choose(heads, priority=False, now=now)
         urgent = _choose(heads, priority=True, now=now)
         # Anti-starvation: after a priority call, let a few normal tickets through before the next.
-        take_priority = urgent is not None and (normal is None or counter.normal_calls_since_priority >= branch.min_normal_between)
+        take_priority = urgent is not None and (
+            normal is None or counter.normal_calls_since_priority >= branch.min_normal_between
+        )
         stop = urgent if take_priority else normal
         if stop is None:
             session.rollback()
@@ -223,7 +239,9 @@ def recall(session: Session, *, counter_id: int, staff: Staff, now: datetime) ->
     stop, ticket, service = _current(session, counter)
     _forbid_staff_only(staff, service)
     if stop.status != StopStatus.called:
-        raise Conflict(f"Ticket {ticket.number} is already being served; there is no one to call again.", code="not_called")
+        raise Conflict(
+            f"Ticket {ticket.number} is already being served; there is no one to call again.", code="not_called"
+        )
     stop.recall_count += 1
     session.add(stop)
     record_event(
@@ -251,7 +269,13 @@ def start(session: Session, *, counter_id: int, staff: Staff, now: datetime) -> 
     session.add_all([stop, ticket])
     session.flush()
     record_event(
-        session, type=EventType.ticket_serving, branch_id=counter.branch_id, now=now, ticket=ticket, ticket_view=event_ticket(session, ticket), counter=counter
+        session,
+        type=EventType.ticket_serving,
+        branch_id=counter.branch_id,
+        now=now,
+        ticket=ticket,
+        ticket_view=event_ticket(session, ticket),
+        counter=counter,
     )
     session.commit()
     return ticket
@@ -271,7 +295,9 @@ def complete_stop(session: Session, *, counter_id: int, staff: Staff, now: datet
     stop.staff_id, stop.staff_role = staff.id, staff.role
     _release(counter)
     stops = ticket_stops(session, ticket)
-    following = next(((s, sv) for s, sv, _ in stops if s.position > stop.position and s.status == StopStatus.pending), None)
+    following = next(
+        ((s, sv) for s, sv, _ in stops if s.position > stop.position and s.status == StopStatus.pending), None
+    )
     if following is None:
         ticket.status, ticket.finished_at, ticket.current_stop = TicketStatus.done, now, None
     else:
@@ -285,7 +311,15 @@ def complete_stop(session: Session, *, counter_id: int, staff: Staff, now: datet
     session.add_all([stop, counter, ticket])
     session.flush()
     view = event_ticket(session, ticket, stops)
-    record_event(session, type=EventType.ticket_completed, branch_id=counter.branch_id, now=now, ticket=ticket, ticket_view=view, counter=counter)
+    record_event(
+        session,
+        type=EventType.ticket_completed,
+        branch_id=counter.branch_id,
+        now=now,
+        ticket=ticket,
+        ticket_view=view,
+        counter=counter,
+    )
     if following is not None:
         _, next_service = following
         assert next_service.id is not None
@@ -325,7 +359,13 @@ def mark_no_show(session: Session, *, counter_id: int, staff: Staff, now: dateti
     session.add_all([stop, ticket, counter])
     session.flush()
     record_event(
-        session, type=EventType.ticket_no_show, branch_id=counter.branch_id, now=now, ticket=ticket, ticket_view=event_ticket(session, ticket), counter=counter
+        session,
+        type=EventType.ticket_no_show,
+        branch_id=counter.branch_id,
+        now=now,
+        ticket=ticket,
+        ticket_view=event_ticket(session, ticket),
+        counter=counter,
     )
     session.commit()
     return ticket
@@ -340,10 +380,16 @@ def transfer(session: Session, *, counter_id: int, staff: Staff, service_key: st
         select(Service).where(Service.branch_id == counter.branch_id, Service.key == service_key, col(Service.active))
     ).first()
     if target is None:
-        raise NotFound(f"Unknown service {service_key!r}; see the branch's services for valid ids.", code="service_not_found")
+        raise NotFound(
+            f"Unknown service {service_key!r}; see the branch's services for valid ids.", code="service_not_found"
+        )
     if target.id == service.id:
         raise Conflict(f"Ticket {ticket.number} is already at {service_key!r}.", code="same_service")
-    others = {s.service_id for s, _, _ in ticket_stops(session, ticket) if s.id != stop.id and s.status in (StopStatus.pending, StopStatus.waiting)}
+    others = {
+        s.service_id
+        for s, _, _ in ticket_stops(session, ticket)
+        if s.id != stop.id and s.status in (StopStatus.pending, StopStatus.waiting)
+    }
     if target.id in others:
         raise Conflict(f"Ticket {ticket.number} already has a later stop at {service_key!r}.", code="already_routed")
     assert target.id is not None

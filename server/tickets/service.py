@@ -19,7 +19,6 @@ from server.models import (
     CounterService,
     CounterState,
     Device,
-    DeviceKind,
     LifeEvent,
     LifeEventQuestion,
     LifeEventStep,
@@ -105,18 +104,27 @@ def _resolve_route(
             select(Service).where(Service.branch_id == branch.id, Service.key == request.service, col(Service.active))
         ).first()
         if service is None:
-            raise NotFound(f"Unknown service {request.service!r}; see the branch menu for valid ids.", code="service_not_found")
+            raise NotFound(
+                f"Unknown service {request.service!r}; see the branch menu for valid ids.", code="service_not_found"
+            )
         if isinstance(issuer, Device) and not service.kiosk:
-            raise Forbidden(f"Service {request.service!r} is not offered at the kiosk; ask the staff.", code="not_on_kiosk")
+            raise Forbidden(
+                f"Service {request.service!r} is not offered at the kiosk; ask the staff.", code="not_on_kiosk"
+            )
         queue = session.get(Queue, service.queue_id)
         assert queue is not None
         return queue, [service], None, service
 
     life_event = session.exec(
-        select(LifeEvent).where(LifeEvent.branch_id == branch.id, LifeEvent.key == request.life_event, col(LifeEvent.active))
+        select(LifeEvent).where(
+            LifeEvent.branch_id == branch.id, LifeEvent.key == request.life_event, col(LifeEvent.active)
+        )
     ).first()
     if life_event is None:
-        raise NotFound(f"Unknown life event {request.life_event!r}; see the branch menu for valid ids.", code="life_event_not_found")
+        raise NotFound(
+            f"Unknown life event {request.life_event!r}; see the branch menu for valid ids.",
+            code="life_event_not_found",
+        )
     asked = set(
         session.exec(
             select(Question.key)
@@ -126,8 +134,9 @@ def _resolve_route(
     )
     unknown = sorted(set(request.answers) - asked)
     if unknown:
+        expected = ", ".join(sorted(asked)) or "none"
         raise Unprocessable(
-            f"Unknown question(s) {', '.join(unknown)} for life event {life_event.key!r}; expected: {', '.join(sorted(asked)) or 'none'}.",
+            f"Unknown question(s) {', '.join(unknown)} for life event {life_event.key!r}; expected: {expected}.",
             code="unknown_question",
         )
     steps = session.exec(
@@ -137,7 +146,9 @@ def _resolve_route(
         .order_by(col(LifeEventStep.position))
     ).all()
     # An unanswered question counts as "no": only what the citizen confirmed adds a stop.
-    route = [service for step, service in steps if service.active and all(request.answers.get(q, False) for q in step.when)]
+    route = [
+        service for step, service in steps if service.active and all(request.answers.get(q, False) for q in step.when)
+    ]
     if not route:
         raise Unprocessable("None of this life event's procedures apply to these answers.", code="empty_route")
     prefix = branch.settings.get("life_event_queue")
@@ -150,7 +161,13 @@ def _resolve_route(
 
 
 def issue_ticket(
-    session: Session, *, branch_id: str, request: TicketCreate, issuer: Issuer, now: datetime, ignore_hours: bool = False
+    session: Session,
+    *,
+    branch_id: str,
+    request: TicketCreate,
+    issuer: Issuer,
+    now: datetime,
+    ignore_hours: bool = False,
 ) -> Ticket:
     branch = get_branch(session, branch_id)
     if issuer.branch_id is not None and issuer.branch_id != branch.id:
@@ -162,7 +179,9 @@ def issue_ticket(
             raise Forbidden("Priority is arranged by the floor staff; please ask them.", code="priority_by_staff_only")
         priority = session.exec(
             select(PriorityCategory).where(
-                PriorityCategory.branch_id == branch.id, PriorityCategory.key == request.priority, col(PriorityCategory.active)
+                PriorityCategory.branch_id == branch.id,
+                PriorityCategory.key == request.priority,
+                col(PriorityCategory.active),
             )
         ).first()
         if priority is None:
@@ -208,7 +227,14 @@ def issue_ticket(
             )
         )
     session.flush()
-    record_event(session, type=EventType.ticket_issued, branch_id=branch.id, now=now, ticket=ticket, ticket_view=event_ticket(session, ticket))
+    record_event(
+        session,
+        type=EventType.ticket_issued,
+        branch_id=branch.id,
+        now=now,
+        ticket=ticket,
+        ticket_view=event_ticket(session, ticket),
+    )
     session.commit()
     return ticket
 
@@ -243,10 +269,14 @@ def public_label(session: Session, service: Service, queue: Queue) -> tuple[str,
     return queue.label_ja, queue.label_en
 
 
-def event_ticket(session: Session, ticket: Ticket, stops: list[tuple[Stop, Service, Queue]] | None = None) -> dict[str, Any]:
+def event_ticket(
+    session: Session, ticket: Ticket, stops: list[tuple[Stop, Service, Queue]] | None = None
+) -> dict[str, Any]:
     """What displays may know of a ticket: its number, status and the neutral label of its stop."""
     stops = stops if stops is not None else ticket_stops(session, ticket)
-    current = stops[ticket.current_stop] if ticket.current_stop is not None and ticket.current_stop < len(stops) else None
+    current = (
+        stops[ticket.current_stop] if ticket.current_stop is not None and ticket.current_stop < len(stops) else None
+    )
     label_ja, label_en = public_label(session, current[1], current[2]) if current else (None, None)
     return {
         "number": ticket.number,
@@ -295,7 +325,9 @@ def average_service_minutes(session: Session, service: Service, *, now: datetime
         .limit(sample)
     ).all()
     minutes = [
-        (completed - called).total_seconds() / 60 for called, completed in durations if called is not None and completed is not None
+        (completed - called).total_seconds() / 60
+        for called, completed in durations
+        if called is not None and completed is not None
     ]
     if len(minutes) < 3:
         return service.typical_minutes
@@ -315,7 +347,11 @@ def open_counter_count(session: Session, service_id: int) -> int:
 
 def waiting_ahead(session: Session, stop: Stop) -> int:
     """Stops at the same service that will be called before this one."""
-    ahead = select(func.count()).select_from(Stop).where(Stop.service_id == stop.service_id, Stop.status == StopStatus.waiting, Stop.id != stop.id)
+    ahead = (
+        select(func.count())
+        .select_from(Stop)
+        .where(Stop.service_id == stop.service_id, Stop.status == StopStatus.waiting, Stop.id != stop.id)
+    )
     if stop.is_priority:
         ahead = ahead.where(col(Stop.is_priority), col(Stop.sort_at) <= stop.sort_at)
     else:
@@ -410,7 +446,3 @@ def queue_overview(session: Session, *, branch_id: str, now: datetime, sample: i
             }
         )
     return overview
-
-
-def is_kiosk(issuer: Issuer) -> bool:
-    return isinstance(issuer, Device) and issuer.kind == DeviceKind.kiosk

@@ -31,7 +31,9 @@ def issue(client: TestClient, headers: dict[str, str], **body: Any) -> dict[str,
     return ticket
 
 
-def act(client: TestClient, headers: dict[str, str], counter_id: int, action: str, expected: int = 200, **body: Any) -> Any:
+def act(
+    client: TestClient, headers: dict[str, str], counter_id: int, action: str, expected: int = 200, **body: Any
+) -> Any:
     response = client.post(f"{API}/counters/{counter_id}/{action}", json=body or None, headers=headers)
     assert response.status_code == expected, response.text
     return response.json() if response.content else None

@@ -42,7 +42,11 @@ def test_eight_processes_issue_400_distinct_numbers_then_eight_counters_call_eac
             counters.open_counter(session, counter_id=counter_ids[code], staff=member, now=clock())
     with context.Pool(PROCESSES) as pool:
         called = pool.starmap(
-            drain_counter, [(database_url, member.username, counter_ids[code], clock()) for member, code in zip(staff, CALLING_COUNTERS, strict=True)]
+            drain_counter,
+            [
+                (database_url, member.username, counter_ids[code], clock())
+                for member, code in zip(staff, CALLING_COUNTERS, strict=True)
+            ],
         )
 
     all_called = [ticket_id for batch in called for ticket_id in batch]

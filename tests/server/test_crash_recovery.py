@@ -30,7 +30,10 @@ def start_server(database_url: str, port: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "MADOGUCHI_DATABASE_URL": database_url, "MADOGUCHI_IGNORE_HOURS": "true"}
     process = subprocess.Popen(
         [sys.executable, "-m", "server.cli", "serve", "--port", str(port)],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -44,7 +47,9 @@ def start_server(database_url: str, port: int) -> subprocess.Popen[bytes]:
 
 
 @pytest.mark.slow
-def test_acknowledged_tickets_survive_sigkill_and_numbering_follows_on(engine: Engine, database_url: str, clock: FixedClock) -> None:
+def test_acknowledged_tickets_survive_sigkill_and_numbering_follows_on(
+    engine: Engine, database_url: str, clock: FixedClock
+) -> None:
     token, _ = make_device(engine, DeviceKind.kiosk, clock())
     headers = {"Authorization": f"Bearer {token}"}
     port = free_port()

@@ -25,7 +25,9 @@ def _api_routes() -> list[tuple[str, str]]:
     return sorted(set(routes))
 
 
-STATE_CHANGING = [(m, p) for m, p in _api_routes() if m in {"POST", "PUT", "PATCH", "DELETE"} and (m, p) not in PUBLIC_WRITES]
+STATE_CHANGING = [
+    (m, p) for m, p in _api_routes() if m in {"POST", "PUT", "PATCH", "DELETE"} and (m, p) not in PUBLIC_WRITES
+]
 
 
 def test_the_enumeration_found_the_counter_actions() -> None:

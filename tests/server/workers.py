@@ -20,7 +20,9 @@ def issue_many(url: str, username: str, services: list[str], now: datetime, thre
 
     def one(service: str) -> str:
         with write_session(engine) as session:
-            return issue_ticket(session, branch_id=BRANCH, request=TicketCreate(service=service), issuer=staff, now=now).number
+            return issue_ticket(
+                session, branch_id=BRANCH, request=TicketCreate(service=service), issuer=staff, now=now
+            ).number
 
     with ThreadPoolExecutor(max_workers=threads) as pool:
         numbers = list(pool.map(one, services))

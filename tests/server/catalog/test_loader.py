@@ -20,7 +20,8 @@ def test_demo_city_hall_has_the_eight_life_events_in_japanese_and_english() -> N
     config = demo_config()
     assert [event.id for event in config.life_events] == LIFE_EVENTS
     for event in config.life_events:
-        assert event.name_ja and event.name_en
+        assert event.name_ja
+        assert event.name_en
         assert set(event.questions) == {q for stop in event.stops for q in stop.when}
     staff_only = {service.id for service in config.services if service.staff_only}
     assert "civil_review" in staff_only
@@ -40,7 +41,11 @@ def _line_of(text: str, needle: str, occurrence: int = 1) -> int:
 
 
 def test_unknown_service_in_a_route_names_its_line() -> None:
-    broken = DEMO_TEXT.replace("- { service: child_allowance, when: [has_children] }", "- { service: child_allowence, when: [has_children] }", 1)
+    broken = DEMO_TEXT.replace(
+        "- { service: child_allowance, when: [has_children] }",
+        "- { service: child_allowence, when: [has_children] }",
+        1,
+    )
     error = _error_for(broken)
     line = _line_of(broken, "child_allowence")
     assert f"city.yaml:{line}:" in str(error)

@@ -55,9 +55,14 @@ def test_longest_waiting_is_called_first(session: Session, municipal: Staff, clo
     assert counters.call_next(session, counter_id=counter, staff=municipal, now=clock()) is None
 
 
-def test_priority_first_but_normal_tickets_are_not_starved(session: Session, municipal: Staff, clock: FixedClock) -> None:
+def test_priority_first_but_normal_tickets_are_not_starved(
+    session: Session, municipal: Staff, clock: FixedClock
+) -> None:
     normal = [issue(session, municipal, clock.advance(minutes=1), service="certificate").number for _ in range(4)]
-    urgent = [issue(session, municipal, clock.advance(minutes=1), service="certificate", priority="pregnant").number for _ in range(2)]
+    urgent = [
+        issue(session, municipal, clock.advance(minutes=1), service="certificate", priority="pregnant").number
+        for _ in range(2)
+    ]
     counter = opened(session, "7", municipal, clock())
     order = []
     while (ticket := serve(session, counter, municipal, clock.advance(minutes=1))) is not None:
@@ -66,7 +71,9 @@ def test_priority_first_but_normal_tickets_are_not_starved(session: Session, mun
     assert order == [urgent[0], normal[0], normal[1], urgent[1], normal[2], normal[3]]
 
 
-def test_contractor_never_gets_a_staff_only_stop(session: Session, municipal: Staff, contractor: Staff, clock: FixedClock) -> None:
+def test_contractor_never_gets_a_staff_only_stop(
+    session: Session, municipal: Staff, contractor: Staff, clock: FixedClock
+) -> None:
     tax = issue(session, municipal, clock.advance(minutes=1), service="tax_general")  # staff-only
     certificate = issue(session, municipal, clock.advance(minutes=1), service="certificate")
     mixed_counter = opened(session, "22", contractor, clock())
@@ -77,7 +84,9 @@ def test_contractor_never_gets_a_staff_only_stop(session: Session, municipal: St
     assert counters.call_next(session, counter_id=mixed_counter, staff=municipal, now=clock()) == tax
 
 
-def test_contractor_cannot_open_a_desk_of_staff_only_work(session: Session, contractor: Staff, clock: FixedClock) -> None:
+def test_contractor_cannot_open_a_desk_of_staff_only_work(
+    session: Session, contractor: Staff, clock: FixedClock
+) -> None:
     with pytest.raises(Forbidden) as refused:
         opened(session, "R1", contractor, clock())
     assert refused.value.code == "staff_only_counter"
@@ -95,14 +104,18 @@ def test_closed_counter_and_empty_hands_are_conflicts(session: Session, municipa
     assert empty.value.code == "nothing_called"
 
 
-def test_another_staff_member_cannot_use_an_open_counter(session: Session, municipal: Staff, contractor: Staff, clock: FixedClock) -> None:
+def test_another_staff_member_cannot_use_an_open_counter(
+    session: Session, municipal: Staff, contractor: Staff, clock: FixedClock
+) -> None:
     counter = opened(session, "7", municipal, clock())
     with pytest.raises(Conflict) as taken:
         counters.call_next(session, counter_id=counter, staff=contractor, now=clock())
     assert taken.value.code == "counter_taken"
 
 
-def test_completing_routes_the_same_ticket_and_back_office_is_processing(session: Session, municipal: Staff, clock: FixedClock) -> None:
+def test_completing_routes_the_same_ticket_and_back_office_is_processing(
+    session: Session, municipal: Staff, clock: FixedClock
+) -> None:
     ticket = issue(session, municipal, clock(), life_event="move_in")
     reception = opened(session, "1", municipal, clock())
     assert serve(session, reception, municipal, clock.advance(minutes=10)) == ticket
@@ -114,12 +127,16 @@ def test_completing_routes_the_same_ticket_and_back_office_is_processing(session
     assert stops[1].sort_at == ticket.issued_at
 
 
-def test_transfer_moves_the_stop_and_keeps_its_place(session: Session, municipal: Staff, contractor: Staff, clock: FixedClock) -> None:
+def test_transfer_moves_the_stop_and_keeps_its_place(
+    session: Session, municipal: Staff, contractor: Staff, clock: FixedClock
+) -> None:
     ticket = issue(session, contractor, clock(), service="moving_in")
     reception = opened(session, "1", contractor, clock())
     counters.call_next(session, counter_id=reception, staff=contractor, now=clock.advance(minutes=1))
     # A contractor hands a question of judgement to municipal staff through the system.
-    counters.transfer(session, counter_id=reception, staff=contractor, service_key="staff_explanation", now=clock.advance(minutes=1))
+    counters.transfer(
+        session, counter_id=reception, staff=contractor, service_key="staff_explanation", now=clock.advance(minutes=1)
+    )
     stop = session.exec(select(Stop).where(Stop.ticket_id == ticket.id)).one()
     assert stop.status == "waiting"
     assert stop.sort_at == ticket.issued_at

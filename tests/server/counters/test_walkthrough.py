@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from server.models import Event, Stop, Ticket
-from tests.server.api import API, act, counter_ids, issue, first_counter_for
+from tests.server.api import API, act, counter_ids, first_counter_for, issue
 from tests.support import demo_config
 
 MOVE_IN = next(event for event in demo_config().life_events if event.id == "move_in")

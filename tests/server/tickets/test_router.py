@@ -17,8 +17,18 @@ TICKETS = f"{API}/branches/{BRANCH}/tickets"
 def test_ticket_shape_follows_the_contract(client: TestClient, kiosk: dict[str, str]) -> None:
     ticket = issue(client, kiosk, service="certificate", language="en")
     assert set(ticket) >= {
-        "id", "number", "status", "language", "priority", "issued_at", "status_token", "status_url",
-        "current_stop", "stops", "position", "estimated_wait_minutes",
+        "id",
+        "number",
+        "status",
+        "language",
+        "priority",
+        "issued_at",
+        "status_token",
+        "status_url",
+        "current_stop",
+        "stops",
+        "position",
+        "estimated_wait_minutes",
     }
     assert ticket["number"] == "C001"
     assert ticket["language"] == "en"
@@ -62,7 +72,13 @@ def test_sensitive_procedures_are_never_named_in_the_ticket_labels(client: TestC
     ],
 )
 def test_bad_ticket_requests_get_a_clear_4xx_and_write_nothing(
-    client: TestClient, kiosk: dict[str, str], session: Session, body: dict[str, Any], status: int, code: str, words: str | None
+    client: TestClient,
+    kiosk: dict[str, str],
+    session: Session,
+    body: dict[str, Any],
+    status: int,
+    code: str,
+    words: str | None,
 ) -> None:
     response = client.post(TICKETS, json=body, headers=kiosk)
     assert response.status_code == status, response.text
@@ -81,7 +97,10 @@ def test_malformed_json_is_a_422(client: TestClient, kiosk: dict[str, str]) -> N
 
 
 def test_unknown_branch_and_status_token_are_404(client: TestClient, kiosk: dict[str, str]) -> None:
-    assert client.post(f"{API}/branches/nowhere/tickets", json={"service": "certificate"}, headers=kiosk).status_code == 404
+    assert (
+        client.post(f"{API}/branches/nowhere/tickets", json={"service": "certificate"}, headers=kiosk).status_code
+        == 404
+    )
     missing = client.get(f"{API}/tickets/not-a-real-token")
     assert missing.status_code == 404
     assert "QR" in missing.json()["detail"]
@@ -102,7 +121,9 @@ def test_issuing_needs_a_kiosk_or_staff_token(client: TestClient, headers: dict[
 
 
 def test_display_token_cannot_issue(client: TestClient, display_token: str) -> None:
-    response = client.post(TICKETS, json={"service": "certificate"}, headers={"Authorization": f"Bearer {display_token}"})
+    response = client.post(
+        TICKETS, json={"service": "certificate"}, headers={"Authorization": f"Bearer {display_token}"}
+    )
     assert response.status_code == 403
 
 
@@ -131,7 +152,8 @@ def test_menu_lists_services_and_life_events_in_the_asked_language(client: TestC
     assert [e["id"] for e in ja["life_events"]][:3] == ["move_in", "move_within", "move_out"]
     move_in_ja = ja["life_events"][0]
     move_in_en = en["life_events"][0]
-    assert move_in_ja["questions"] and move_in_ja["questions"][0]["id"] == move_in_en["questions"][0]["id"]
+    assert move_in_ja["questions"]
+    assert move_in_ja["questions"][0]["id"] == move_in_en["questions"][0]["id"]
     assert move_in_ja["name"] != move_in_en["name"]
     assert all(service["id"] != "civil_review" for service in ja["services"])
     assert client.get(f"{API}/branches/{BRANCH}/menu?lang=../etc").status_code == 422

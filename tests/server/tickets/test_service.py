@@ -29,7 +29,9 @@ def test_numbers_count_up_per_prefix(session: Session, concierge: Staff, clock: 
     assert numbers == ["C001", "C002", "C003", "E001", "C004"]
 
 
-def test_numbers_restart_at_local_midnight_not_utc_midnight(session: Session, concierge: Staff, clock: FixedClock) -> None:
+def test_numbers_restart_at_local_midnight_not_utc_midnight(
+    session: Session, concierge: Staff, clock: FixedClock
+) -> None:
     # 08:59 JST on 1 April is still 31 March in UTC; 08:59 and 16:00 are the same business day.
     morning = datetime(2026, 4, 1, 8, 59, tzinfo=JST)
     afternoon = datetime(2026, 4, 1, 16, 0, tzinfo=JST)
@@ -54,7 +56,9 @@ def test_issuing_outside_hours_is_refused_with_a_bilingual_message(session: Sess
     assert session.exec(select(Ticket)).all() == []
 
 
-def test_a_refused_ticket_writes_nothing_and_uses_no_number(session: Session, concierge: Staff, clock: FixedClock) -> None:
+def test_a_refused_ticket_writes_nothing_and_uses_no_number(
+    session: Session, concierge: Staff, clock: FixedClock
+) -> None:
     with pytest.raises(NotFound):
         _issue(session, concierge, clock(), service="no_such_service")
     with pytest.raises(Unprocessable):
@@ -68,7 +72,13 @@ def test_a_refused_ticket_writes_nothing_and_uses_no_number(session: Session, co
 def test_kiosk_cannot_grant_itself_priority(session: Session, engine: Engine, clock: FixedClock) -> None:
     _, kiosk = make_device(engine, DeviceKind.kiosk, clock())
     with pytest.raises(Forbidden) as refused:
-        issue_ticket(session, branch_id=BRANCH, request=TicketCreate(service="certificate", priority="pregnant"), issuer=kiosk, now=clock())
+        issue_ticket(
+            session,
+            branch_id=BRANCH,
+            request=TicketCreate(service="certificate", priority="pregnant"),
+            issuer=kiosk,
+            now=clock(),
+        )
     assert refused.value.code == "priority_by_staff_only"
 
 
@@ -78,14 +88,25 @@ def test_staff_issue_a_priority_ticket(session: Session, concierge: Staff, clock
     assert stop.is_priority is True
 
 
-def test_back_office_first_stop_makes_the_ticket_processing(session: Session, concierge: Staff, clock: FixedClock) -> None:
+def test_back_office_first_stop_makes_the_ticket_processing(
+    session: Session, concierge: Staff, clock: FixedClock
+) -> None:
     ticket = _issue(session, concierge, clock(), service="civil_review")
     assert ticket.status == "processing"
 
 
 def test_the_death_route_keeps_stops_that_apply(session: Session, concierge: Staff, clock: FixedClock) -> None:
-    ticket = _issue(session, concierge, clock(), life_event="death", answers={"files_death_registration": False, "receives_pension": True})
-    services = [stop.service_id for stop in session.exec(select(Stop).where(Stop.ticket_id == ticket.id).order_by(Stop.position))]
+    ticket = _issue(
+        session,
+        concierge,
+        clock(),
+        life_event="death",
+        answers={"files_death_registration": False, "receives_pension": True},
+    )
+    services = [
+        stop.service_id
+        for stop in session.exec(select(Stop).where(Stop.ticket_id == ticket.id).order_by(Stop.position))
+    ]
     assert len(services) >= 2
     assert ticket.number.startswith("L")
 
