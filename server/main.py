@@ -12,10 +12,12 @@ from sqlalchemy import Engine, text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from server.auth.router import router as auth_router
+from server.auth.throttle import LoginThrottle
 from server.branches.router import router as branches_router
 from server.config import Settings, get_settings
 from server.counters.router import router as counters_router
 from server.db import create_db_engine
+from server.devices.router import router as devices_router
 from server.errors import DomainError
 from server.realtime.bus import create_bus
 from server.realtime.digest import WaitingDigest
@@ -58,6 +60,7 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine or create_db_engine(settings.database_url)
     app.state.clock = clock
+    app.state.login_throttle = LoginThrottle()
     app.state.bus = create_bus(
         app.state.engine,
         queue_size=settings.websocket_queue_size,
@@ -69,7 +72,7 @@ def create_app(
     )
 
     _install_error_handlers(app)
-    for router in (auth_router, branches_router, tickets_router, counters_router, realtime_router):
+    for router in (auth_router, branches_router, tickets_router, counters_router, realtime_router, devices_router):
         app.include_router(router, prefix=API_PREFIX)
 
     @app.get("/healthz", tags=["health"])

@@ -1,18 +1,31 @@
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
 
 from server.auth import service
 from server.auth.schemas import LoginRequest, LoginResponse, StaffPublic
+from server.auth.throttle import LoginThrottle
 from server.deps import ClockDep, CurrentStaff, SessionDep, SettingsDep, TokenDep
+from server.errors import Unauthorized
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
-@router.post("/login")
-def login(body: LoginRequest, session: SessionDep, settings: SettingsDep, clock: ClockDep) -> LoginResponse:
+@router.post("/login", responses={429: {"description": "Too many failed sign-ins; wait and retry."}})
+def login(
+    body: LoginRequest, request: Request, session: SessionDep, settings: SettingsDep, clock: ClockDep
+) -> LoginResponse:
     """Exchange a username and password for a bearer token."""
-    token, staff = service.login(
-        session, username=body.username, password=body.password, now=clock(), hours=settings.staff_session_hours
-    )
+    throttle: LoginThrottle = request.app.state.login_throttle
+    address = request.client.host if request.client else "unknown"
+    now = clock()
+    throttle.check(username=body.username, address=address, now=now)
+    try:
+        token, staff = service.login(
+            session, username=body.username, password=body.password, now=now, hours=settings.staff_session_hours
+        )
+    except Unauthorized:
+        throttle.record_failure(username=body.username, address=address, now=now)
+        raise
+    throttle.record_success(username=body.username)
     return LoginResponse(access_token=token, role=staff.role, username=staff.username, branch=staff.branch_id)
 
 

@@ -39,11 +39,23 @@ def hash_token(token: str) -> str:
 _DUMMY_HASH = hash_password(secrets.token_hex(8))
 
 
-def create_staff(
-    session: Session, *, username: str, password: str, role: Role, branch_id: str | None, now: datetime
-) -> Staff:
+def check_password_strength(password: str) -> None:
     if len(password) < 8:
         raise Conflict("The password must be at least 8 characters long.", code="weak_password")
+
+
+def create_staff(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    role: Role,
+    branch_id: str | None,
+    now: datetime,
+    commit: bool = True,
+) -> Staff:
+    """`commit=False` lets a caller (the admin API) commit the account with its audit entry."""
+    check_password_strength(password)
     if session.exec(select(Staff).where(Staff.username == username)).first() is not None:
         raise Conflict(f"A staff account named {username!r} already exists.", code="staff_exists")
     if branch_id is not None and session.get(Branch, branch_id) is None:
@@ -52,8 +64,15 @@ def create_staff(
         username=username, password_hash=hash_password(password), role=role, branch_id=branch_id, created_at=now
     )
     session.add(staff)
-    session.commit()
+    _finish(session, commit=commit)
     return staff
+
+
+def _finish(session: Session, *, commit: bool) -> None:
+    if commit:
+        session.commit()
+    else:
+        session.flush()
 
 
 def set_password(session: Session, *, username: str, password: str) -> Staff:
@@ -102,14 +121,14 @@ def logout(session: Session, *, token: str) -> None:
 
 
 def create_device(
-    session: Session, *, name: str, kind: DeviceKind, branch_id: str, now: datetime
+    session: Session, *, name: str, kind: DeviceKind, branch_id: str, now: datetime, commit: bool = True
 ) -> tuple[str, Device]:
     if session.get(Branch, branch_id) is None:
         raise NotFound(f"Unknown branch {branch_id!r}; run `madoguchi init` first.", code="branch_not_found")
     token = secrets.token_urlsafe(32)
     device = Device(name=name, kind=kind, branch_id=branch_id, token_hash=hash_token(token), created_at=now)
     session.add(device)
-    session.commit()
+    _finish(session, commit=commit)
     return token, device
 
 

@@ -166,3 +166,14 @@ def test_queues_are_public_and_count_waiting_people(client: TestClient, kiosk: d
     assert queues["certificate"]["waiting"] == 2
     assert queues["certificate"]["estimated_wait_minutes"] > 0
     assert "civil_review" not in queues  # back-office work is not a public queue
+
+
+def test_repeated_failed_logins_are_throttled(client: TestClient, staff_users: dict[str, Any], clock: FixedClock) -> None:
+    for _ in range(10):
+        assert client.post(f"{API}/auth/login", json={"username": "shokuin", "password": "guess"}).status_code == 401
+    blocked = client.post(f"{API}/auth/login", json={"username": "shokuin", "password": "correct-horse-42"})
+    assert blocked.status_code == 429
+    assert blocked.json()["code"] == "too_many_attempts"
+    assert "try again" in blocked.json()["detail"]
+    clock.advance(minutes=6)
+    assert client.post(f"{API}/auth/login", json={"username": "shokuin", "password": "correct-horse-42"}).status_code == 200
