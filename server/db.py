@@ -29,10 +29,14 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
         database = make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
+        # A connection for every worker thread: waiting for the pool while another request
+        # holds the write lock would only add latency.
+        kwargs.setdefault("pool_size", 40)
+        kwargs.setdefault("max_overflow", 20)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
         _configure_sqlite(engine)
         return engine
-    kwargs.setdefault("pool_size", 10)
+    kwargs.setdefault("pool_size", 20)
     kwargs.setdefault("max_overflow", 20)
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
@@ -58,11 +62,15 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def writer(engine: Engine) -> Engine:
+    """The same engine and pool, marked so that every transaction takes the write lock (SQLite)."""
+    return engine.execution_options(**{WRITE_OPTION: True})
+
+
 @contextmanager
 def write_session(engine: Engine) -> Iterator[Session]:
-    """A session whose transaction holds the write lock from its first statement (SQLite)."""
-    with Session(engine, expire_on_commit=False) as session:
-        session.connection(execution_options={WRITE_OPTION: True})
+    """A session whose transactions hold the write lock from their first statement (SQLite)."""
+    with Session(writer(engine), expire_on_commit=False) as session:
         yield session
 
 

@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from server.auth import service as auth_service
 from server.config import Settings
-from server.db import WRITE_OPTION
+from server.db import writer
 from server.errors import Forbidden, Unauthorized
 from server.models import Device, DeviceKind, Role, Staff
 from server.realtime.bus import EventHub
@@ -48,10 +48,13 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 def get_write_session(request: Request) -> Iterator[Session]:
-    """For endpoints that change state: on SQLite the transaction starts with the write lock."""
-    with Session(request.app.state.engine, expire_on_commit=False) as session:
+    """For endpoints that change state: on SQLite each transaction starts with the write lock.
+
+    The lock is taken at the first statement, not here, so a request never holds it while
+    other dependencies (sign-in checks) are still being resolved.
+    """
+    with Session(writer(request.app.state.engine), expire_on_commit=False) as session:
         _publish_after_commit(session, request.app.state.bus)
-        session.connection(execution_options={WRITE_OPTION: True})
         yield session
 
 
@@ -72,12 +75,15 @@ def bearer_token(request: Request) -> str:
 TokenDep = Annotated[str, Depends(bearer_token)]
 
 
-def _staff(session: Session, token: str, clock: Clock) -> Staff:
-    return auth_service.staff_for_token(session, token=token, now=clock())
+def _staff(request: Request, token: str, clock: Clock) -> Staff:
+    # A short session of its own: the connection goes back to the pool before the endpoint runs,
+    # so a request never holds two connections (the pool is sized for one per worker thread).
+    with Session(request.app.state.engine, expire_on_commit=False) as session:
+        return auth_service.staff_for_token(session, token=token, now=clock())
 
 
-def current_staff(session: SessionDep, token: TokenDep, clock: ClockDep) -> Staff:
-    return _staff(session, token, clock)
+def current_staff(request: Request, token: TokenDep, clock: ClockDep) -> Staff:
+    return _staff(request, token, clock)
 
 
 CurrentStaff = Annotated[Staff, Depends(current_staff)]
@@ -92,14 +98,15 @@ def current_admin(staff: CurrentStaff) -> Staff:
 CurrentAdmin = Annotated[Staff, Depends(current_admin)]
 
 
-def staff_or_kiosk(session: SessionDep, token: TokenDep, clock: ClockDep) -> Staff | Device:
+def staff_or_kiosk(request: Request, token: TokenDep, clock: ClockDep) -> Staff | Device:
     """Tickets are issued by a kiosk device or by staff (floor concierge)."""
-    device = auth_service.device_for_token(session, token=token)
+    with Session(request.app.state.engine, expire_on_commit=False) as session:
+        device = auth_service.device_for_token(session, token=token)
     if device is not None:
         if device.kind != DeviceKind.kiosk:
             raise Forbidden("Display boards cannot issue tickets.", code="wrong_device")
         return device
-    return _staff(session, token, clock)
+    return _staff(request, token, clock)
 
 
 IssuerDep = Annotated[Staff | Device, Depends(staff_or_kiosk)]
