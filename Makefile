@@ -5,9 +5,10 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
-SYSTEM_PACKAGES := chromium fonts-noto-cjk espeak-ng libespeak-ng1
+SYSTEM_PACKAGES := chromium fonts-noto-cjk fonts-noto-color-emoji espeak-ng libespeak-ng1
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+KIOSK_PORT ?= 8001
 
 .PHONY: install install-system run test test-sqlite test-postgres lint check bench clean
 
@@ -28,10 +29,13 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install -q -e ".[test]"
 	touch $@
 
-# The demo city hall on SQLite: server with kiosk, display, staff and admin pages. Issuing is
-# allowed at any hour here so the demo works in the evening; a real deployment keeps hours.
+# The demo city hall on SQLite: the server (display, status, staff, admin pages) and a kiosk
+# agent printing to the ESC/POS printer simulator. Issuing is allowed at any hour here so the
+# demo works in the evening; a real deployment keeps its opening hours.
 run: install
-	MADOGUCHI_IGNORE_HOURS=true $(BIN)/madoguchi demo --host $(HOST) --port $(PORT)
+	$(BIN)/python -m kiosk.demo --server http://$(HOST):$(PORT) --port $(KIOSK_PORT) & kiosk=$$!; \
+	trap 'kill $$kiosk 2>/dev/null' EXIT INT TERM; \
+	KIOSK_PORT=$(KIOSK_PORT) MADOGUCHI_IGNORE_HOURS=true $(BIN)/madoguchi demo --host $(HOST) --port $(PORT)
 
 # SQLite always; PostgreSQL too when it answers at PG_URL (CI requires it: REQUIRE_POSTGRES=1).
 test: install test-sqlite test-postgres

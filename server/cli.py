@@ -2,6 +2,7 @@
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -103,13 +104,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
     settings = get_settings()
     branch = initialise(_engine(), settings.config_path)
     tokens = ensure_demo_accounts(branch.id)
+    kiosk_port = os.environ.get("KIOSK_PORT", "8001")
     base = f"http://{args.host if args.host != '0.0.0.0' else '127.0.0.1'}:{args.port}"
     print(
         f"""
   Madoguchi demo: {branch.name_ja} / {branch.name_en}
   Database:       {settings.database_url}
   Staff console:  {base}/staff      (users admin, shokuin [municipal], itaku [contractor]; password {DEMO_PASSWORD})
-  Admin console:  {base}/admin
+  Admin console:  {base}/admin      (reports: {base}/admin/reports)
+  Concierge:      {base}/concierge
+  Kiosk:          http://127.0.0.1:{kiosk_port}/   (`make run` starts it with a simulated printer)
   Display board:  {base}/display/{branch.id}?token={tokens["display_token"]}
   Kiosk token:    {tokens["kiosk_token"]}
   API docs:       {base}/docs

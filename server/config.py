@@ -34,8 +34,14 @@ class Settings(BaseSettings):
     event_poll_seconds: float = 2.0
     # PostgreSQL listener: longest wait between reconnect attempts.
     listener_reconnect_max_seconds: float = 10.0
+    # Synthesise a call's announcement as soon as its event arrives (and warm each issued
+    # number), so the board's request finds it ready. Off: made on the board's request only.
+    announcement_prefetch: bool = True
     # Demo and drills only: issue tickets at any hour (a real city hall keeps this off).
     ignore_hours: bool = False
+    # Simulations and fault drills only (bench/): a fast-forward clock, see server/drill_clock.py.
+    # Unset on every real server; a stale value is refused at startup.
+    drill_clock: str | None = None
 
 
 @lru_cache

@@ -1,5 +1,6 @@
 """Engine factory and sessions for SQLite (embedded default) and PostgreSQL (scale-out)."""
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,6 +11,8 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session, create_engine
 
 WRITE_OPTION = "madoguchi_write"
+WRITER_WAIT_SECONDS = 30
+_HOLDS_WRITER = "madoguchi_holds_writer_lock"
 
 
 def is_sqlite(engine: Engine) -> bool:
@@ -54,12 +57,39 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
+    # Writers of this process queue on a lock before BEGIN IMMEDIATE: a waiting thread is then
+    # woken the moment the writer commits, instead of polling in SQLite's busy handler (sleeps
+    # of up to 100 ms). Other processes still meet busy_timeout.
+    writers = threading.Lock()
+
     @event.listens_for(engine, "begin")
     def on_begin(connection: Any) -> None:
-        # Writers take the lock up front: two counters calling at once queue up here
+        # Writers take the database lock up front: two counters calling at once queue up here
         # instead of both reading the same waiting stop and failing on upgrade.
-        immediate = connection.get_execution_options().get(WRITE_OPTION, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        if not connection.get_execution_options().get(WRITE_OPTION, False):
+            connection.exec_driver_sql("BEGIN")
+            return
+        if not writers.acquire(timeout=WRITER_WAIT_SECONDS):
+            raise TimeoutError("the database stayed busy; try again")
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            writers.release()
+            raise
+        connection.info[_HOLDS_WRITER] = True
+
+    def release(connection: Any) -> None:
+        if connection.info.pop(_HOLDS_WRITER, False):
+            writers.release()
+
+    event.listen(engine, "commit", release)
+    event.listen(engine, "rollback", release)
+
+    @event.listens_for(engine, "checkin")
+    def on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        # Safety net: a connection returned without commit or rollback events.
+        if record.info.pop(_HOLDS_WRITER, False):
+            writers.release()
 
 
 def writer(engine: Engine) -> Engine:

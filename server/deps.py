@@ -4,7 +4,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from sqlalchemy import event
 from sqlmodel import Session
 
@@ -18,13 +18,21 @@ from server.realtime.events import PENDING_EVENTS_KEY
 
 Clock = Callable[[], datetime]
 
+# Row ids are INTEGER columns (32-bit on PostgreSQL): a larger number in a URL is refused as
+# invalid (422) instead of overflowing the database driver (500).
+MAX_ROW_ID = 2**31 - 1
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 
-def get_settings_from_app(request: Request) -> Settings:
+# Dependencies that do no I/O are `async def`: FastAPI runs them on the event loop instead of
+# handing each to the thread pool (a thread hop per dependency per request adds up).
+
+
+async def get_settings_from_app(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_clock(request: Request) -> Clock:
+async def get_clock(request: Request) -> Clock:
     clock: Clock = request.app.state.clock
     return clock
 
@@ -53,8 +61,16 @@ def get_write_session(request: Request) -> Iterator[Session]:
     The lock is taken at the first statement, not here, so a request never holds it while
     other dependencies (sign-in checks) are still being resolved.
     """
-    with Session(writer(request.app.state.engine), expire_on_commit=False) as session:
+    engine = request.app.state.engine
+    with Session(writer(engine), expire_on_commit=False) as session:
         _publish_after_commit(session, request.app.state.bus)
+
+        # Only the state change needs the lock; reading the response afterwards does not.
+        @event.listens_for(session, "after_commit")
+        @event.listens_for(session, "after_rollback")
+        def read_from_now_on(ended: Session) -> None:
+            ended.bind = engine
+
         yield session
 
 
@@ -64,7 +80,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings_from_app)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 
 
-def bearer_token(request: Request) -> str:
+async def bearer_token(request: Request) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -89,7 +105,7 @@ def current_staff(request: Request, token: TokenDep, clock: ClockDep) -> Staff:
 CurrentStaff = Annotated[Staff, Depends(current_staff)]
 
 
-def current_admin(staff: CurrentStaff) -> Staff:
+async def current_admin(staff: CurrentStaff) -> Staff:
     if staff.role != Role.admin:
         raise Forbidden("This needs an administrator account.", code="admin_only")
     return staff

@@ -1,5 +1,9 @@
 """Domain errors: each carries the HTTP status and a machine code; routers never build HTTP errors."""
 
+from typing import Any
+
+from pydantic import BaseModel
+
 
 class DomainError(Exception):
     status_code = 400
@@ -40,3 +44,35 @@ class Conflict(DomainError):
 class Unprocessable(DomainError):
     status_code = 422
     code = "invalid"
+
+
+class ErrorBody(BaseModel):
+    """What every error answer carries (the handlers in server.main build it)."""
+
+    detail: str
+    code: str
+
+
+class ValidationIssue(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ValidationErrorBody(BaseModel):
+    """A 422: a request that does not fit its schema lists each issue; a broken rule says one sentence."""
+
+    detail: list[ValidationIssue] | str
+    code: str
+
+
+# Documented on every API route (applied where the routers are included), so the OpenAPI lists
+# the error answers clients must handle and contract tests can hold the server to them.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "The body could not be read (for example, not UTF-8)."},
+    401: {"model": ErrorBody, "description": "No valid sign-in or device token (codes missing_token, invalid_token)."},
+    403: {"model": ErrorBody, "description": "Signed in, but this role or device may not do this."},
+    404: {"model": ErrorBody, "description": "No such branch, counter, ticket or item."},
+    409: {"model": ErrorBody, "description": "Refused in the current state; nothing was changed."},
+    422: {"model": ValidationErrorBody, "description": "The request does not fit its schema or breaks a rule."},
+}

@@ -11,17 +11,25 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from server.admin.router import router as admin_router
 from server.auth.router import router as auth_router
 from server.auth.throttle import LoginThrottle
 from server.branches.router import router as branches_router
 from server.config import Settings, get_settings
+from server.consoles import install_consoles
 from server.counters.router import router as counters_router
 from server.db import create_db_engine
+from server.drill_clock import drill_clock_or
 from server.devices.router import router as devices_router
-from server.errors import DomainError
+from server.errors import ERROR_RESPONSES, DomainError
+from server.pages.router import install_pages
+from server.realtime.announcing import CallAnnouncements
+from server.realtime.audio_router import router as audio_router
 from server.realtime.bus import create_bus
 from server.realtime.digest import WaitingDigest
 from server.realtime.router import router as realtime_router
+from server.reports.router import router as reports_router
+from server.satisfaction.router import router as satisfaction_router
 from server.tickets.router import router as tickets_router
 
 logger = logging.getLogger("madoguchi")
@@ -47,6 +55,7 @@ def create_app(
         yield
         await app.state.waiting_digest.stop()
         await app.state.bus.stop()
+        app.state.announcements.close()
         if owns_engine:
             app.state.engine.dispose()
 
@@ -59,21 +68,41 @@ def create_app(
     )
     app.state.settings = settings
     app.state.engine = engine or create_db_engine(settings.database_url)
+    if clock is utc_now:  # an explicit clock (tests) always wins
+        clock = drill_clock_or(clock, settings.drill_clock)
     app.state.clock = clock
     app.state.login_throttle = LoginThrottle()
     app.state.bus = create_bus(
         app.state.engine,
         queue_size=settings.websocket_queue_size,
+        heartbeat_seconds=settings.websocket_heartbeat_seconds,
         poll_seconds=settings.event_poll_seconds,
         reconnect_max_seconds=settings.listener_reconnect_max_seconds,
     )
     app.state.waiting_digest = WaitingDigest(
         app.state.bus, app.state.engine, clock, sample=settings.estimate_sample_size
     )
+    app.state.announcements = CallAnnouncements(
+        app.state.engine, settings.audio_cache_dir, prefetch=settings.announcement_prefetch
+    )
+    app.state.announcements.attach(app.state.bus)
 
     _install_error_handlers(app)
-    for router in (auth_router, branches_router, tickets_router, counters_router, realtime_router, devices_router):
-        app.include_router(router, prefix=API_PREFIX)
+    for router in (
+        auth_router,
+        branches_router,
+        tickets_router,
+        counters_router,
+        realtime_router,
+        audio_router,
+        devices_router,
+    ):
+        app.include_router(router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
+    install_pages(app)
+    app.include_router(admin_router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
+    app.include_router(reports_router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
+    app.include_router(satisfaction_router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
+    install_consoles(app)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:

@@ -3,7 +3,7 @@ from fastapi import APIRouter, Request, status
 from server.auth import service
 from server.auth.schemas import LoginRequest, LoginResponse, StaffPublic
 from server.auth.throttle import LoginThrottle
-from server.deps import ClockDep, CurrentStaff, SessionDep, SettingsDep, TokenDep
+from server.deps import ClockDep, CurrentStaff, SettingsDep, TokenDep, WriteSessionDep
 from server.errors import Unauthorized
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -11,7 +11,7 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 
 @router.post("/login", responses={429: {"description": "Too many failed sign-ins; wait and retry."}})
 def login(
-    body: LoginRequest, request: Request, session: SessionDep, settings: SettingsDep, clock: ClockDep
+    body: LoginRequest, request: Request, session: WriteSessionDep, settings: SettingsDep, clock: ClockDep
 ) -> LoginResponse:
     """Exchange a username and password for a bearer token."""
     throttle: LoginThrottle = request.app.state.login_throttle
@@ -30,7 +30,7 @@ def login(
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
-def logout(session: SessionDep, token: TokenDep, _staff: CurrentStaff) -> None:
+def logout(session: WriteSessionDep, token: TokenDep, _staff: CurrentStaff) -> None:
     """End this sign-in session."""
     service.logout(session, token=token)
 

@@ -30,7 +30,11 @@ class MenuLifeEvent(BaseModel):
 
 class Menu(BaseModel):
     branch: str
+    # Closed before opening, after the last ticket, or stopped by an admin: the kiosk shows
+    # its closed screen before a citizen answers any question.
     issuing_open: bool
+    issuing_closed_code: str | None = None
+    issuing_closed_message: str | None = None
     services: list[MenuService]
     life_events: list[MenuLifeEvent]
 
@@ -65,3 +69,20 @@ class QueueInfo(BaseModel):
     prefix: str
     waiting: int
     estimated_wait_minutes: int
+
+
+class PriorityCategoryInfo(BaseModel):
+    """A reason for priority calling (合理的配慮), granted by staff on request."""
+
+    id: str
+    name: str
+    name_en: str
+    rank: int
+
+
+class ReasonCodeInfo(BaseModel):
+    """A contractually agreed reason for returning work (差戻し) to the contractor team."""
+
+    id: str
+    name: str
+    name_en: str

@@ -1,5 +1,7 @@
 """Read-only views of a branch's catalog: menu, services, counters."""
 
+from datetime import datetime
+
 from sqlmodel import Session, col, select
 
 from server.branches.schemas import (
@@ -9,6 +11,8 @@ from server.branches.schemas import (
     MenuLifeEvent,
     MenuQuestion,
     MenuService,
+    PriorityCategoryInfo,
+    ReasonCodeInfo,
     ServiceInfo,
 )
 from server.models import (
@@ -17,13 +21,14 @@ from server.models import (
     CounterService,
     LifeEvent,
     LifeEventQuestion,
+    PriorityCategory,
     Question,
     Queue,
     Service,
     Stop,
     Ticket,
 )
-from server.tickets.service import get_branch
+from server.tickets.service import get_branch, issuing_closed_reason
 
 
 def _pick(language: str, ja: str, en: str) -> str:
@@ -38,7 +43,7 @@ def list_branches(session: Session) -> list[BranchPublic]:
     ]
 
 
-def menu(session: Session, *, branch_id: str, language: str) -> Menu:
+def menu(session: Session, *, branch_id: str, language: str, now: datetime, ignore_hours: bool) -> Menu:
     branch = get_branch(session, branch_id)
     services = session.exec(
         select(Service, Queue)
@@ -68,9 +73,12 @@ def menu(session: Session, *, branch_id: str, language: str) -> Menu:
                 questions=[MenuQuestion(id=q.key, text=_pick(language, q.text_ja, q.text_en)) for q in questions],
             )
         )
+    closed = issuing_closed_reason(branch, None, now, ignore_hours=ignore_hours)
     return Menu(
         branch=branch.id,
-        issuing_open=not branch.issuing_stopped,
+        issuing_open=closed is None,
+        issuing_closed_code=closed.code if closed else None,
+        issuing_closed_message=closed.message if closed else None,
         services=[
             MenuService(id=s.key, name=_pick(language, s.name_ja, s.name_en), prefix=q.prefix) for s, q in services
         ],
@@ -139,3 +147,21 @@ def list_counters(session: Session, *, branch_id: str) -> list[CounterInfo]:
             )
         )
     return result
+
+
+def list_priority_categories(session: Session, *, branch_id: str) -> list[PriorityCategoryInfo]:
+    branch = get_branch(session, branch_id)
+    categories = session.exec(
+        select(PriorityCategory)
+        .where(PriorityCategory.branch_id == branch.id, col(PriorityCategory.active))
+        .order_by(col(PriorityCategory.rank), col(PriorityCategory.id))
+    ).all()
+    return [PriorityCategoryInfo(id=c.key, name=c.name_ja, name_en=c.name_en, rank=c.rank) for c in categories]
+
+
+def list_reason_codes(session: Session, *, branch_id: str) -> list[ReasonCodeInfo]:
+    branch = get_branch(session, branch_id)
+    return [
+        ReasonCodeInfo(id=code["id"], name=code["name_ja"], name_en=code["name_en"])
+        for code in branch.settings.get("reason_codes", [])
+    ]

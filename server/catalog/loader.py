@@ -63,20 +63,83 @@ def load_config_file(path: Path) -> CityHallConfig:
 
 def parse_config_text(text: str, *, source: str = "<config>") -> CityHallConfig:
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        _check_shape(text, source=source)
+        loader = yaml.SafeLoader(text)
+        try:  # what yaml.safe_load does, keeping the node tree for line numbers
+            root = loader.get_single_node()
+            data = loader.construct_document(root) if root is not None else None
+        finally:
+            loader.dispose()
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark
         line = mark.line + 1 if mark is not None else None
         message = f"not valid YAML: {error.problem}"
         raise ConfigError([Problem((), message)], source=source, lines={(): line} if line else {}) from None
-    lines: dict[PathKey, int] = {}
+    except yaml.reader.ReaderError as error:  # a control character: no mark, only a position
+        line = text.count("\n", 0, error.position) + 1
+        message = f"not valid YAML: control character U+{error.character:04X} is not allowed"
+        raise ConfigError([Problem((), message)], source=source, lines={(): line}) from None
+    lines: dict[PathKey, int] = {(): 1}  # an empty file is refused at its first line
     if root is not None:
         _index_lines(root, (), lines)
     try:
         return validate_config(data)
     except ConfigError as error:
         raise ConfigError(error.problems, source=source, lines=lines) from None
+
+
+# Far beyond any real city hall, far below what hangs the server: YAML aliases can make a few
+# lines stand for billions of items, or for themselves, and composing a deep file recurses.
+MAX_DEPTH = 40
+MAX_ITEMS = 200_000
+
+
+@dataclass
+class _Open:
+    anchor: str | None
+    items: int = 1
+    depth: int = 1
+
+
+def _check_shape(text: str, *, source: str) -> None:
+    """Refuse a file too deep, too large once its aliases are expanded, or containing itself.
+
+    Walks the parser's events (no recursion, linear time) before anything is built from them.
+    """
+    opened: list[_Open] = []
+    anchors: dict[str, tuple[int, int]] = {}
+
+    def refuse(message: str, event: yaml.Event) -> None:
+        raise ConfigError([Problem((), message)], source=source, lines={(): event.start_mark.line + 1})
+
+    def close(anchor: str | None, items: int, depth: int, event: yaml.Event) -> None:
+        if anchor is not None:
+            anchors[anchor] = (items, depth)
+        if not opened:
+            return
+        parent = opened[-1]
+        parent.items += items
+        parent.depth = max(parent.depth, depth + 1)
+        if parent.items > MAX_ITEMS:
+            refuse(f"the file expands to over {MAX_ITEMS} items (check its aliases)", event)
+        if parent.depth > MAX_DEPTH:
+            refuse(f"the file is nested more than {MAX_DEPTH} levels deep", event)
+
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            opened.append(_Open(event.anchor))
+            if len(opened) > MAX_DEPTH:
+                refuse(f"the file is nested more than {MAX_DEPTH} levels deep", event)
+        elif isinstance(event, yaml.CollectionEndEvent):
+            done = opened.pop()
+            close(done.anchor, done.items, done.depth, event)
+        elif isinstance(event, yaml.ScalarEvent):
+            close(event.anchor, 1, 0, event)
+        elif isinstance(event, yaml.AliasEvent):
+            if any(item.anchor == event.anchor for item in opened):
+                refuse(f"the alias *{event.anchor} refers to a list or mapping that contains it", event)
+            items, depth = anchors.get(event.anchor or "", (1, 0))  # an unknown alias fails in compose
+            close(None, items, depth, event)
 
 
 def validate_config(data: Any) -> CityHallConfig:

@@ -160,7 +160,6 @@ def export_config(session: Session, branch_id: str) -> CityHallConfig:
     question_key = {question.id: question.key for question in questions}
     events = list(session.exec(select(LifeEvent).filter_by(**match, active=True).order_by(col(LifeEvent.position))))
     life_events = []
-    used_questions: set[str] = set()
     for event in events:
         asked = session.exec(
             select(LifeEventQuestion)
@@ -171,7 +170,6 @@ def export_config(session: Session, branch_id: str) -> CityHallConfig:
             select(LifeEventStep).where(LifeEventStep.life_event_id == event.id).order_by(col(LifeEventStep.position))
         ).all()
         asked_keys = [question_key[row.question_id] for row in asked]
-        used_questions.update(asked_keys)
         life_events.append(
             {
                 "id": event.key,
@@ -244,9 +242,7 @@ def export_config(session: Session, branch_id: str) -> CityHallConfig:
             }
             for c in counters
         ],
-        "questions": [
-            {"id": q.key, "text_ja": q.text_ja, "text_en": q.text_en} for q in questions if q.key in used_questions
-        ],
+        "questions": [{"id": q.key, "text_ja": q.text_ja, "text_en": q.text_en} for q in questions],
         "life_events": life_events,
         "sensitive_label": settings.get("sensitive_label") or {"ja": "届出", "en": "Notifications"},
         "announcements": settings.get("announcements", {}),

@@ -7,8 +7,8 @@ from fastapi import APIRouter, Request, Response, status
 from sqlmodel import Session
 
 from server.counters import service
-from server.counters.schemas import CounterTicket, TransferRequest
-from server.deps import ClockDep, CurrentStaff, SettingsDep, WriteSessionDep
+from server.counters.schemas import CounterDesk, CounterTicket, TransferRequest, WaitingItem
+from server.deps import ClockDep, CurrentStaff, RowId, SessionDep, SettingsDep, WriteSessionDep
 from server.models import Staff, Ticket
 from server.tickets.router import base_url
 from server.tickets.service import ticket_view
@@ -31,14 +31,14 @@ def _envelope(
 
 
 @router.post("/{counter}/open")
-def open_counter(counter: int, session: WriteSessionDep, staff: CurrentStaff, clock: ClockDep) -> dict[str, str]:
+def open_counter(counter: RowId, session: WriteSessionDep, staff: CurrentStaff, clock: ClockDep) -> dict[str, str]:
     """Open this counter and take it as yours."""
     row = service.open_counter(session, counter_id=counter, staff=staff, now=clock())
     return {"state": str(row.state)}
 
 
 @router.post("/{counter}/close")
-def close_counter(counter: int, session: WriteSessionDep, staff: CurrentStaff, clock: ClockDep) -> dict[str, str]:
+def close_counter(counter: RowId, session: WriteSessionDep, staff: CurrentStaff, clock: ClockDep) -> dict[str, str]:
     """Close this counter (nothing may be in hand)."""
     row = service.close_counter(session, counter_id=counter, staff=staff, now=clock())
     return {"state": str(row.state)}
@@ -50,7 +50,7 @@ def close_counter(counter: int, session: WriteSessionDep, staff: CurrentStaff, c
     responses={204: {"description": "Nothing waits that this counter and this staff member may take."}},
 )
 def call_next(
-    counter: int,
+    counter: RowId,
     request: Request,
     session: WriteSessionDep,
     staff: CurrentStaff,
@@ -67,13 +67,13 @@ def call_next(
 
 def _action(
     function: Action,
-    counter: int,
+    counter: RowId,
     request: Request,
     session: Session,
     staff: Staff,
     settings: SettingsDep,
     now: datetime,
-    **extra: str,
+    **extra: str | None,
 ) -> CounterTicket:
     ticket = function(session, counter_id=counter, staff=staff, now=now, **extra)
     return _envelope(session, ticket, request, settings, now)
@@ -81,7 +81,7 @@ def _action(
 
 @router.post("/{counter}/recall")
 def recall(
-    counter: int,
+    counter: RowId,
     request: Request,
     session: WriteSessionDep,
     staff: CurrentStaff,
@@ -94,7 +94,7 @@ def recall(
 
 @router.post("/{counter}/start")
 def start(
-    counter: int,
+    counter: RowId,
     request: Request,
     session: WriteSessionDep,
     staff: CurrentStaff,
@@ -107,7 +107,7 @@ def start(
 
 @router.post("/{counter}/complete")
 def complete(
-    counter: int,
+    counter: RowId,
     request: Request,
     session: WriteSessionDep,
     staff: CurrentStaff,
@@ -120,7 +120,7 @@ def complete(
 
 @router.post("/{counter}/no-show")
 def no_show(
-    counter: int,
+    counter: RowId,
     request: Request,
     session: WriteSessionDep,
     staff: CurrentStaff,
@@ -133,7 +133,7 @@ def no_show(
 
 @router.post("/{counter}/transfer")
 def transfer(
-    counter: int,
+    counter: RowId,
     body: TransferRequest,
     request: Request,
     session: WriteSessionDep,
@@ -141,5 +141,42 @@ def transfer(
     settings: SettingsDep,
     clock: ClockDep,
 ) -> CounterTicket:
-    """Hand the ticket in hand to another service's queue."""
-    return _action(service.transfer, counter, request, session, staff, settings, clock(), service_key=body.service)
+    """Hand the ticket in hand to another service's queue; with a reason code, return it (差戻し) to the front."""
+    return _action(
+        service.transfer,
+        counter,
+        request,
+        session,
+        staff,
+        settings,
+        clock(),
+        service_key=body.service,
+        reason=body.reason,
+    )
+
+
+@router.get("/{counter}")
+def desk(
+    counter: RowId, request: Request, session: SessionDep, staff: CurrentStaff, settings: SettingsDep, clock: ClockDep
+) -> CounterDesk:
+    """This counter's state, whether it is yours, and the ticket in hand with its whole route (staff only)."""
+    view = service.counter_desk(session, counter_id=counter, staff=staff)
+    row = view.counter
+    assert row.id is not None
+    return CounterDesk(
+        id=row.id,
+        name=row.code,
+        label=row.name_ja,
+        label_en=row.name_en,
+        public=row.public,
+        state=row.state,
+        mine=view.mine,
+        ticket=_envelope(session, view.ticket, request, settings, clock()).ticket,
+        returned_reason=view.returned_reason,
+    )
+
+
+@router.get("/{counter}/waiting")
+def waiting(counter: RowId, session: SessionDep, staff: CurrentStaff, clock: ClockDep) -> list[WaitingItem]:
+    """Tickets this counter would call for you, in call order, with minutes waited (staff only)."""
+    return service.waiting_list(session, counter_id=counter, staff=staff, now=clock())

@@ -5,27 +5,33 @@ transaction holds the database lock from its first statement (BEGIN IMMEDIATE); 
 PostgreSQL candidate rows are taken with FOR UPDATE SKIP LOCKED.
 """
 
+from collections import deque
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from server.errors import Conflict, Forbidden, NotFound
+from server.counters.schemas import WaitingItem
+from server.errors import Conflict, Forbidden, NotFound, Unprocessable
 from server.models import (
     Branch,
     Counter,
     CounterService,
     CounterState,
+    Event,
+    Queue,
     Role,
     Service,
     Staff,
+    Stage,
     Stop,
     StopStatus,
     Ticket,
     TicketStatus,
 )
 from server.realtime.events import EventType, record_event
-from server.tickets.service import counters_text, event_ticket, serving_counters, ticket_stops
+from server.tickets.service import counters_text, event_ticket, public_label, serving_counters, ticket_stops
 
 
 def _locked_counter(session: Session, counter_id: int) -> Counter:
@@ -128,6 +134,20 @@ def close_counter(session: Session, *, counter_id: int, staff: Staff, now: datet
     return counter
 
 
+def _callable_services(session: Session, counter: Counter, staff: Staff) -> dict[int, tuple[float, int]]:
+    """(weight, order) per service this counter serves and this staff member may take."""
+    links = session.exec(
+        select(CounterService, Service)
+        .join(Service, col(Service.id) == CounterService.service_id)
+        .where(CounterService.counter_id == counter.id, col(Service.active))
+    ).all()
+    return {
+        service.id: (link.weight, link.position)
+        for link, service in links
+        if service.id is not None and _may_handle(staff, service)
+    }
+
+
 def _queue_heads(
     session: Session, counter: Counter, staff: Staff, *, exclude: set[int]
 ) -> list[tuple[Stop, float, int]]:
@@ -135,12 +155,7 @@ def _queue_heads(
 
     One windowed read over waiting stops only (a partial index), so it stays flat as history grows.
     """
-    links = session.exec(
-        select(CounterService, Service)
-        .join(Service, col(Service.id) == CounterService.service_id)
-        .where(CounterService.counter_id == counter.id, col(Service.active))
-    ).all()
-    allowed = {service.id: (link.weight, link.position) for link, service in links if _may_handle(staff, service)}
+    allowed = _callable_services(session, counter, staff)
     if not allowed:
         return []
     ranked = (
@@ -172,6 +187,17 @@ def _choose(heads: list[tuple[Stop, float, int]], *, priority: bool, now: dateti
     return best[2] if best else None
 
 
+def _pick(
+    heads: list[tuple[Stop, float, int]], *, normal_calls_since_priority: int, min_normal_between: int, now: datetime
+) -> tuple[Stop | None, bool]:
+    """The stop to call next and whether it is a priority call."""
+    normal = _choose(heads, priority=False, now=now)
+    urgent = _choose(heads, priority=True, now=now)
+    # Anti-starvation: after a priority call, let a few normal tickets through before the next.
+    take_priority = urgent is not None and (normal is None or normal_calls_since_priority >= min_normal_between)
+    return (urgent if take_priority else normal), take_priority
+
+
 def _claim(session: Session, stop: Stop) -> bool:
     """Take the row for this transaction. SQLite already holds the write lock; PostgreSQL
     skips a row another counter has just locked, and the caller looks again."""
@@ -199,13 +225,12 @@ def call_next(session: Session, *, counter_id: int, staff: Staff, now: datetime)
     taken_elsewhere: set[int] = set()
     while True:
         heads = _queue_heads(session, counter, staff, exclude=taken_elsewhere)
-        normal = _choose(heads, priority=False, now=now)
-        urgent = _choose(heads, priority=True, now=now)
-        # Anti-starvation: after a priority call, let a few normal tickets through before the next.
-        take_priority = urgent is not None and (
-            normal is None or counter.normal_calls_since_priority >= branch.min_normal_between
+        stop, take_priority = _pick(
+            heads,
+            normal_calls_since_priority=counter.normal_calls_since_priority,
+            min_normal_between=branch.min_normal_between,
+            now=now,
         )
-        stop = urgent if take_priority else normal
         if stop is None:
             session.rollback()
             return None
@@ -371,11 +396,58 @@ def mark_no_show(session: Session, *, counter_id: int, staff: Staff, now: dateti
     return ticket
 
 
-def transfer(session: Session, *, counter_id: int, staff: Staff, service_key: str, now: datetime) -> Ticket:
-    """Hand the ticket in hand to another service's queue (also how staff and contractors hand over work)."""
+def _check_reason(session: Session, branch_id: str, reason: str) -> None:
+    branch = session.get(Branch, branch_id)
+    assert branch is not None
+    codes = [str(code["id"]) for code in branch.settings.get("reason_codes", [])]
+    if reason not in codes:
+        raise Unprocessable(
+            f"Unknown reason code {reason!r}; the contract's codes are: {', '.join(codes) or 'none configured'}.",
+            code="unknown_reason",
+        )
+
+
+def _come_back_after(session: Session, ticket: Ticket, stop: Stop, service: Service) -> None:
+    """A returned item comes back to the service that returned it once the front has fixed it.
+
+    Without this stop the fixed item would skip the review it was returned from.
+    """
+    later = sorted(
+        (s for s, _, _ in ticket_stops(session, ticket) if s.position > stop.position),
+        key=lambda s: s.position,
+        reverse=True,
+    )
+    for following in later:
+        # One row at a time, last first: (ticket, position) is unique at every step.
+        following.position += 1
+        session.add(following)
+        session.flush()
+    assert ticket.id is not None
+    assert service.id is not None
+    session.add(
+        Stop(
+            ticket_id=ticket.id,
+            position=stop.position + 1,
+            service_id=service.id,
+            status=StopStatus.pending,
+            is_priority=stop.is_priority,
+        )
+    )
+
+
+def transfer(
+    session: Session, *, counter_id: int, staff: Staff, service_key: str, now: datetime, reason: str | None = None
+) -> Ticket:
+    """Hand the ticket in hand to another service's queue (also how staff and contractors hand over work).
+
+    With a reason code it is a return (差戻し): it goes to a front service, the contractor team's
+    queue, and comes back here afterwards. Hand-offs name a queue, never a person.
+    """
     counter = _counter_in_use_by(_locked_counter(session, counter_id), staff)
     stop, ticket, service = _current(session, counter)
     _forbid_staff_only(staff, service)
+    if reason is not None:
+        _check_reason(session, counter.branch_id, reason)
     target = session.exec(
         select(Service).where(Service.branch_id == counter.branch_id, Service.key == service_key, col(Service.active))
     ).first()
@@ -395,6 +467,13 @@ def transfer(session: Session, *, counter_id: int, staff: Staff, service_key: st
     assert target.id is not None
     if not serving_counters(session, target.id, public_only=False):
         raise Conflict(f"No counter serves {service_key!r}; an admin must assign one first.", code="service_unserved")
+    if reason is not None:
+        if target.stage != Stage.front:
+            raise Unprocessable(
+                f"A return (差戻し) goes to a front service, the contractor team's queue; {service_key!r} is not one.",
+                code="return_not_to_front",
+            )
+        _come_back_after(session, ticket, stop, service)
     stop.service_id, stop.status, stop.counter_id, stop.waiting_since = target.id, StopStatus.waiting, None, now
     stop.called_at = stop.started_at = None
     ticket.status = TicketStatus.waiting if target.citizen_present else TicketStatus.processing
@@ -413,9 +492,125 @@ def transfer(session: Session, *, counter_id: int, staff: Staff, service_key: st
         by_role=str(staff.role),
         from_stage=str(service.stage),
         to_stage=str(target.stage),
+        reason=reason,
     )
     session.commit()
     return ticket
+
+
+WAITING_LIST_LIMIT = 200
+
+
+class DeskView(NamedTuple):
+    counter: Counter
+    mine: bool
+    ticket: Ticket | None
+    returned_reason: str | None
+
+
+def _readable_counter(session: Session, counter_id: int, staff: Staff) -> Counter:
+    counter = session.exec(select(Counter).where(Counter.id == counter_id, col(Counter.active))).first()
+    if counter is None:
+        raise NotFound(f"Unknown counter {counter_id}.", code="counter_not_found")
+    _check_staff_branch(counter, staff)
+    return counter
+
+
+def _return_reasons(session: Session, stops: list[Stop]) -> dict[int, str]:
+    """The reason code of each stop that is where it is because it was returned (差戻し).
+
+    The transfer that put a stop there happened at its waiting_since, at its position.
+    """
+    ticket_ids = {stop.ticket_id for stop in stops}
+    if not ticket_ids:
+        return {}
+    transfers: dict[int, list[Event]] = {}
+    for event in session.exec(
+        select(Event)
+        .where(col(Event.ticket_id).in_(ticket_ids), Event.type == str(EventType.ticket_transferred))
+        .order_by(col(Event.id))
+    ).all():
+        transfers.setdefault(event.ticket_id or 0, []).append(event)
+    reasons: dict[int, str] = {}
+    for stop in stops:
+        for event in reversed(transfers.get(stop.ticket_id, [])):
+            at_stop = (event.payload.get("ticket") or {}).get("stop") == stop.position
+            if at_stop and event.at == stop.waiting_since:
+                if event.payload.get("reason") and stop.id is not None:
+                    reasons[stop.id] = str(event.payload["reason"])
+                break
+    return reasons
+
+
+def waiting_list(
+    session: Session, *, counter_id: int, staff: Staff, now: datetime, limit: int = WAITING_LIST_LIMIT
+) -> list[WaitingItem]:
+    """What this counter would call, best first, if this staff member pressed "call" again and again now."""
+    counter = _readable_counter(session, counter_id, staff)
+    allowed = _callable_services(session, counter, staff)
+    if not allowed:
+        return []
+    branch = session.get(Branch, counter.branch_id)
+    assert branch is not None
+    rows = session.exec(
+        select(Stop, Service, Queue, Ticket)
+        .join(Service, col(Service.id) == Stop.service_id)
+        .join(Queue, col(Queue.id) == Service.queue_id)
+        .join(Ticket, col(Ticket.id) == Stop.ticket_id)
+        .where(Stop.status == StopStatus.waiting, col(Stop.service_id).in_(list(allowed)))
+        .order_by(col(Stop.sort_at), col(Stop.id))
+    ).all()
+    lanes: dict[tuple[int, bool], deque[Stop]] = {}
+    for stop, _, _, _ in rows:
+        lanes.setdefault((stop.service_id, stop.is_priority), deque()).append(stop)
+    # The same rule as call_next, replayed; a closed counter starts as open_counter leaves it.
+    normal_calls = (
+        counter.normal_calls_since_priority if counter.state == CounterState.open else branch.min_normal_between
+    )
+    ordered: list[Stop] = []
+    while len(ordered) < limit:
+        heads = [(lane[0], *allowed[service_id]) for (service_id, _), lane in lanes.items() if lane]
+        chosen, was_priority = _pick(
+            heads, normal_calls_since_priority=normal_calls, min_normal_between=branch.min_normal_between, now=now
+        )
+        if chosen is None:
+            break
+        lanes[(chosen.service_id, chosen.is_priority)].popleft()
+        normal_calls = 0 if was_priority else normal_calls + 1
+        ordered.append(chosen)
+    details = {stop.id: (service, queue, ticket) for stop, service, queue, ticket in rows}
+    reasons = _return_reasons(session, ordered)
+    items = []
+    for stop in ordered:
+        service, queue, ticket = details[stop.id]
+        label_ja, label_en = public_label(session, service, queue)
+        since = stop.waiting_since or stop.sort_at or now
+        items.append(
+            WaitingItem(
+                number=ticket.number,
+                service=service.key,
+                label=label_ja,
+                label_en=label_en,
+                citizen_present=service.citizen_present,
+                priority=stop.is_priority,
+                waiting_since=since,
+                waited_minutes=max(int((now - since).total_seconds() // 60), 0),
+                returned_reason=reasons.get(stop.id or 0),
+            )
+        )
+    return items
+
+
+def counter_desk(session: Session, *, counter_id: int, staff: Staff) -> DeskView:
+    """A counter's state for its console, with the ticket in hand and why it came (if returned)."""
+    counter = _readable_counter(session, counter_id, staff)
+    mine = counter.state == CounterState.open and counter.staff_id == staff.id
+    stop = session.get(Stop, counter.current_stop_id) if counter.current_stop_id is not None else None
+    if stop is None:
+        return DeskView(counter, mine, None, None)
+    ticket = session.get(Ticket, stop.ticket_id)
+    assert stop.id is not None
+    return DeskView(counter, mine, ticket, _return_reasons(session, [stop]).get(stop.id))
 
 
 def current_ticket_of(session: Session, counter: Counter) -> Ticket | None:

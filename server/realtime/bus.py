@@ -13,18 +13,18 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import psycopg
-from sqlalchemy import Engine, func
+from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, col, select
 
 from server.models import Event
-from server.realtime.events import NOTIFY_CHANNEL, event_message
+from server.realtime.events import NOTIFY_CHANNEL, event_message, last_event_id
 
 logger = logging.getLogger("madoguchi.realtime")
 
@@ -57,6 +57,7 @@ class Delivery:
 FanOutListener = Callable[[Sequence[Delivery]], None]
 
 RESYNC: Message = {"type": "resync"}
+PING: Message = {"type": "ping"}
 LISTENER_APPLICATION_NAME = "madoguchi-listener"
 
 
@@ -72,20 +73,39 @@ class Subscription:
 class EventHub:
     """Keeps the subscriptions and fans deliveries out; all methods but publish run on the loop."""
 
-    def __init__(self, *, queue_size: int = 256) -> None:
+    def __init__(self, *, queue_size: int = 256, heartbeat_seconds: float = 20.0) -> None:
         self._queue_size = queue_size
+        self._heartbeat_seconds = heartbeat_seconds
         self._by_branch: dict[str, set[Subscription]] = {}
         self._listeners: list[FanOutListener] = []
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._heartbeat: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
+        self._heartbeat = asyncio.create_task(self._beat(), name="madoguchi-heartbeat")
 
     async def stop(self) -> None:
-        """Subclasses stop their source; the hub itself holds nothing to release."""
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._heartbeat
+            self._heartbeat = None
 
-    def publish_committed(self, events: Iterable[Delivery]) -> None:
-        """Called right after a session commits events (from a worker thread)."""
+    async def _beat(self) -> None:
+        # One timer for every client: idle sockets get traffic, so proxies keep them open and a
+        # dead client is found by the failing send.
+        while True:
+            await asyncio.sleep(self._heartbeat_seconds)
+            for branch_id in list(self._by_branch):
+                self.broadcast(branch_id, PING)
+
+    def publish_committed(self, events: Sequence[object]) -> None:
+        """Called right after a session commits `events` (from a worker thread).
+
+        A no-op here and in PgNotifyBus, where the NOTIFY sent inside the transaction is the one
+        delivery (doing both would deliver twice); LocalBus takes it as its cue to read the log.
+        """
 
     def subscribe(self, branch_id: str) -> Subscription:
         subscription = Subscription(branch_id=branch_id, queue=asyncio.Queue(maxsize=self._queue_size))
@@ -143,16 +163,18 @@ def read_log_after(engine: Engine, after: int, *, limit: int = 500) -> list[Deli
         return [Delivery(event_message(row), row.ticket_id) for row in rows]
 
 
-def last_event_id(engine: Engine) -> int:
+def newest_event_id(engine: Engine) -> int:
     with Session(engine) as session:
-        return int(session.exec(select(func.coalesce(func.max(Event.id), 0))).one())
+        return last_event_id(session)
 
 
 class LocalBus(EventHub):
     """Embedded default: tails the event log, woken by each commit in this process."""
 
-    def __init__(self, engine: Engine, *, poll_seconds: float = 2.0, queue_size: int = 256) -> None:
-        super().__init__(queue_size=queue_size)
+    def __init__(
+        self, engine: Engine, *, poll_seconds: float = 2.0, queue_size: int = 256, heartbeat_seconds: float = 20.0
+    ) -> None:
+        super().__init__(queue_size=queue_size, heartbeat_seconds=heartbeat_seconds)
         self._engine = engine
         self._poll_seconds = poll_seconds
         self._wake = asyncio.Event()
@@ -165,10 +187,11 @@ class LocalBus(EventHub):
         await super().start()
         self._wake = asyncio.Event()
         self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="madoguchi-event-tail")
-        self._cursor = await self._read(last_event_id, self._engine)
+        self._cursor = await self._read(newest_event_id, self._engine)
         self._task = asyncio.create_task(self._tail(), name="madoguchi-event-tail")
 
     async def stop(self) -> None:
+        await super().stop()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -181,10 +204,10 @@ class LocalBus(EventHub):
     async def _read(self, function: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._reader, function, *args)
 
-    def publish_committed(self, events: Iterable[Delivery]) -> None:
+    def publish_committed(self, events: Sequence[object]) -> None:
         # The payloads are not pushed: two commits' after-commit hooks can run in either order,
         # but the log read back in id order cannot. The commit only says "there is news".
-        if not list(events) or self._loop is None:
+        if not events or self._loop is None:
             return
         with contextlib.suppress(RuntimeError):  # loop closed during shutdown
             self._loop.call_soon_threadsafe(self._wake.set)
@@ -220,8 +243,15 @@ def listener_dsn(engine: Engine) -> str:
 class PgNotifyBus(EventHub):
     """Scale-out: one LISTEN connection per process; a lost connection means resync for all."""
 
-    def __init__(self, engine: Engine, *, queue_size: int = 256, reconnect_max_seconds: float = 10.0) -> None:
-        super().__init__(queue_size=queue_size)
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        queue_size: int = 256,
+        heartbeat_seconds: float = 20.0,
+        reconnect_max_seconds: float = 10.0,
+    ) -> None:
+        super().__init__(queue_size=queue_size, heartbeat_seconds=heartbeat_seconds)
         self._dsn = listener_dsn(engine)
         self._reconnect_max_seconds = reconnect_max_seconds
         self._task: asyncio.Task[None] | None = None
@@ -238,6 +268,7 @@ class PgNotifyBus(EventHub):
             await asyncio.wait_for(self._listening.wait(), timeout=10)
 
     async def stop(self) -> None:
+        await super().stop()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -296,9 +327,15 @@ def create_bus(
     engine: Engine,
     *,
     queue_size: int,
+    heartbeat_seconds: float,
     poll_seconds: float,
     reconnect_max_seconds: float,
 ) -> EventHub:
     if engine.dialect.name == "postgresql":
-        return PgNotifyBus(engine, queue_size=queue_size, reconnect_max_seconds=reconnect_max_seconds)
-    return LocalBus(engine, poll_seconds=poll_seconds, queue_size=queue_size)
+        return PgNotifyBus(
+            engine,
+            queue_size=queue_size,
+            heartbeat_seconds=heartbeat_seconds,
+            reconnect_max_seconds=reconnect_max_seconds,
+        )
+    return LocalBus(engine, poll_seconds=poll_seconds, queue_size=queue_size, heartbeat_seconds=heartbeat_seconds)

@@ -40,7 +40,7 @@ class WaitingDigest:
         clock: Callable[[], datetime],
         *,
         sample: int,
-        settle_seconds: float = 0.3,
+        settle_seconds: float = 1.0,
     ) -> None:
         self._hub = hub
         self._engine = engine
@@ -85,4 +85,3 @@ class WaitingDigest:
     def _read(self, branch_id: str) -> list[dict[str, Any]]:
         with service.consistent_read(self._engine) as session:
             return service.waiting_by_label(session, branch_id=branch_id, now=self._clock(), sample=self._sample)
-

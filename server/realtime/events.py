@@ -1,7 +1,8 @@
 """The event log: every state change is appended here inside the changing transaction.
 
 The stored payload is exactly what WebSocket clients receive (plus the id, and the audio link
-derived from it), so a replay after a reconnect is a plain read. Payloads carry numbers, counters and neutral labels only.
+derived from it), so a replay after a reconnect is a plain read. Payloads carry numbers,
+counters and neutral labels only.
 """
 
 import json
@@ -10,7 +11,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import func, text
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from server.models import Counter, Event, Ticket
 
@@ -29,6 +30,8 @@ class EventType(StrEnum):
     ticket_transferred = "ticket.transferred"
     counter_opened = "counter.opened"
     counter_closed = "counter.closed"
+    device_health = "device.health"
+    kiosk_help_requested = "kiosk.help_requested"
 
 
 def counter_ref(counter: Counter | None) -> dict[str, Any] | None:
@@ -108,3 +111,11 @@ def event_message(event: Event) -> dict[str, Any]:
 
 def _notification(event: Event, message: dict[str, Any]) -> dict[str, Any]:
     return {"ticket_id": event.ticket_id, "message": message}
+
+
+def last_event_id(session: Session, *, branch_id: str | None = None) -> int:
+    """The newest id in the log (or in one branch's part of it); 0 when it is empty."""
+    statement = select(func.coalesce(func.max(col(Event.id)), 0))
+    if branch_id is not None:
+        statement = statement.where(Event.branch_id == branch_id)
+    return int(session.exec(statement).one() or 0)

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from server.config import Settings
 from server.errors import DomainError, Forbidden, NotFound
 from server.realtime import service
-from server.realtime.bus import EventHub, Message
+from server.realtime.bus import EventHub
 from server.realtime.stream import (
     ClientStream,
     CloseCode,
@@ -45,7 +45,6 @@ class Context:
         self.bus: EventHub = state.bus
         self.clock: Callable[[], datetime] = state.clock
         self.limits = StreamLimits(
-            heartbeat_seconds=self.settings.websocket_heartbeat_seconds,
             lifetime_seconds=self.settings.websocket_max_lifetime_seconds,
         )
 
@@ -81,27 +80,19 @@ async def branch_events(websocket: WebSocket, branch: str, token: str | None = N
     # if the read already saw it. No gap, no duplicate.
     subscription = context.bus.subscribe(branch)
     try:
-        opening, last_id = await context.read(_branch_opening, branch_id=branch, after=after, context=context)
+        opening, last_id = await context.read(
+            service.branch_opening,
+            branch_id=branch,
+            after=after,
+            now=context.clock(),
+            sample=context.settings.estimate_sample_size,
+            replay_limit=context.settings.websocket_replay_limit,
+        )
         stream = ClientStream(websocket, subscription, context.limits)
         stream.last_event_id = last_id
         await stream.run(opening)
     finally:
         context.bus.unsubscribe(subscription)
-
-
-def _branch_opening(session: Any, *, branch_id: str, after: int | None, context: Context) -> tuple[list[Message], int]:
-    settings = context.settings
-    if after is not None:
-        missed = service.missed_events(
-            session, branch_id=branch_id, after=after, limit=settings.websocket_replay_limit
-        )
-        if missed is not None:
-            last_id = missed[-1].event_id if missed else after
-            return [delivery.message for delivery in missed], last_id or after
-    snapshot = service.branch_snapshot(
-        session, branch_id=branch_id, now=context.clock(), sample=settings.estimate_sample_size
-    )
-    return [snapshot], int(snapshot["last_event_id"])
 
 
 @router.websocket("/tickets/{status_token}/events")
@@ -128,6 +119,8 @@ async def ticket_events(websocket: WebSocket, status_token: str) -> None:
 
     subscription = context.bus.subscribe(branch_id)
     try:
+        # The id first, then the view: an event committing in between is sent again (its view is
+        # the same), never lost.
         last_id = await context.read(service.last_branch_event_id, branch_id=branch_id)
         view, queue = await refresh()
         stream = TicketStream(

@@ -25,7 +25,8 @@ from server.models import (
     Ticket,
 )
 from server.realtime.bus import Delivery
-from server.realtime.events import EventType, event_message
+from server.realtime.events import EventType, event_message, last_event_id
+from server.tickets.schemas import TicketPublic
 from server.tickets.service import (
     business_day,
     estimate_wait_minutes,
@@ -36,7 +37,6 @@ from server.tickets.service import (
     public_label,
     ticket_view,
 )
-from server.tickets.schemas import TicketPublic
 
 RECENT_CALLS = 12
 GUIDANCE_ROWS = 8
@@ -72,11 +72,7 @@ def authorize_board(session: Session, *, token: str | None, branch_id: str, now:
 
 
 def last_branch_event_id(session: Session, branch_id: str) -> int:
-    return int(session.exec(select(func.coalesce(func.max(Event.id), 0)).where(Event.branch_id == branch_id)).one())
-
-
-def _last_log_id(session: Session) -> int:
-    return int(session.exec(select(func.coalesce(func.max(Event.id), 0))).one())
+    return last_event_id(session, branch_id=branch_id)
 
 
 def missed_events(
@@ -87,7 +83,7 @@ def missed_events(
     That is when it is too far behind to replay, or when it remembers an id the log never had
     (the database was reset), which would otherwise silence it until ids caught up.
     """
-    if after > _last_log_id(session):
+    if after > last_event_id(session):
         return None
     statement = select(Event).where(Event.branch_id == branch_id, col(Event.id) > after)
     if ticket_id is not None:
@@ -96,6 +92,19 @@ def missed_events(
     if len(rows) > limit:
         return None
     return [Delivery(event_message(row), row.ticket_id) for row in rows]
+
+
+def branch_opening(
+    session: Session, *, branch_id: str, after: int | None, now: datetime, sample: int, replay_limit: int
+) -> tuple[list[dict[str, Any]], int]:
+    """What a board receives first: the events it missed, or else a snapshot; and the last id."""
+    if after is not None:
+        missed = missed_events(session, branch_id=branch_id, after=after, limit=replay_limit)
+        if missed is not None:
+            last_id = int(missed[-1].message["id"]) if missed else after
+            return [delivery.message for delivery in missed], last_id
+    snapshot = branch_snapshot(session, branch_id=branch_id, now=now, sample=sample)
+    return [snapshot], int(snapshot["last_event_id"])
 
 
 def waiting_by_label(session: Session, *, branch_id: str, now: datetime, sample: int) -> list[dict[str, Any]]:
@@ -119,7 +128,8 @@ def waiting_by_label(session: Session, *, branch_id: str, now: datetime, sample:
     for service, queue in rows:
         label_ja, label_en = public_label(session, service, queue)
         entry = labels.setdefault(
-            (label_ja, label_en), {"label_ja": label_ja, "label_en": label_en, "waiting": 0, "estimated_wait_minutes": 0}
+            (label_ja, label_en),
+            {"label_ja": label_ja, "label_en": label_en, "waiting": 0, "estimated_wait_minutes": 0},
         )
         waiting = waiting_counts.get(service.id or 0, 0)
         if waiting:
@@ -143,7 +153,9 @@ def _counter_view(counter: Counter) -> dict[str, Any]:
 def _public_counters(session: Session, branch_id: str) -> list[dict[str, Any]]:
     """Public windows with the number each has in hand; internal desks are never shown."""
     counters = session.exec(
-        select(Counter).where(Counter.branch_id == branch_id, col(Counter.active), col(Counter.public)).order_by(col(Counter.position))
+        select(Counter)
+        .where(Counter.branch_id == branch_id, col(Counter.active), col(Counter.public))
+        .order_by(col(Counter.position))
     ).all()
     in_hand = {counter.current_stop_id: counter for counter in counters if counter.current_stop_id is not None}
     tickets: dict[int, Ticket] = {}
@@ -156,8 +168,8 @@ def _public_counters(session: Session, branch_id: str) -> list[dict[str, Any]]:
     views = []
     for counter in counters:
         view = _counter_view(counter)
-        ticket = tickets.get(counter.current_stop_id or 0)
-        view["ticket"] = event_ticket(session, ticket) if ticket is not None else None
+        in_hand_ticket = tickets.get(counter.current_stop_id or 0)
+        view["ticket"] = event_ticket(session, in_hand_ticket) if in_hand_ticket is not None else None
         views.append(view)
     return views
 
@@ -198,9 +210,9 @@ def recent_calls_and_guidance(messages: list[dict[str, Any]]) -> tuple[list[dict
     for message in messages:
         brief = _brief(message)
         if message["type"] in CALL_TYPES:
-            if (message.get("counter") or {}).get("public"):
-                if len(calls) < RECENT_CALLS and all(call["number"] != brief["number"] for call in calls):
-                    calls.append(brief)
+            public = bool((message.get("counter") or {}).get("public"))
+            if public and len(calls) < RECENT_CALLS and all(call["number"] != brief["number"] for call in calls):
+                calls.append(brief)
             called_later.add(brief["number"])
         elif brief["next_counters"] and brief["number"] not in called_later and len(guidance) < GUIDANCE_ROWS:
             guidance.append(brief)
@@ -218,7 +230,12 @@ def branch_snapshot(session: Session, *, branch_id: str, now: datetime, sample: 
         "type": "snapshot",
         "last_event_id": last_id,
         "at": now.isoformat(),
-        "branch": {"id": branch.id, "name_ja": branch.name_ja, "name_en": branch.name_en, "business_on": business_day(branch, now).isoformat()},
+        "branch": {
+            "id": branch.id,
+            "name_ja": branch.name_ja,
+            "name_en": branch.name_en,
+            "business_on": business_day(branch, now).isoformat(),
+        },
         "counters": _public_counters(session, branch.id),
         "recent_calls": calls,
         "guidance": guidance,

@@ -1,4 +1,4 @@
-"""One WebSocket client's life: opening messages, live events, heartbeats, a lifetime cap.
+"""One WebSocket client's life: opening messages, live events (pings among them), a lifetime cap.
 
 A client reads from its own bounded queue. When it falls behind, the hub marks it dropped and we
 close it with 1013 (try again later); it comes back with `after=<last id>` and catches up from
@@ -16,11 +16,10 @@ from typing import Any
 
 from fastapi import WebSocket
 
-from server.realtime.bus import RESYNC, Delivery, Message, Subscription
+from server.realtime.bus import PING, RESYNC, Delivery, Message, Subscription
 
 logger = logging.getLogger("madoguchi.realtime")
 
-PING: Message = {"type": "ping"}
 # A close frame's reason must fit in 123 bytes.
 MAX_REASON_BYTES = 123
 # A stuck client may never read our close frame; we do not wait for it longer than this.
@@ -37,7 +36,6 @@ class CloseCode(IntEnum):
 
 @dataclass(frozen=True)
 class StreamLimits:
-    heartbeat_seconds: float
     lifetime_seconds: float
 
 
@@ -47,6 +45,7 @@ def close_reason(text: str) -> str:
 
 
 async def close_quietly(websocket: WebSocket, code: int, reason: str) -> None:
+    # The client may already be gone, or never read again: closing is best effort either way.
     with contextlib.suppress(Exception):
         await asyncio.wait_for(websocket.close(code=code, reason=close_reason(reason)), CLOSE_TIMEOUT_SECONDS)
 
@@ -59,7 +58,6 @@ class ClientStream:
         self.subscription = subscription
         self.limits = limits
         self.last_event_id = 0
-        self._last_sent_at = time.monotonic()
         self._resync_sent = False
 
     async def run(self, opening: list[Message]) -> None:
@@ -101,20 +99,22 @@ class ClientStream:
             self.last_event_id = event_id
         return [delivery.text]
 
-    def seconds_until_due(self) -> float:
-        """How long the queue may stay quiet before on_quiet() must run."""
-        return self.limits.heartbeat_seconds - (time.monotonic() - self._last_sent_at)
+    def seconds_until_due(self) -> float | None:
+        """How long the queue may stay quiet before on_quiet() must run; None: forever.
+
+        (Heartbeats come through the queue from the hub, so a plain stream needs no timer: a
+        timer per message per client is a measurable share of a 500-board fan-out.)
+        """
+        return None
 
     async def on_quiet(self) -> None:
-        if time.monotonic() - self._last_sent_at >= self.limits.heartbeat_seconds:
-            await self.send_message(PING)
+        """Work due after a quiet spell (see seconds_until_due)."""
 
     async def send_message(self, message: Message) -> None:
         await self.send_text(Delivery(message).text)
 
     async def send_text(self, text: str) -> None:
         await self.websocket.send_text(text)
-        self._last_sent_at = time.monotonic()
 
     async def _send_everything(self, opening: list[Message]) -> None:
         for message in opening:
@@ -122,10 +122,18 @@ class ClientStream:
         queue = self.subscription.queue
         while not self._resync_sent:
             try:
-                delivery = await asyncio.wait_for(queue.get(), timeout=max(self.seconds_until_due(), 0.01))
-            except TimeoutError:
-                await self.on_quiet()
-                continue
+                # A backlog drains without a timer per message; only an empty queue needs one.
+                delivery = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                due = self.seconds_until_due()
+                if due is None:
+                    delivery = await queue.get()
+                else:
+                    try:
+                        delivery = await asyncio.wait_for(queue.get(), timeout=max(due, 0.01))
+                    except TimeoutError:
+                        await self.on_quiet()
+                        continue
             if delivery.message.get("type") == RESYNC["type"]:
                 # Anything after a resync could follow a gap: the client starts over instead.
                 await self.send_text(delivery.text)
@@ -183,7 +191,8 @@ class TicketStream(ClientStream):
     async def messages_for(self, delivery: Delivery) -> list[str]:
         event_id = delivery.event_id
         if event_id is None:
-            return []  # board summaries mean nothing to a status page
+            # Pings pass; board summaries (waiting counts) mean nothing to a status page.
+            return [delivery.text] if delivery.message.get("type") == PING["type"] else []
         if delivery.ticket_id == self.ticket_id:
             own = await super().messages_for(delivery)
             return [*own, await self._fresh_view()] if own else []
@@ -193,16 +202,14 @@ class TicketStream(ClientStream):
                 return [await self._fresh_view()]
         return []
 
-    def seconds_until_due(self) -> float:
-        heartbeat = super().seconds_until_due()
+    def seconds_until_due(self) -> float | None:
         if not self._refresh_pending:
-            return heartbeat
-        return min(heartbeat, TICKET_REFRESH_MIN_SECONDS - (time.monotonic() - self._refreshed_at))
+            return None
+        return TICKET_REFRESH_MIN_SECONDS - (time.monotonic() - self._refreshed_at)
 
     async def on_quiet(self) -> None:
         if self._refresh_pending and time.monotonic() - self._refreshed_at >= TICKET_REFRESH_MIN_SECONDS:
             await self.send_text(await self._fresh_view())
-        await super().on_quiet()
 
     def _moves_my_queue(self, message: Message) -> bool:
         ticket = message.get("ticket") or {}

@@ -9,7 +9,11 @@ from fastapi.testclient import TestClient
 
 from server.main import create_app
 
-PUBLIC_WRITES = {("POST", "/api/v1/auth/login")}
+PUBLIC_WRITES = {
+    ("POST", "/api/v1/auth/login"),
+    # The post-visit survey: the ticket's unguessable status token is the capability (no account).
+    ("POST", "/api/v1/tickets/{status_token}/satisfaction"),
+}
 
 
 def _api_routes() -> list[tuple[str, str]]:

@@ -1,5 +1,6 @@
 """The ticket API: shapes, and bad input answered with a clear 4xx that loses nothing."""
 
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -9,7 +10,7 @@ from sqlmodel import Session, select
 from server.models import Ticket
 from tests.conftest import login
 from tests.server.api import API, issue
-from tests.support import BRANCH, FixedClock
+from tests.support import BRANCH, JST, FixedClock
 
 TICKETS = f"{API}/branches/{BRANCH}/tickets"
 
@@ -168,7 +169,9 @@ def test_queues_are_public_and_count_waiting_people(client: TestClient, kiosk: d
     assert "civil_review" not in queues  # back-office work is not a public queue
 
 
-def test_repeated_failed_logins_are_throttled(client: TestClient, staff_users: dict[str, Any], clock: FixedClock) -> None:
+def test_repeated_failed_logins_are_throttled(
+    client: TestClient, staff_users: dict[str, Any], clock: FixedClock
+) -> None:
     for _ in range(10):
         assert client.post(f"{API}/auth/login", json={"username": "shokuin", "password": "guess"}).status_code == 401
     blocked = client.post(f"{API}/auth/login", json={"username": "shokuin", "password": "correct-horse-42"})
@@ -176,4 +179,16 @@ def test_repeated_failed_logins_are_throttled(client: TestClient, staff_users: d
     assert blocked.json()["code"] == "too_many_attempts"
     assert "try again" in blocked.json()["detail"]
     clock.advance(minutes=6)
-    assert client.post(f"{API}/auth/login", json={"username": "shokuin", "password": "correct-horse-42"}).status_code == 200
+    assert (
+        client.post(f"{API}/auth/login", json={"username": "shokuin", "password": "correct-horse-42"}).status_code
+        == 200
+    )
+
+
+def test_menu_says_issuing_is_closed_after_the_last_ticket(client: TestClient, clock: FixedClock) -> None:
+    assert client.get(f"{API}/branches/{BRANCH}/menu").json()["issuing_open"] is True
+    clock.set(datetime(2026, 4, 1, 17, 5, tzinfo=JST))
+    menu = client.get(f"{API}/branches/{BRANCH}/menu").json()
+    assert menu["issuing_open"] is False
+    assert menu["issuing_closed_code"] == "issuing_closed"
+    assert "発券は終了しました" in menu["issuing_closed_message"]

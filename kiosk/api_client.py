@@ -1,0 +1,157 @@
+"""The kiosk's only way to the server: its public HTTP API, with the kiosk's device token.
+
+The kiosk PC runs without the server's code, so nothing here imports `server`. Every failure
+comes back as one of two exceptions: the server could not be reached (nothing was issued), or
+it answered with an error in the contract's `{"detail", "code"}` shape.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+API_PREFIX = "/api/v1"
+# Short enough that a citizen is not left staring at a spinner, long enough for a busy server.
+DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
+PING_TIMEOUT_SECONDS = 2.0
+
+
+class ServerUnreachableError(Exception):
+    """No answer from the server (refused, timed out, or a proxy said it is down)."""
+
+
+class ServerRejectedError(Exception):
+    """The server answered with an error status; `detail` and `code` are its own."""
+
+    def __init__(self, status_code: int, detail: Any, code: str) -> None:
+        super().__init__(f"{status_code} {code}: {detail}")
+        self.status_code = status_code
+        self.detail = detail
+        self.code = code
+
+
+# What a proxy or load balancer says when the server behind it is down.
+_GATEWAY_STATUSES = frozenset({502, 503, 504})
+
+
+class ServerClient:
+    """One kiosk's connection to the server; safe to share between threads."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        token: str,
+        branch: str,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.branch = branch
+        self._token = token
+        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport)
+        self._branch_names: dict[str, str] | None = None
+        self._names_lock = threading.Lock()
+
+    def close(self) -> None:
+        self._http.close()
+
+    # -- kiosk calls (device token) -------------------------------------------------------------
+
+    def menu(self, language: str) -> dict[str, Any]:
+        menu: dict[str, Any] = self._call("GET", f"/branches/{self.branch}/menu", params={"lang": language})
+        return menu
+
+    def issue_ticket(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        ticket: dict[str, Any] = self._call(
+            "POST", f"/branches/{self.branch}/tickets", json=dict(body), token=self._token
+        )
+        return ticket
+
+    def report_health(self, *, printer: str, detail: str | None, pending_prints: int) -> None:
+        self._call(
+            "POST",
+            "/devices/health",
+            json={"printer": printer, "detail": detail, "pending_prints": pending_prints},
+            token=self._token,
+        )
+
+    def request_help(self, *, language: str) -> dict[str, Any]:
+        accepted: dict[str, Any] = self._call("POST", "/devices/help", json={"language": language}, token=self._token)
+        return accepted
+
+    def branch_names(self) -> dict[str, str]:
+        """This branch's name in Japanese and English (printed on the slip); fetched once."""
+        with self._names_lock:
+            if self._branch_names is None:
+                branches = self._call("GET", "/branches")
+                for branch in branches:
+                    if branch.get("id") == self.branch:
+                        self._branch_names = {
+                            "ja": str(branch.get("name") or self.branch),
+                            "en": str(branch.get("name_en") or branch.get("name") or self.branch),
+                        }
+                        break
+                else:
+                    raise ServerRejectedError(404, f"The server has no branch {self.branch!r}.", "branch_not_found")
+            return dict(self._branch_names)
+
+    def is_reachable(self) -> bool:
+        try:
+            response = self._http.get("/healthz", timeout=PING_TIMEOUT_SECONDS)
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200
+
+    # -- staff calls (the staff member's own token, passed through) ----------------------------
+
+    def login(self, *, username: str, password: str) -> dict[str, Any]:
+        session: dict[str, Any] = self._call("POST", "/auth/login", json={"username": username, "password": password})
+        return session
+
+    def devices(self, *, staff_token: str) -> list[dict[str, Any]]:
+        """The branch's devices; also how the kiosk checks that a token belongs to staff."""
+        devices: list[dict[str, Any]] = self._call("GET", f"/branches/{self.branch}/devices", token=staff_token)
+        return devices
+
+    # -- plumbing -------------------------------------------------------------------------------
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        token: str | None = None,
+        params: Mapping[str, str] | None = None,
+        json: Any = None,
+    ) -> Any:
+        headers = {"Authorization": f"Bearer {token}"} if token else None
+        try:
+            response = self._http.request(method, API_PREFIX + path, params=params, json=json, headers=headers)
+        except httpx.TransportError as error:
+            raise ServerUnreachableError(f"{method} {path}: {error!r}") from error
+        if response.status_code in _GATEWAY_STATUSES:
+            raise ServerUnreachableError(f"{method} {path}: HTTP {response.status_code}")
+        if response.status_code >= 400:
+            raise _rejection(response)
+        if response.status_code == 204 or not response.content:
+            return None
+        return response.json()
+
+
+def _rejection(response: httpx.Response) -> ServerRejectedError:
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and "detail" in body:
+        code = body.get("code")
+        return ServerRejectedError(
+            response.status_code,
+            body["detail"],
+            code if isinstance(code, str) and code else f"http_{response.status_code}",
+        )
+    return ServerRejectedError(response.status_code, response.text[:300], f"http_{response.status_code}")

@@ -1,0 +1,540 @@
+// Kiosk touch screen. Plain JavaScript, no build step, no network beyond the kiosk agent.
+// Screens: start → (life event: one question per screen → summary) or (procedure → summary)
+// → result. Any screen returns to the start, in Japanese, after the idle timeout.
+"use strict";
+
+(() => {
+  const CLOSED_CODES = new Set(["issuing_closed", "issuing_not_open", "issuing_stopped"]);
+  const UNAVAILABLE_CODES = new Set(["server_unreachable", "server_error"]);
+  const HELP_NOTICE_SECONDS = 30;
+  // A double tap must not answer the next question too, nor issue a ticket by accident.
+  const TAP_GUARD_MILLISECONDS = 300;
+
+  const state = {
+    catalogue: null,
+    config: null,
+    language: "ja",
+    menu: null,
+    screen: "loading",
+    choice: null, // {kind: "life_event" | "service", id}
+    questionIndex: 0,
+    answers: {},
+    result: null, // {ticket, print}
+    printKey: null,
+    emoji: undefined, // whether this PC can draw the life events' pictograms
+    printerDown: false,
+    // What the message screen says, as functions so a language switch can re-word it:
+    // {kind: "closed" | "stopped" | "unavailable" | "error", heading(), text()}.
+    message: null,
+    idleTimer: null,
+    helpTimer: null,
+  };
+
+  const $ = (id) => document.getElementById(id);
+
+  // -- text ----------------------------------------------------------------------------------
+
+  function t(key, values = {}) {
+    const strings = state.catalogue.strings;
+    const template = strings[state.language][key] ?? strings.ja[key] ?? key;
+    return template.replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? ""));
+  }
+
+  function usesJapaneseNames() {
+    return state.language === "ja" || state.language === "ja_easy";
+  }
+
+  // Same rounding as the printed slip (printer/render.py format_wait_range): a range, because
+  // an estimate that looks exact is read as a promise.
+  function waitText(minutes) {
+    if (minutes === null || minutes === undefined) return null;
+    if (minutes <= 0) return t("wait_soon");
+    const low = Math.floor((minutes * 0.7) / 5) * 5;
+    const high = Math.max(5, Math.ceil((minutes * 1.3) / 5) * 5);
+    return low === 0 ? t("wait_within", { high }) : t("wait_range", { low, high });
+  }
+
+  function announce(text) {
+    // Clearing first makes screen readers read a repeated message again.
+    const announcer = $("announcer");
+    announcer.textContent = "";
+    window.setTimeout(() => { announcer.textContent = text; }, 50);
+  }
+
+  // -- talking to the kiosk agent ------------------------------------------------------------
+
+  async function call(method, path, body) {
+    try {
+      const response = await fetch(path, {
+        method,
+        headers: body === undefined ? {} : { "Content-Type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        cache: "no-store",
+      });
+      const data = response.status === 204 ? null : await response.json();
+      return { ok: response.ok, status: response.status, data };
+    } catch (error) {
+      // The agent itself is down (it runs on this PC, so this is rare).
+      return { ok: false, status: 0, data: { code: "server_unreachable", message: t("error.system_unavailable") } };
+    }
+  }
+
+  function errorMessage(data) {
+    return (data && data.message) || t("error.unknown");
+  }
+
+  async function loadMenu() {
+    const response = await call("GET", `/kiosk/menu?lang=${encodeURIComponent(state.language)}`);
+    if (!response.ok) return response;
+    state.menu = response.data;
+    return response;
+  }
+
+  // -- screens -------------------------------------------------------------------------------
+
+  function guardAgainstDoubleTap(...buttons) {
+    for (const button of buttons) button.disabled = true;
+    window.setTimeout(() => { for (const button of buttons) button.disabled = false; }, TAP_GUARD_MILLISECONDS);
+  }
+
+  function show(screen, focusId) {
+    for (const section of document.querySelectorAll(".screen")) {
+      section.hidden = section.id !== `screen-${screen}`;
+    }
+    state.screen = screen;
+    // Said before anyone chooses; afterwards the result screen speaks for itself.
+    $("printer-notice").hidden = !(state.printerDown && screen === "start");
+    window.scrollTo(0, 0);
+    if (focusId) $(focusId).focus();
+    resetIdleTimer();
+  }
+
+  function renderChrome() {
+    document.documentElement.lang = t("html_lang");
+    document.title = t("page_title");
+    for (const element of document.querySelectorAll("[data-i18n]")) {
+      element.textContent = t(element.dataset.i18n);
+    }
+    $("languages").setAttribute("aria-label", t("language_label"));
+    for (const button of $("languages").querySelectorAll("button")) {
+      button.setAttribute("aria-pressed", String(button.dataset.language === state.language));
+    }
+    const names = state.config && state.config.branch_name;
+    $("branch-name").textContent = names ? (usesJapaneseNames() ? names.ja : names.en) : "";
+  }
+
+  function buildLanguageButtons() {
+    const strings = state.catalogue.strings;
+    for (const language of state.catalogue.languages) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.dataset.language = language;
+      button.lang = strings[language].html_lang;
+      button.textContent = strings[language].language_name;
+      button.addEventListener("click", () => switchLanguage(language));
+      $("languages").append(button);
+    }
+  }
+
+  function tile(listId, label, onChoose, decoration) {
+    const item = document.createElement("li");
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "tile";
+    if (decoration) button.append(decoration);
+    const name = document.createElement("span");
+    name.className = "name";
+    name.textContent = label;
+    button.append(name);
+    button.addEventListener("click", onChoose);
+    item.append(button);
+    $(listId).append(item);
+    return button;
+  }
+
+  // A kiosk PC without a colour emoji font would draw the configured pictograms as empty
+  // boxes; then the tiles show their names alone.
+  function canDrawEmoji(sample) {
+    const canvas = document.createElement("canvas");
+    canvas.width = canvas.height = 32;
+    const context = canvas.getContext("2d", { willReadFrequently: true });
+    context.font = '24px "Noto Color Emoji", "Segoe UI Emoji", "Apple Color Emoji", sans-serif';
+    context.textBaseline = "top";
+    context.fillStyle = "#000";
+    context.fillText(sample, 2, 2);
+    const pixels = context.getImageData(0, 0, 32, 32).data;
+    for (let i = 0; i < pixels.length; i += 4) {
+      if (pixels[i + 3] > 0 && (pixels[i] !== pixels[i + 1] || pixels[i + 1] !== pixels[i + 2])) return true;
+    }
+    return false;
+  }
+
+  function renderStart() {
+    $("life-events").replaceChildren();
+    $("services").replaceChildren();
+    if (state.emoji === undefined) {
+      const sample = state.menu.life_events.map((event) => event.icon).find(Boolean);
+      state.emoji = sample ? canDrawEmoji(sample) : false;
+    }
+    for (const event of state.menu.life_events) {
+      const icon = document.createElement("span");
+      icon.className = "icon";
+      icon.setAttribute("aria-hidden", "true");
+      icon.textContent = event.icon || "";
+      icon.hidden = !state.emoji || !event.icon;
+      const button = tile("life-events", event.name, () => choose("life_event", event.id), icon);
+      button.dataset.lifeEvent = event.id;
+    }
+    for (const service of state.menu.services) {
+      const prefix = document.createElement("span");
+      prefix.className = "prefix";
+      prefix.setAttribute("aria-hidden", "true");
+      prefix.textContent = service.prefix;
+      const button = tile("services", service.name, () => choose("service", service.id), prefix);
+      button.dataset.service = service.id;
+    }
+  }
+
+  function lifeEvent() {
+    return state.menu.life_events.find((event) => event.id === state.choice.id);
+  }
+
+  function choiceName() {
+    const list = state.choice.kind === "life_event" ? state.menu.life_events : state.menu.services;
+    const found = list.find((item) => item.id === state.choice.id);
+    return found ? found.name : "";
+  }
+
+  function choose(kind, id) {
+    state.choice = { kind, id };
+    state.answers = {};
+    state.questionIndex = 0;
+    if (kind === "life_event" && lifeEvent().questions.length > 0) {
+      renderQuestion();
+    } else {
+      renderSummary();
+    }
+  }
+
+  function renderQuestion() {
+    const questions = lifeEvent().questions;
+    const index = state.questionIndex;
+    $("question-event").textContent = choiceName();
+    $("question-progress").textContent = t("question_progress", { current: index + 1, total: questions.length });
+    $("question-bar").style.width = `${(index / questions.length) * 100}%`;
+    $("question-text").textContent = questions[index].text;
+    const answer = state.answers[questions[index].id];
+    $("answer-yes").setAttribute("aria-pressed", String(answer === true));
+    $("answer-no").setAttribute("aria-pressed", String(answer === false));
+    guardAgainstDoubleTap($("answer-yes"), $("answer-no"));
+    show("question", "question-text");
+  }
+
+  function answer(value) {
+    const questions = lifeEvent().questions;
+    state.answers[questions[state.questionIndex].id] = value;
+    if (state.questionIndex + 1 < questions.length) {
+      state.questionIndex += 1;
+      renderQuestion();
+    } else {
+      renderSummary();
+    }
+  }
+
+  function back() {
+    if (state.screen === "summary" && state.choice.kind === "life_event" && lifeEvent().questions.length > 0) {
+      state.questionIndex = lifeEvent().questions.length - 1;
+      renderQuestion();
+    } else if (state.screen === "question" && state.questionIndex > 0) {
+      state.questionIndex -= 1;
+      renderQuestion();
+    } else {
+      goToStart();
+    }
+  }
+
+  function renderSummary() {
+    $("summary-choice").textContent = choiceName();
+    const list = $("summary-answers");
+    list.replaceChildren();
+    let note = "";
+    if (state.choice.kind === "life_event") {
+      const event = lifeEvent();
+      note = event.note || "";
+      for (const question of event.questions) {
+        const term = document.createElement("dt");
+        term.textContent = question.text;
+        const value = document.createElement("dd");
+        const yes = state.answers[question.id] === true;
+        value.className = yes ? "yes" : "no";
+        value.textContent = yes ? t("yes") : t("no");
+        list.append(term, value);
+      }
+    }
+    list.hidden = list.childElementCount === 0;
+    $("summary-note").hidden = !note;
+    $("summary-note-text").textContent = note;
+    guardAgainstDoubleTap($("issue-button"));
+    show("summary", "summary-heading");
+  }
+
+  function ticketRequest() {
+    const body = { language: state.language };
+    if (state.choice.kind === "life_event") {
+      body.life_event = state.choice.id;
+      body.answers = { ...state.answers };
+    } else {
+      body.service = state.choice.id;
+    }
+    return body;
+  }
+
+  async function issue() {
+    if (state.screen === "issuing") return;
+    show("issuing", "issuing-text");
+    const response = await call("POST", "/kiosk/tickets", ticketRequest());
+    if (response.ok) {
+      state.result = response.data;
+      renderResult();
+      return;
+    }
+    const code = response.data && response.data.code;
+    const message = errorMessage(response.data);
+    if (CLOSED_CODES.has(code)) {
+      // The catalogue words these three codes under their own names.
+      showMessage("closed", () => t(`error.${code}`), () => t("closed_hint"));
+    } else if (UNAVAILABLE_CODES.has(code)) {
+      showMessage("unavailable", () => t("unavailable_heading"), () => t("error.system_unavailable"));
+    } else {
+      // In the language it was issued in: the agent worded it from the server's code.
+      showMessage("error", () => message, () => "");
+    }
+  }
+
+  function renderResult() {
+    const { ticket } = state.result;
+    $("result-number").textContent = ticket.number;
+    const wait = $("result-wait");
+    wait.replaceChildren();
+    if (ticket.position !== null && ticket.position !== undefined) {
+      const ahead = document.createElement("p");
+      ahead.textContent = t("people_ahead", { count: ticket.position });
+      wait.append(ahead);
+    }
+    const estimate = waitText(ticket.estimated_wait_minutes);
+    if (estimate) {
+      const line = document.createElement("p");
+      const label = document.createElement("span");
+      label.textContent = t("wait_estimate");
+      const value = document.createElement("strong");
+      value.textContent = estimate;
+      line.append(label, " ", value);
+      wait.append(line);
+    }
+
+    const stops = $("result-stops");
+    stops.replaceChildren();
+    // Back-office steps happen while the citizen waits, so only the places they go to are
+    // listed, and two procedures in a row at the same counters are one visit there.
+    let previous = "";
+    for (const stop of ticket.stops.filter((item) => item.citizen_present !== false)) {
+      const name = usesJapaneseNames() ? stop.label : (stop.label_en || stop.label);
+      const place = stop.counter ? t("stop_counter", { counter: stop.counter }) : t("stop_counter_later");
+      if (`${name}\n${place}` === previous) continue;
+      previous = `${name}\n${place}`;
+      const item = document.createElement("li");
+      const label = document.createElement("span");
+      label.textContent = name;
+      const where = document.createElement("span");
+      where.className = "where";
+      where.textContent = place;
+      item.append(label, where);
+      stops.append(item);
+    }
+
+    $("result-qr").src = `/kiosk/qr?data=${encodeURIComponent(ticket.status_url)}`;
+    $("result-qr").alt = t("qr_alt");
+    renderPrintStatus(state.result.print.ok ? "print_ok" : "print_failed");
+    state.printerDown = !state.result.print.ok;
+    show("result", "result-label");
+    announce(`${t("announce_number", { number: ticket.number })} ${$("print-message").textContent}`);
+  }
+
+  function renderPrintStatus(key) {
+    const failed = key !== "print_ok";
+    $("print-status").classList.toggle("failed", failed);
+    $("print-status").setAttribute("role", failed ? "alert" : "status");
+    $("print-message").textContent = t(key);
+    $("print-retry").hidden = !failed;
+    state.printKey = key;
+  }
+
+  async function retryPrint() {
+    const { ticket } = state.result;
+    $("print-retry").disabled = true;
+    $("print-message").textContent = t("printing");
+    const response = await call("POST", "/kiosk/tickets/reprint", {
+      status_token: ticket.status_token,
+      language: state.language,
+    });
+    $("print-retry").disabled = false;
+    if (state.result === null) return; // the screen timed out meanwhile
+    if (response.ok && response.data.print.ok) {
+      state.result.print = response.data.print;
+      state.printerDown = false;
+      renderPrintStatus("print_ok");
+    } else if (response.ok) {
+      renderPrintStatus("print_retry_failed");
+    } else {
+      renderPrintStatus("print_retry_failed");
+      $("print-message").textContent = errorMessage(response.data);
+      $("print-retry").hidden = true;
+    }
+    announce($("print-message").textContent);
+    resetIdleTimer();
+  }
+
+  function showMessage(kind, heading, text) {
+    state.message = { kind, heading, text };
+    renderMessage();
+  }
+
+  function renderMessage() {
+    const { kind, heading, text } = state.message;
+    $("message-heading").textContent = heading();
+    $("message-text").textContent = text();
+    // While issuing is stopped there is nothing to start over; the screen reopens by itself.
+    $("message-button").hidden = kind === "stopped";
+    show("message", "message-heading");
+    announce(`${heading()} ${text()}`);
+  }
+
+  // -- returning to the start ----------------------------------------------------------------
+
+  async function goToStart({ resetLanguage = false } = {}) {
+    state.choice = null;
+    state.result = null;
+    state.answers = {};
+    if (resetLanguage && state.language !== state.catalogue.languages[0]) {
+      state.language = state.catalogue.languages[0];
+      renderChrome();
+    }
+    const response = await loadMenu();
+    if (!response.ok) {
+      showMessage("unavailable", () => t("unavailable_heading"), () => t("error.system_unavailable"));
+      return;
+    }
+    if (!state.menu.issuing_open) {
+      showMessage("stopped", () => t("error.issuing_stopped"), () => t("closed_hint"));
+      return;
+    }
+    renderStart();
+    show("start", "start-heading");
+  }
+
+  async function switchLanguage(language) {
+    state.language = language;
+    renderChrome();
+    const response = await loadMenu();
+    if (!response.ok) {
+      showMessage("unavailable", () => t("unavailable_heading"), () => t("error.system_unavailable"));
+      return;
+    }
+    // Stay where the citizen is; only the words change.
+    switch (state.screen) {
+      case "message": renderMessage(); break;
+      case "question": renderQuestion(); break;
+      case "summary": renderSummary(); break;
+      case "result": {
+        const key = state.printKey;
+        renderResult();
+        renderPrintStatus(key);
+        break;
+      }
+      case "start": renderStart(); show("start", "start-heading"); break;
+      default: await goToStart();
+    }
+  }
+
+  function resetIdleTimer() {
+    window.clearTimeout(state.idleTimer);
+    const seconds = state.config ? state.config.idle_timeout_seconds : 60;
+    state.idleTimer = window.setTimeout(onIdle, seconds * 1000);
+  }
+
+  function onIdle() {
+    const atRest = state.screen === "start" && state.language === state.catalogue.languages[0];
+    if (atRest || state.screen === "issuing") {
+      resetIdleTimer();
+      return;
+    }
+    goToStart({ resetLanguage: true });
+  }
+
+  // -- background checks: closed/open, printer -----------------------------------------------
+
+  async function poll() {
+    const waitingForService = state.screen === "message" && ["stopped", "unavailable"].includes(state.message.kind);
+    if (state.screen !== "start" && !waitingForService) return;
+    const status = await call("GET", "/kiosk/status");
+    state.printerDown = status.ok && !status.data.printer.can_print;
+    $("printer-notice").hidden = !(state.printerDown && state.screen === "start");
+    if (waitingForService) {
+      // Reopening after a stop or an outage shows without anyone touching the screen.
+      await goToStart();
+    } else if (state.screen === "start") {
+      const response = await loadMenu();
+      if (!response.ok || !state.menu.issuing_open) await goToStart();
+    }
+  }
+
+  // -- help ----------------------------------------------------------------------------------
+
+  async function callForHelp() {
+    const button = $("help-button");
+    button.disabled = true;
+    const response = await call("POST", "/kiosk/help", { language: state.language });
+    button.disabled = false;
+    const notice = $("help-notice");
+    notice.textContent = response.ok ? t("help_sent") : t("help_failed");
+    notice.hidden = false;
+    window.clearTimeout(state.helpTimer);
+    state.helpTimer = window.setTimeout(() => { notice.hidden = true; }, HELP_NOTICE_SECONDS * 1000);
+    resetIdleTimer();
+  }
+
+  // -- start-up ------------------------------------------------------------------------------
+
+  function wireButtons() {
+    $("help-button").addEventListener("click", callForHelp);
+    $("answer-yes").addEventListener("click", () => answer(true));
+    $("answer-no").addEventListener("click", () => answer(false));
+    $("issue-button").addEventListener("click", issue);
+    $("print-retry").addEventListener("click", retryPrint);
+    for (const button of document.querySelectorAll("[data-action='back']")) {
+      button.addEventListener("click", back);
+    }
+    for (const button of document.querySelectorAll("[data-action='start-over']")) {
+      button.addEventListener("click", () => goToStart({ resetLanguage: true }));
+    }
+    for (const type of ["pointerdown", "keydown", "touchstart"]) {
+      document.addEventListener(type, resetIdleTimer, { passive: true });
+    }
+  }
+
+  async function start() {
+    state.catalogue = await (await fetch("/static/i18n.json", { cache: "no-store" })).json();
+    buildLanguageButtons();
+    wireButtons();
+    renderChrome();
+    const config = await call("GET", "/kiosk/config");
+    state.config = config.ok ? config.data : null;
+    renderChrome();
+    await goToStart();
+    const seconds = state.config ? state.config.status_poll_seconds : 30;
+    window.setInterval(poll, seconds * 1000);
+    poll();
+  }
+
+  document.addEventListener("DOMContentLoaded", start);
+})();

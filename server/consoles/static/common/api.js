@@ -1,0 +1,131 @@
+// Talking to the Madoguchi API from a console page.
+//
+// The bearer token lives in sessionStorage (one tab, gone when it closes) and travels only in the
+// Authorization header: no cookie is ever set, so there is nothing for another site to forge.
+
+export const API = "/api/v1";
+const TOKEN_KEY = "madoguchi.token";
+const PROFILE_KEY = "madoguchi.profile";
+export const SIGNED_OUT_EVENT = "madoguchi:signed-out";
+
+/** An API error: HTTP status, machine code and a human message (the server's "detail"). */
+export class ApiError extends Error {
+  constructor(status, code, detail) {
+    super(describeDetail(detail) || `HTTP ${status}`);
+    this.status = status;
+    this.code = code;
+    this.detail = detail;
+  }
+}
+
+function describeDetail(detail) {
+  if (Array.isArray(detail)) {
+    // 422 validation errors keep FastAPI's list form.
+    return detail.map((item) => `${(item.loc || []).slice(1).join(".")}: ${item.msg}`).join("; ");
+  }
+  return typeof detail === "string" ? detail : "";
+}
+
+/** The signed-in staff member ({token, role, username, branch}) or null. */
+export function currentSession() {
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  if (!token) return null;
+  let profile = {};
+  try {
+    profile = JSON.parse(sessionStorage.getItem(PROFILE_KEY) || "{}");
+  } catch {
+    profile = {};
+  }
+  return { token, ...profile };
+}
+
+export function clearSession() {
+  sessionStorage.removeItem(TOKEN_KEY);
+  sessionStorage.removeItem(PROFILE_KEY);
+}
+
+function signedOut() {
+  clearSession();
+  window.dispatchEvent(new CustomEvent(SIGNED_OUT_EVENT));
+}
+
+/**
+ * Call the API. `path` is relative to /api/v1. Resolves with the JSON body (null for 204);
+ * rejects with ApiError. A 401 signs the page out (the token expired or was revoked).
+ */
+export async function api(path, { method = "GET", body, signal, auth = true } = {}) {
+  const headers = { Accept: "application/json" };
+  const session = currentSession();
+  if (auth && session) headers.Authorization = `Bearer ${session.token}`;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  let response;
+  try {
+    response = await fetch(API + path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal,
+      credentials: "omit",
+      cache: "no-store",
+    });
+  } catch (error) {
+    if (error.name === "AbortError") throw error;
+    throw new ApiError(0, "network_error", "サーバーに接続できません。 Cannot reach the server.");
+  }
+  if (response.status === 204) return null;
+  let payload = null;
+  try {
+    payload = await response.json();
+  } catch {
+    payload = null;
+  }
+  if (!response.ok) {
+    const error = new ApiError(response.status, payload?.code || "http_error", payload?.detail ?? response.statusText);
+    if (response.status === 401 && auth) signedOut();
+    throw error;
+  }
+  return payload;
+}
+
+/** Sign in; stores the token and returns the session. */
+export async function login(username, password) {
+  const result = await api("/auth/login", { method: "POST", body: { username, password }, auth: false });
+  sessionStorage.setItem(TOKEN_KEY, result.access_token);
+  const profile = { role: result.role, username: result.username, branch: result.branch ?? null };
+  sessionStorage.setItem(PROFILE_KEY, JSON.stringify(profile));
+  return currentSession();
+}
+
+/** Sign out on the server (best effort) and forget the token. */
+export async function logout() {
+  try {
+    if (currentSession()) await api("/auth/logout", { method: "POST" });
+  } catch {
+    // The token is forgotten either way.
+  }
+  signedOut();
+}
+
+/** Remember something for this tab (e.g. the chosen counter), next to the token. */
+export function remember(key, value) {
+  if (value === null || value === undefined) sessionStorage.removeItem(`madoguchi.${key}`);
+  else sessionStorage.setItem(`madoguchi.${key}`, JSON.stringify(value));
+}
+
+export function recall(key) {
+  try {
+    return JSON.parse(sessionStorage.getItem(`madoguchi.${key}`) || "null");
+  } catch {
+    return null;
+  }
+}
+
+/** The branch this console works for: the account's own, else the first one the server runs. */
+export async function resolveBranch(session) {
+  if (session.branch) return session.branch;
+  const wanted = new URLSearchParams(location.search).get("branch");
+  const branches = await api("/branches");
+  const found = branches.find((branch) => branch.id === wanted) || branches[0];
+  if (!found) throw new ApiError(404, "branch_not_found", "支所が設定されていません。 No branch is configured.");
+  return found.id;
+}

@@ -1,0 +1,307 @@
+// Floor concierge tablet (/concierge): issue a ticket on a citizen's behalf (with priority when
+// they ask for consideration, 合理的配慮), see every queue at a glance, and hear kiosk help calls
+// live. Acknowledging a call is local to this tablet: it only clears the alert here.
+
+import { api, resolveBranch } from "../common/api.js";
+import { coalesce, connectBranchStream } from "../common/live.js";
+import {
+  announce,
+  bi,
+  bindHeader,
+  clockTime,
+  ensureSignedIn,
+  explain,
+  h,
+  routeList,
+  showConnection,
+} from "../common/ui.js";
+
+const app = document.getElementById("app");
+const LANGUAGES = [
+  ["ja", "日本語"],
+  ["en", "English"],
+  ["zh", "中文"],
+  ["ko", "한국어"],
+  ["vi", "Tiếng Việt"],
+  ["pt", "Português"],
+  ["tl", "Tagalog"],
+  ["id", "Bahasa Indonesia"],
+];
+const PRINTER = {
+  paper_near_end: "用紙残りわずか Paper low",
+  paper_out: "用紙切れ Paper out",
+  cover_open: "カバーが開いています Cover open",
+  offline: "オフライン Offline",
+  unknown: "状態不明 Unknown",
+};
+
+const state = { session: null, branch: null, menu: null, names: new Map(), services: [], categories: [] };
+const ui = {};
+
+// --- help calls ------------------------------------------------------------------------
+
+function addAlert(kind, what, at, detail) {
+  const acknowledge = h(
+    "button",
+    { type: "button", class: "primary", onclick: () => item.remove() },
+    ...bi("対応しました", "Handled"),
+  );
+  const item = h(
+    "div",
+    { class: `alert ${kind}`, role: "alert", "data-kind": kind },
+    h("span", { class: "what" }, what, detail ? [" ", h("span", { class: "en" }, detail)] : null),
+    h("span", { class: "when" }, clockTime(at)),
+    acknowledge,
+  );
+  ui.alerts.prepend(item);
+}
+
+function onEvent(message) {
+  if (message.type === "kiosk.help_requested") {
+    const name = message.device?.name || "発券機";
+    const language = LANGUAGES.find(([code]) => code === message.language)?.[1] || message.language;
+    addAlert("help", `${name} でお手伝いが必要です`, message.at, `Help needed at ${name}・${language}`);
+    return;
+  }
+  if (message.type === "device.health" && (message.level === "fault" || message.level === "warning")) {
+    const name = message.device?.name || "発券機";
+    addAlert("printer", `${name}: プリンター ${PRINTER[message.printer] || message.printer}`, message.at, "");
+    return;
+  }
+  if (message.type?.startsWith("ticket.") || message.type?.startsWith("counter.")) refreshQueuesSoon();
+}
+
+// --- queues ------------------------------------------------------------------------------
+
+let queuesRequest = 0;
+async function refreshQueues() {
+  const mine = ++queuesRequest;
+  try {
+    const queues = await api(`/branches/${state.branch}/queues`);
+    if (mine !== queuesRequest) return;
+    ui.queues.replaceChildren(
+      ...queues.map((queue) =>
+        h(
+          "tr",
+          { "data-service": queue.service },
+          h("td", {}, state.names.get(queue.service) || queue.service),
+          h("td", {}, queue.label, " ", h("span", { class: "en" }, queue.label_en)),
+          h("td", { class: "num waiting" }, queue.waiting),
+          h("td", { class: "num" }, queue.waiting ? `${queue.estimated_wait_minutes}分` : "—"),
+        ),
+      ),
+    );
+  } catch (error) {
+    announce(explain(error), "error");
+  }
+}
+const refreshQueuesSoon = coalesce(refreshQueues, 300);
+
+// --- issuing -------------------------------------------------------------------------------
+
+function buildIssueForm() {
+  const kindService = h("input", { type: "radio", name: "kind", value: "service", id: "kind-service", checked: true });
+  const kindEvent = h("input", { type: "radio", name: "kind", value: "life_event", id: "kind-life-event" });
+  const service = h(
+    "select",
+    { id: "issue-service", name: "service" },
+    h("option", { value: "" }, "選んでください / Choose"),
+    state.services.map((item) => h("option", { value: item.id }, `${item.name}(${item.prefix})`)),
+  );
+  const lifeEvent = h(
+    "select",
+    { id: "issue-life-event", name: "life_event" },
+    h("option", { value: "" }, "選んでください / Choose"),
+    state.menu.life_events.map((item) => h("option", { value: item.id }, `${item.icon} ${item.name}`)),
+  );
+  const questions = h("fieldset", { class: "questions", hidden: true }, h("legend", {}, ...bi("確認事項(該当すればチェック)", "Questions (check if yes)")));
+  const language = h(
+    "select",
+    { id: "issue-language", name: "language" },
+    LANGUAGES.map(([code, name]) => h("option", { value: code }, name)),
+  );
+  const needsPriority = h("input", { type: "checkbox", id: "issue-needs-priority", name: "needs_priority" });
+  const category = h(
+    "select",
+    { id: "issue-priority", name: "priority", disabled: true },
+    h("option", { value: "" }, "選んでください / Choose"),
+    state.categories.map((item) => h("option", { value: item.id }, `${item.name} / ${item.name_en}`)),
+  );
+  const serviceBlock = h("div", {}, h("label", { for: "issue-service" }, ...bi("手続き", "Procedure")), service);
+  const eventBlock = h("div", { hidden: true }, h("label", { for: "issue-life-event" }, ...bi("ライフイベント", "Life event")), lifeEvent, questions);
+
+  const syncKind = () => {
+    const byEvent = kindEvent.checked;
+    serviceBlock.hidden = byEvent;
+    eventBlock.hidden = !byEvent;
+    service.required = !byEvent;
+    lifeEvent.required = byEvent;
+  };
+  kindService.addEventListener("change", syncKind);
+  kindEvent.addEventListener("change", syncKind);
+  lifeEvent.addEventListener("change", () => {
+    const chosen = state.menu.life_events.find((item) => item.id === lifeEvent.value);
+    questions.replaceChildren(questions.firstChild);
+    questions.hidden = !chosen || chosen.questions.length === 0;
+    for (const question of chosen?.questions || []) {
+      const id = `question-${question.id}`;
+      questions.append(
+        h("label", { class: "inline", for: id }, h("input", { type: "checkbox", id, "data-question": question.id }), question.text),
+      );
+    }
+  });
+  needsPriority.addEventListener("change", () => {
+    category.disabled = !needsPriority.checked;
+    category.required = needsPriority.checked;
+    if (!needsPriority.checked) category.value = "";
+  });
+  syncKind();
+
+  const submit = h("button", { type: "submit", class: "primary", id: "issue-submit" }, ...bi("発券する", "Issue ticket"));
+  const form = h(
+    "form",
+    { class: "card issue-form", "aria-labelledby": "issue-title" },
+    h("h2", { id: "issue-title" }, ...bi("代理発券", "Issue a ticket for a citizen")),
+    h(
+      "fieldset",
+      {},
+      h("legend", {}, ...bi("種類", "Kind")),
+      h(
+        "div",
+        { class: "kind" },
+        h("label", { class: "inline", for: "kind-service" }, kindService, ...bi("手続き", "Procedure")),
+        h("label", { class: "inline", for: "kind-life-event" }, kindEvent, ...bi("ライフイベント", "Life event")),
+      ),
+    ),
+    serviceBlock,
+    eventBlock,
+    h("label", { for: "issue-language" }, ...bi("ご案内の言語", "Language")),
+    language,
+    h(
+      "fieldset",
+      {},
+      h("legend", {}, ...bi("合理的配慮", "Reasonable accommodation")),
+      h("label", { class: "inline", for: "issue-needs-priority" }, needsPriority, ...bi("優先案内の申出あり", "Priority requested")),
+      h("label", { for: "issue-priority" }, ...bi("区分", "Category")),
+      category,
+    ),
+    submit,
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!form.reportValidity()) return;
+    const body = { language: language.value };
+    if (kindEvent.checked) {
+      body.life_event = lifeEvent.value;
+      body.answers = Object.fromEntries(
+        [...questions.querySelectorAll("input[data-question]")].map((box) => [box.dataset.question, box.checked]),
+      );
+    } else {
+      body.service = service.value;
+    }
+    if (needsPriority.checked) body.priority = category.value;
+    submit.disabled = true;
+    try {
+      const ticket = await api(`/branches/${state.branch}/tickets`, { method: "POST", body });
+      showIssued(ticket);
+      announce(`${ticket.number} を発券しました / Issued`, "success");
+      form.reset();
+      category.disabled = true;
+      questions.hidden = true;
+      syncKind();
+    } catch (error) {
+      announce(explain(error), "error");
+    } finally {
+      submit.disabled = false;
+    }
+  });
+  return form;
+}
+
+function showIssued(ticket) {
+  const category = state.categories.find((item) => item.id === ticket.priority);
+  const link = new URL(ticket.status_url, location.href);
+  ui.issued.hidden = false;
+  ui.issued.replaceChildren(
+    h("h2", {}, ...bi("発券しました", "Issued")),
+    h("div", { class: "number", id: "issued-number" }, ticket.number),
+    h(
+      "div",
+      { class: "facts" },
+      category ? h("span", { class: "badge priority", id: "issued-priority" }, `優先: ${category.name}`) : null,
+      ticket.position !== null ? h("span", {}, ...bi(`前に ${ticket.position} 人`, `${ticket.position} ahead`)) : null,
+      ticket.estimated_wait_minutes !== null
+        ? h("span", {}, ...bi(`目安 ${ticket.estimated_wait_minutes} 分`, `about ${ticket.estimated_wait_minutes} min`))
+        : null,
+    ),
+    routeList(ticket),
+    h(
+      "p",
+      {},
+      ...bi("お客様のスマートフォンで状況を確認できます:", "Status page for the citizen's phone:"),
+      " ",
+      // Only our own status page: never follow a link the API did not build for this server.
+      link.origin === location.origin ? h("a", { href: link.href, target: "_blank", rel: "noopener noreferrer" }, link.pathname) : null,
+    ),
+  );
+}
+
+// --- start ---------------------------------------------------------------------------------
+
+async function main() {
+  state.session = await ensureSignedIn(app, { title: "コンシェルジュ端末にサインイン", titleEn: "Sign in to the concierge tablet" });
+  state.branch = await resolveBranch(state.session);
+  bindHeader(state.session, state.branch);
+  const [menu, services, categories] = await Promise.all([
+    api(`/branches/${state.branch}/menu?lang=ja`),
+    api(`/branches/${state.branch}/services`),
+    api(`/branches/${state.branch}/priority-categories`),
+  ]);
+  state.menu = menu;
+  state.names = new Map(services.map((service) => [service.id, service.name]));
+  // Staff may issue what a citizen can be called for at a window, including non-kiosk ones (予約, お渡し).
+  state.services = services.filter((service) => service.citizen_present && service.stage === "front");
+  state.categories = categories;
+
+  ui.alerts = h("section", { class: "alerts", id: "alerts", "aria-label": "発券機からの呼出 Kiosk help calls", "aria-live": "assertive" });
+  ui.issued = h("section", { class: "card issued", id: "issued", hidden: true, "aria-live": "polite" });
+  ui.queues = h("tbody");
+  const queues = h(
+    "section",
+    { class: "card queues", "aria-labelledby": "queues-title" },
+    h("h2", { id: "queues-title" }, ...bi("待ち状況", "Queues")),
+    h(
+      "table",
+      { id: "queues-table" },
+      h(
+        "thead",
+        {},
+        h(
+          "tr",
+          {},
+          h("th", {}, ...bi("手続き", "Procedure")),
+          h("th", {}, ...bi("表示区分", "Public label")),
+          h("th", { class: "num" }, ...bi("待ち", "Waiting")),
+          h("th", { class: "num" }, ...bi("目安", "Est. wait")),
+        ),
+      ),
+      ui.queues,
+    ),
+  );
+  app.replaceChildren(
+    ui.alerts,
+    h("div", { class: "grid-2" }, h("div", { class: "stack" }, buildIssueForm(), ui.issued), queues),
+  );
+  await refreshQueues();
+  connectBranchStream(state.branch, {
+    onSnapshot: refreshQueuesSoon,
+    onResync: refreshQueuesSoon,
+    onEvent,
+    onMessage: (message) => {
+      if (message.type === "waiting") refreshQueuesSoon();
+    },
+    onStatus: showConnection,
+  });
+}
+
+main().catch((error) => announce(explain(error), "error"));

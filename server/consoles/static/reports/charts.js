@@ -1,0 +1,153 @@
+// Small inline-SVG charts for the reports page: bars, bars with a line, a stacked bar.
+//
+// No library and no inline style (the console's CSP forbids it): shapes carry classes, the
+// stylesheet colours them. Every chart has a <title> and <desc> so a screen reader gets the gist;
+// the page also offers the figures as tables.
+
+const NS = "http://www.w3.org/2000/svg";
+
+/** Build an SVG element: s("rect", {x: 1, class: "bar"}, child…). */
+export function s(tag, attrs = {}, ...children) {
+  const element = document.createElementNS(NS, tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value !== null && value !== undefined) element.setAttribute(key, String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined) continue;
+    element.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return element;
+}
+
+/**
+ * A readable axis for values up to `value`: a step of 1, 2 or 5 × 10^n giving at most four
+ * intervals, and the smallest multiple of it at or above the value (at least `floor`).
+ */
+export function niceScale(value, { floor = 1, integer = false } = {}) {
+  const target = Math.max(value, floor);
+  const raw = target / 4;
+  const power = 10 ** Math.floor(Math.log10(raw));
+  let step = [1, 2, 5, 10].map((m) => m * power).find((candidate) => candidate >= raw);
+  if (integer) step = Math.max(1, Math.round(step));
+  const max = Math.ceil(target / step - 1e-9) * step;
+  const ticks = Array.from({ length: Math.round(max / step) + 1 }, (_, i) => i * step);
+  return { max, ticks };
+}
+
+function format(value) {
+  return Number.isInteger(value) ? String(value) : value.toFixed(1);
+}
+
+function frame(id, title, description, width, height) {
+  return s(
+    "svg",
+    { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-labelledby": `${id}-t ${id}-d`, class: "svg-chart", id },
+    s("title", { id: `${id}-t` }, title),
+    s("desc", { id: `${id}-d` }, description),
+  );
+}
+
+const PAD = { left: 44, right: 48, top: 16, bottom: 40 };
+
+/**
+ * Vertical bars (e.g. arrivals per hour), optionally with a line on its own right-hand axis
+ * (e.g. counters open). items: [{label, value, line}], options: {id, title, description,
+ * barLabel, lineLabel}.
+ */
+export function barsWithLine(items, { id, title, description, barLabel, lineLabel, width = 640, height = 280 }) {
+  const svg = frame(id, title, description, width, height);
+  const plotW = width - PAD.left - PAD.right;
+  const plotH = height - PAD.top - PAD.bottom;
+  const bars = niceScale(Math.max(0, ...items.map((item) => item.value)), { floor: 4, integer: true });
+  const barMax = bars.max;
+  const hasLine = items.some((item) => item.line !== undefined);
+  const lines = niceScale(Math.max(0, ...items.map((item) => item.line ?? 0)), { floor: 2 });
+  const lineMax = lines.max;
+  const slot = plotW / Math.max(items.length, 1);
+  const y = (value, max) => PAD.top + plotH - (value / max) * plotH;
+
+  for (const tick of bars.ticks) {
+    svg.append(
+      s("line", { x1: PAD.left, x2: PAD.left + plotW, y1: y(tick, barMax), y2: y(tick, barMax), class: "grid" }),
+      s("text", { x: PAD.left - 6, y: y(tick, barMax) + 4, class: "tick", "text-anchor": "end" }, format(tick)),
+    );
+  }
+  if (hasLine) {
+    for (const tick of lines.ticks) {
+      svg.append(
+        s("text", { x: PAD.left + plotW + 6, y: y(tick, lineMax) + 4, class: "tick line-tick" }, format(tick)),
+      );
+    }
+  }
+  items.forEach((item, index) => {
+    const x = PAD.left + index * slot;
+    const barHeight = (item.value / barMax) * plotH;
+    svg.append(
+      s(
+        "rect",
+        { x: x + slot * 0.15, y: PAD.top + plotH - barHeight, width: slot * 0.7, height: barHeight, class: "bar" },
+        s("title", {}, `${item.label}: ${barLabel} ${format(item.value)}${hasLine ? ` / ${lineLabel} ${format(item.line ?? 0)}` : ""}`),
+      ),
+      s("text", { x: x + slot / 2, y: height - PAD.bottom + 16, class: "tick", "text-anchor": "middle" }, item.label),
+    );
+    if (item.value > 0) {
+      svg.append(
+        s("text", { x: x + slot / 2, y: PAD.top + plotH - barHeight - 4, class: "value", "text-anchor": "middle" }, format(item.value)),
+      );
+    }
+  });
+  if (hasLine) {
+    const points = items.map((item, index) => [PAD.left + index * slot + slot / 2, y(item.line ?? 0, lineMax)]);
+    svg.append(s("polyline", { points: points.map((p) => p.join(",")).join(" "), class: "line" }));
+    for (const [cx, cy] of points) svg.append(s("circle", { cx, cy, r: 4, class: "line-point" }));
+  }
+  svg.append(s("line", { x1: PAD.left, x2: PAD.left + plotW, y1: PAD.top + plotH, y2: PAD.top + plotH, class: "axis" }));
+  // Legend: bars and line, named in the page's two languages by the caller.
+  const legendY = height - 8;
+  svg.append(
+    s("rect", { x: PAD.left, y: legendY - 10, width: 12, height: 12, class: "bar" }),
+    s("text", { x: PAD.left + 18, y: legendY, class: "legend" }, barLabel),
+  );
+  if (hasLine) {
+    const lx = PAD.left + plotW / 2;
+    svg.append(
+      s("line", { x1: lx, x2: lx + 18, y1: legendY - 4, y2: legendY - 4, class: "line" }),
+      s("circle", { cx: lx + 9, cy: legendY - 4, r: 4, class: "line-point" }),
+      s("text", { x: lx + 26, y: legendY, class: "legend" }, lineLabel),
+    );
+  }
+  return svg;
+}
+
+/**
+ * One horizontal bar split into parts (e.g. minutes by who did the work).
+ * parts: [{label, value, kind}] — `kind` picks the colour class.
+ */
+export function stackedBar(parts, { id, title, description, unit, width = 640, height = 150 }) {
+  const svg = frame(id, title, description, width, height);
+  const total = parts.reduce((sum, part) => sum + part.value, 0);
+  const left = 8;
+  const barW = width - 16;
+  let x = left;
+  for (const part of parts) {
+    const w = total > 0 ? (part.value / total) * barW : 0;
+    if (w > 0) {
+      svg.append(
+        s("rect", { x, y: 12, width: w, height: 44, class: `part part-${part.kind}` }, s("title", {}, `${part.label}: ${format(part.value)} ${unit}`)),
+      );
+      if (w > 48) {
+        svg.append(s("text", { x: x + w / 2, y: 40, class: "part-value", "text-anchor": "middle" }, `${Math.round((part.value / total) * 100)}%`));
+      }
+    }
+    x += w;
+  }
+  if (total === 0) svg.append(s("rect", { x: left, y: 12, width: barW, height: 44, class: "part part-empty" }));
+  parts.forEach((part, index) => {
+    const ly = 80 + index * 22;
+    svg.append(
+      s("rect", { x: left, y: ly - 11, width: 14, height: 14, class: `part part-${part.kind}` }),
+      s("text", { x: left + 22, y: ly, class: "legend" }, `${part.label}: ${format(part.value)} ${unit}`),
+    );
+  });
+  return svg;
+}

@@ -1,0 +1,204 @@
+"""Spoken calls for the boards: each public call's WAV, made before the board asks for it.
+
+A call event carries `audio_url` (/api/v1/announcements/{event id}.wav, see events.py). The WAV
+itself comes from server.announcements (chime, Japanese, English; cached on disk by content).
+To have it ready when a board asks a few milliseconds after the event, this process starts the
+synthesis (in a speech process) as soon as the event reaches it, if it has boards of that branch;
+and when a ticket is issued, it synthesises that number's Japanese fragments, so the call later
+only assembles them.
+Any process can still serve any announcement on demand: boards need no sticky sessions.
+"""
+
+import asyncio
+import json
+import logging
+import multiprocessing
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from server.announcements import AnnouncementKind, Announcer, PhraseError
+from server.announcements.phrases import TicketNumber
+from server.errors import NotFound
+from server.models import Branch, Counter, Event
+from server.realtime.bus import Delivery, EventHub
+from server.realtime.events import EventType, is_announced
+
+logger = logging.getLogger("madoguchi.realtime")
+
+KIND_BY_EVENT = {
+    str(EventType.ticket_called): AnnouncementKind.CALL,
+    str(EventType.ticket_recalled): AnnouncementKind.RECALL,
+}
+SPOKEN_KINDS = frozenset(kind.value for kind in AnnouncementKind)
+# A first call with a cold cache (new prefix, new counter) takes about a second.
+SPEECH_TIMEOUT_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class SpokenCall:
+    """What an announcement says: nothing but the kind, a ticket number and a counter number."""
+
+    branch_id: str
+    kind: AnnouncementKind
+    number: str
+    counter: str
+
+
+def spoken_call(message: Mapping[str, Any]) -> SpokenCall | None:
+    if not is_announced(dict(message)):
+        return None
+    return SpokenCall(
+        branch_id=str(message["branch"]),
+        kind=KIND_BY_EVENT[str(message["type"])],
+        number=str(message["ticket"]["number"]),
+        counter=str(message["counter"]["name"]),
+    )
+
+
+@dataclass(frozen=True)
+class BranchVoice:
+    """A branch's announcement settings, as loaded from its configuration."""
+
+    templates: Mapping[str, Mapping[str, str]]
+    repeat: int
+    public_counters: tuple[str, ...]
+
+    @property
+    def cache_key(self) -> str:
+        return json.dumps([self.templates, self.repeat], sort_keys=True, ensure_ascii=False)
+
+
+def branch_voice(session: Session, branch_id: str) -> BranchVoice:
+    branch = session.get(Branch, branch_id)
+    if branch is None:
+        raise NotFound(f"Unknown branch {branch_id!r}.", code="branch_not_found")
+    settings = branch.settings.get("announcements") or {}
+    # Screen-only templates (next_stop, ticketing_closed) are never spoken.
+    templates = {kind: texts for kind, texts in (settings.get("templates") or {}).items() if kind in SPOKEN_KINDS}
+    counters = session.exec(
+        select(Counter.code)
+        .where(Counter.branch_id == branch_id, col(Counter.public), col(Counter.active))
+        .order_by(col(Counter.position))
+    ).all()
+    return BranchVoice(
+        templates=templates, repeat=int(settings.get("repeat_each_call", 1)), public_counters=tuple(counters)
+    )
+
+
+# --- the speech process ------------------------------------------------------------------------
+# Synthesis runs in worker processes: Open JTalk holds the GIL for up to ~60 ms at a time, which
+# in the server process would stall every WebSocket send behind it. Results are files in the
+# shared disk cache, so only paths cross the process boundary.
+
+_announcers_here: dict[str, Announcer] = {}
+
+
+def _announcer_here(cache_dir: str, voice: BranchVoice) -> Announcer:
+    key = cache_dir + voice.cache_key
+    announcer = _announcers_here.get(key)
+    if announcer is None:
+        announcer = Announcer(cache_dir, templates=voice.templates, repeat=voice.repeat)
+        _announcers_here[key] = announcer
+    return announcer
+
+
+def speak_call(cache_dir: str, voice: BranchVoice, call: SpokenCall) -> str:
+    """In a speech process: the call's WAV (cached, or made now); returns its path."""
+    return str(_announcer_here(cache_dir, voice).announcement(call.kind, call.number, call.counter).path)
+
+
+def warm_number(cache_dir: str, voice: BranchVoice, number: str) -> None:
+    """In a speech process: the Japanese fragments a call of this number will need.
+
+    prewarm() walks 1..number and every public counter, skipping fragments already on disk: after
+    the first ticket of a prefix, only this number's own fragments are new.
+    """
+    ticket = TicketNumber.parse(number)
+    if ticket.prefix and voice.public_counters:
+        _announcer_here(cache_dir, voice).prewarm(
+            [ticket.prefix], ticket.value, voice.public_counters, kinds=(AnnouncementKind.CALL, AnnouncementKind.RECALL)
+        )
+
+
+class CallAnnouncements:
+    def __init__(self, engine: Engine, cache_dir: Path, *, prefetch: bool = True, speech_processes: int = 2) -> None:
+        self._engine = engine
+        self._cache_dir = str(cache_dir)
+        self._prefetch = prefetch
+        self._speech_processes = speech_processes
+        self._pool: ProcessPoolExecutor | None = None
+        self._hub: EventHub | None = None
+        self._lock = threading.Lock()
+
+    def attach(self, hub: EventHub) -> None:
+        self._hub = hub
+        if self._prefetch:
+            hub.add_fan_out_listener(self.on_deliveries)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def _speech(self) -> ProcessPoolExecutor:
+        # Started on first use: a server whose boards never ask pays nothing. Spawned, not
+        # forked: forking a process that runs threads and an event loop is unsafe.
+        with self._lock:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(
+                    max_workers=self._speech_processes, mp_context=multiprocessing.get_context("spawn")
+                )
+            return self._pool
+
+    # --- serving ------------------------------------------------------------------------------
+
+    def wav_for_event(self, event_id: int) -> Path:
+        """The WAV of one call event (blocking: may synthesise). NotFound if it is not spoken."""
+        with Session(self._engine) as session:
+            event = session.get(Event, event_id)
+            call = spoken_call(event.payload) if event is not None else None
+            if call is None:
+                raise NotFound("No announcement for this event.", code="announcement_not_found")
+            voice = branch_voice(session, call.branch_id)
+        try:
+            return Path(self._speech().submit(speak_call, self._cache_dir, voice, call).result(SPEECH_TIMEOUT_SECONDS))
+        except PhraseError as error:
+            # A counter named so it cannot be spoken safely: shown, not announced.
+            raise NotFound(f"This call cannot be announced: {error}", code="announcement_not_found") from error
+
+    # --- getting ahead of the boards -------------------------------------------------------------
+
+    def on_deliveries(self, deliveries: Sequence[Delivery]) -> None:
+        loop = asyncio.get_running_loop()
+        for delivery in deliveries:
+            message = delivery.message
+            branch_id = message.get("branch")
+            if not isinstance(branch_id, str) or self._hub is None or not self._hub.has_subscribers(branch_id):
+                continue  # no board here will ask
+            call = spoken_call(message)
+            if call is not None:
+                loop.run_in_executor(None, self._start, speak_call, branch_id, call)
+            elif message.get("type") == EventType.ticket_issued and message.get("ticket"):
+                loop.run_in_executor(None, self._start, warm_number, branch_id, str(message["ticket"]["number"]))
+
+    def _start(self, job: Callable[[str, BranchVoice, Any], object], branch_id: str, subject: Any) -> None:
+        """Read the branch's voice (a short session) and hand the job to a speech process."""
+        try:
+            with Session(self._engine) as session:
+                voice = branch_voice(session, branch_id)
+            future = self._speech().submit(job, self._cache_dir, voice, subject)
+        except Exception:
+            logger.exception("could not start %s for %s", job.__name__, subject)
+            return
+        future.add_done_callback(lambda done: _log_failure(done, job.__name__, subject))
+
+
+def _log_failure(done: Future[object], what: str, subject: Any) -> None:
+    if not done.cancelled() and done.exception() is not None:
+        logger.error("%s failed for %s: %r", what, subject, done.exception())

@@ -1,0 +1,267 @@
+"""The kiosk touch screen in Debian's chromium: a real server, `madoguchi kiosk`, a simulated printer.
+
+Screenshots of each walk are saved under tests/output/.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import zxingcpp
+from sqlmodel import Session
+
+from printer.simulator import PrinterSimulator
+from server.models import Branch
+from tests.kiosk.servers import LiveServer, free_port, kiosk_agent, live_server
+from tests.support import BRANCH
+
+playwright_sync = pytest.importorskip("playwright.sync_api")
+Browser = playwright_sync.Browser
+Page = playwright_sync.Page
+expect = playwright_sync.expect
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        shutil.which("chromium") is None,
+        reason="Debian's chromium is not installed (apt-get install chromium)",
+    ),
+]
+
+OUTPUT = Path(__file__).resolve().parents[1] / "output"
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+# The order of move_in's questions in the demo configuration.
+MOVE_IN_QUESTIONS = 11
+HAS_MYNUMBER_CARD, HAS_CHILDREN = 1, 6
+
+
+@dataclass
+class Kiosk:
+    server: LiveServer
+    printer: PrinterSimulator
+    url: str
+    tmp_dir: Path
+
+
+@pytest.fixture(scope="module")
+def kiosk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kiosk]:
+    tmp_dir = tmp_path_factory.mktemp("kiosk-e2e")
+    with live_server(tmp_dir) as server, PrinterSimulator() as printer:
+        token, _ = server.new_kiosk()
+        with kiosk_agent(server.url, token, printer.url, tmp_dir) as url:
+            yield Kiosk(server=server, printer=printer, url=url, tmp_dir=tmp_dir)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with playwright_sync.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser, kiosk: Kiosk) -> Iterator[Page]:
+    kiosk.printer.set_state("ok")
+    kiosk.printer.clear()
+    context = browser.new_context(viewport={"width": 1280, "height": 1024}, locale="ja-JP")
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def screenshot(page: Page, name: str) -> None:
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(OUTPUT / f"kiosk-{name}.png"), full_page=True)
+
+
+def answer_move_in(page: Page, yes: set[int], *, progress: str) -> None:
+    for index in range(MOVE_IN_QUESTIONS):
+        expect(page.locator("#question-progress")).to_have_text(progress.format(index + 1))
+        page.locator("#answer-yes" if index in yes else "#answer-no").click()
+
+
+def assert_touch_size(page: Page, *selectors: str) -> None:
+    for selector in selectors:
+        box = page.locator(selector).bounding_box()
+        assert box is not None, selector
+        assert box["width"] >= 64, f"{selector} is too narrow to touch"
+        assert box["height"] >= 64, f"{selector} is too low to touch"
+
+
+def printed_status_url(printer: PrinterSimulator) -> str:
+    (job,) = printer.wait_for_jobs(1, timeout_seconds=5)
+    assert job.printed
+    assert job.cut
+    assert job.image is not None
+    (barcode,) = zxingcpp.read_barcodes(job.image.convert("L"))
+    return str(barcode.text)
+
+
+def test_move_in_in_japanese_issues_and_prints_the_number_on_screen(page: Page, kiosk: Kiosk) -> None:
+    page.goto(kiosk.url)
+    expect(page.locator("#start-heading")).to_be_visible()
+    expect(page.locator("#start-heading")).to_have_text("ご用件をお選びください")
+    expect(page.locator("#branch-name")).to_have_text("サンプル市役所 本庁舎")
+    screenshot(page, "ja-start")
+
+    page.locator("[data-life-event=move_in]").click()
+    expect(page.locator("#question-event")).to_contain_text("転入")
+    page.locator("#answer-no").dblclick()
+    expect(page.locator("#question-progress")).to_have_text("質問 2 / 11")  # one answer per double tap
+    page.get_by_role("button", name="戻る", exact=True).click()
+    expect(page.locator("#question-progress")).to_have_text("質問 1 / 11")
+    screenshot(page, "ja-question")
+    answer_move_in(page, {HAS_MYNUMBER_CARD, HAS_CHILDREN}, progress="質問 {} / 11")
+
+    expect(page.locator("#summary-heading")).to_be_focused()
+    expect(page.locator("#summary-answers dd")).to_have_count(MOVE_IN_QUESTIONS)
+    expect(page.locator("#summary-answers dd.yes")).to_have_count(2)
+    expect(page.locator("#summary-note-text")).to_contain_text("14日以内")
+    screenshot(page, "ja-summary")
+    page.get_by_role("button", name="番号札を発券する").click()
+
+    number = page.locator("#result-number")
+    expect(number).to_have_text(re.compile(r"^L\d{3}$"))
+    shown = number.inner_text()
+    expect(page.locator("#announcer")).to_contain_text(f"あなたの番号は {shown} です。")
+    expect(page.locator("#print-message")).to_have_text("番号札をお取りください")
+    expect(page.locator("#result-stops")).to_contain_text("9番窓口")
+    expect(page.locator("#result-stops")).to_contain_text("12・14番窓口")
+    assert page.locator("#result-qr").evaluate("image => image.complete && image.naturalWidth > 0")
+    screenshot(page, "ja-result")
+
+    status = kiosk.server.ticket(printed_status_url(kiosk.printer).rsplit("/", 1)[-1])
+    assert status.json()["number"] == shown, "the slip and the screen show the same ticket"
+
+
+def test_the_same_walk_in_english(page: Page, kiosk: Kiosk) -> None:
+    page.goto(kiosk.url)
+    page.get_by_role("button", name="English").click()
+    expect(page.locator("#start-heading")).to_have_text("What are you here for today?")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.locator("[data-life-event=move_in]")).to_contain_text("Moving in")
+
+    page.locator("[data-life-event=move_in]").click()
+    expect(page.locator("#question-text")).to_have_text(re.compile("residence card"))
+    answer_move_in(page, set(), progress="Question {} of 11")
+    page.get_by_role("button", name="Get my ticket").click()
+
+    expect(page.locator("#result-label")).to_have_text("Your number")
+    expect(page.locator("#result-number")).to_have_text(re.compile(r"^L\d{3}$"))
+    expect(page.locator("#print-message")).to_have_text("Please take your ticket")
+    expect(page.locator("#result-stops")).to_contain_text("Counter 1–5")
+    screenshot(page, "en-result")
+
+
+def test_a_print_fault_shows_the_number_and_qr_and_lets_the_citizen_retry(page: Page, kiosk: Kiosk) -> None:
+    kiosk.printer.set_state("paper_out")
+    page.goto(kiosk.url)
+    page.locator("[data-service=certificate]").click()
+    page.get_by_role("button", name="番号札を発券する").click()
+
+    expect(page.locator("#result-number")).to_have_text(re.compile(r"^C\d{3}$"))
+    expect(page.locator("#print-message")).to_have_text(
+        "印刷できませんでした。この画面の番号とQRコードをお控えください。"
+    )
+    expect(page.locator("#print-status")).to_have_attribute("role", "alert")
+    expect(page.locator("#result-qr")).to_be_visible()
+    screenshot(page, "print-failed")
+    assert kiosk.printer.printed_jobs == []
+
+    kiosk.printer.set_state("ok")
+    page.get_by_role("button", name="もう一度印刷する").click()
+    expect(page.locator("#print-message")).to_have_text("番号札をお取りください")
+    expect(page.locator("#print-retry")).to_be_hidden()
+    assert printed_status_url(kiosk.printer).startswith(kiosk.server.url)
+
+
+def test_keyboard_alone_can_choose_and_answer(page: Page, kiosk: Kiosk) -> None:
+    page.goto(kiosk.url)
+    expect(page.locator("#start-heading")).to_be_focused()
+    for _ in range(30):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.dataset.lifeEvent") == "move_in":
+            break
+    tile = page.locator("[data-life-event=move_in]")
+    expect(tile).to_be_focused()
+    assert tile.evaluate("element => getComputedStyle(element).outlineStyle") == "solid"
+    assert_touch_size(page, "[data-life-event=move_in]", "#help-button", "[data-language=ja_easy]")
+    page.keyboard.press("Enter")
+
+    expect(page.locator("#question-text")).to_be_focused()
+    expect(page.locator("#answer-yes")).to_be_enabled()  # after the double-tap guard
+    page.keyboard.press("Tab")
+    expect(page.locator("#answer-yes")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#question-progress")).to_have_text("質問 2 / 11")
+    assert_touch_size(page, "#answer-yes", "#answer-no", "[data-action=back] >> visible=true")
+
+
+def test_idle_returns_to_the_start_in_japanese(page: Page, kiosk: Kiosk) -> None:
+    page.clock.install()
+    page.goto(kiosk.url)
+    page.get_by_role("button", name="English").click()
+    page.locator("[data-life-event=birth]").click()
+    expect(page.locator("#question-progress")).to_have_text("Question 1 of 1")
+
+    page.clock.run_for(61_000)
+
+    expect(page.locator("#start-heading")).to_have_text("ご用件をお選びください")
+    expect(page.locator("html")).to_have_attribute("lang", "ja")
+
+
+def test_help_calls_the_concierge(page: Page, kiosk: Kiosk) -> None:
+    page.goto(kiosk.url)
+    page.get_by_role("button", name="한국어").click()
+    page.get_by_role("button", name="도움이 필요하신 분").click()
+
+    expect(page.locator("#help-notice")).to_have_text("직원이 곧 오겠습니다. 이곳에서 잠시 기다려 주십시오.")
+    screenshot(page, "help")
+
+
+def test_stopped_issuing_closes_the_kiosk_until_it_reopens(page: Page, kiosk: Kiosk) -> None:
+    def set_stopped(stopped: bool) -> None:
+        with Session(kiosk.server.engine) as session:
+            branch = session.get(Branch, BRANCH)
+            assert branch is not None
+            branch.issuing_stopped = stopped
+            session.add(branch)
+            session.commit()
+
+    page.clock.install()
+    set_stopped(True)
+    try:
+        page.goto(kiosk.url)
+        expect(page.locator("#message-heading")).to_have_text(
+            "ただいま発券を停止しています。お近くの係員にお声がけください。"
+        )
+        expect(page.locator("[data-life-event]")).to_have_count(0)
+        screenshot(page, "closed")
+    finally:
+        set_stopped(False)
+    page.clock.run_for(31_000)
+    expect(page.locator("#start-heading")).to_be_visible()
+
+
+def test_an_unreachable_server_is_said_plainly(page: Page, kiosk: Kiosk) -> None:
+    token, _ = kiosk.server.new_kiosk()
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    with kiosk_agent(nowhere, token, kiosk.printer.url, kiosk.tmp_dir) as url:
+        page.goto(url)
+        expect(page.locator("#message-heading")).to_have_text("ただいま発券できません")
+        expect(page.locator("#message-text")).to_contain_text("システムにつながらない")
+        screenshot(page, "unreachable")

@@ -1,0 +1,333 @@
+"""The reports page and the post-visit survey in a real browser, against a real server process
+(the Playwright sync API cannot run inside the server's event loop). The day is built through the API."""
+
+import csv
+import io
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+playwright_sync = pytest.importorskip("playwright.sync_api")
+Browser = playwright_sync.Browser
+Page = playwright_sync.Page
+expect = playwright_sync.expect
+
+ROOT = Path(__file__).resolve().parents[2]
+OUTPUT = ROOT / "tests" / "output"
+BRANCH = "honcho"
+PASSWORD = "correct-horse-42"
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+USERS = (("admin", "admin"), ("shokuin", "municipal"), ("itaku", "contractor"))
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is not installed"),
+]
+
+
+@dataclass
+class LiveServer:
+    url: str
+    kiosk_token: str
+    tokens: dict[str, str]
+
+    def api(self, method: str, path: str, *, who: str | None = None, **body: Any) -> Any:
+        token = self.tokens[who] if who else self.kiosk_token
+        response = httpx.request(
+            method, f"{self.url}/api/v1{path}", json=body or None, headers={"Authorization": f"Bearer {token}"}
+        )
+        assert response.is_success, f"{method} {path}: {response.status_code} {response.text}"
+        return response.json() if response.content else None
+
+    def issue(self, who: str | None = None, **body: Any) -> dict[str, Any]:
+        ticket: dict[str, Any] = self.api("POST", f"/branches/{BRANCH}/tickets", who=who, **body)
+        return ticket
+
+    def act(self, counter: str, action: str, who: str) -> Any:
+        counters = {c["name"]: c["id"] for c in self.api("GET", f"/branches/{BRANCH}/counters", who=who)}
+        return self.api("POST", f"/counters/{counters[counter]}/{action}", who=who)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _cli(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "server.cli", *args], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    database = tmp_path_factory.mktemp("e2e-reports") / "madoguchi.db"
+    env = {
+        **os.environ,
+        "MADOGUCHI_DATABASE_URL": f"sqlite:///{database}",
+        "MADOGUCHI_IGNORE_HOURS": "true",
+        "MADOGUCHI_AUDIO_CACHE_DIR": str(database.parent / "audio"),
+    }
+    _cli(env, "init")
+    for username, role in USERS:
+        _cli(env, "staff", "add", username, "--role", role, "--password", PASSWORD, "--branch", BRANCH)
+    kiosk_token = _cli(env, "device", "add", "kiosk-1", "--kind", "kiosk").strip()
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "server.cli", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("the server did not start")
+            time.sleep(0.1)
+        tokens = {
+            username: httpx.post(
+                f"{url}/api/v1/auth/login", json={"username": username, "password": PASSWORD}, timeout=10
+            ).json()["access_token"]
+            for username, _ in USERS
+        }
+        yield LiveServer(url=url, kiosk_token=kiosk_token, tokens=tokens)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="module")
+def day(live_server: LiveServer) -> dict[str, dict[str, Any]]:
+    """Today, through the API: a served certificate, a no-show, a staff explanation, one still waiting.
+
+    Real time passes between call and completion (about a second) so that service minutes are not zero.
+    """
+    served = live_server.issue(service="certificate")
+    absent = live_server.issue(service="certificate")
+    live_server.act("7", "open", "itaku")
+    live_server.act("7", "call-next", "itaku")
+    live_server.act("7", "start", "itaku")
+    time.sleep(1.2)
+    live_server.act("7", "complete", "itaku")
+    live_server.act("7", "call-next", "itaku")
+    live_server.act("7", "no-show", "itaku")
+    explained = live_server.issue(who="shokuin", service="staff_explanation")
+    live_server.act("6", "open", "shokuin")
+    live_server.act("6", "call-next", "shokuin")
+    time.sleep(1.2)
+    live_server.act("6", "complete", "shokuin")
+    waiting = live_server.issue(service="certificate")
+    return {"served": served, "absent": absent, "explained": explained, "waiting": waiting}
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with playwright_sync.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+# status.js buzzes the phone; headless chromium refuses vibrate() before a tap and says so.
+PHONE_STUBS = "navigator.vibrate = () => true;"
+
+
+def _watched_page(browser: Browser, **options: Any) -> tuple[Any, Page, list[str]]:
+    context = browser.new_context(locale="ja-JP", **options)
+    context.add_init_script(PHONE_STUBS)
+    page = context.new_page()
+    problems: list[str] = []
+
+    def console(message: Any) -> None:
+        # The browser's own favicon probe is not the page's doing (the server has no favicon).
+        if message.type == "error" and not message.location.get("url", "").endswith("/favicon.ico"):
+            problems.append(f"{message.text} {message.location}")
+
+    page.on("console", console)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on(
+        "response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 500 or r.status == 404 else None
+    )
+    return context, page, problems
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context, page, problems = _watched_page(browser, viewport={"width": 1366, "height": 900})
+    yield page
+    context.close()
+    assert problems == []  # CSP violations and script errors end up here
+
+
+@pytest.fixture
+def phone(browser: Browser) -> Iterator[Page]:
+    context, page, problems = _watched_page(browser, viewport={"width": 390, "height": 844}, is_mobile=True)
+    yield page
+    context.close()
+    assert problems == [], problems
+
+
+def _screenshot(page: Page, name: str) -> None:
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(OUTPUT / f"{name}.png"), full_page=True)
+
+
+def _sign_in(page: Page, url: str, username: str) -> None:
+    page.goto(url)
+    page.get_by_label("ユーザー名").fill(username)
+    page.get_by_label("パスワード").fill(PASSWORD)
+    page.get_by_role("button", name="サインイン").click()
+
+
+def test_the_status_page_asks_once_the_visit_is_done(
+    live_server: LiveServer, day: dict[str, dict[str, Any]], phone: Page
+) -> None:
+    # Still waiting: no question.
+    phone.goto(day["waiting"]["status_url"])
+    expect(phone.locator("#number")).to_have_text(day["waiting"]["number"])
+    expect(phone.locator("#survey")).to_have_count(0)
+
+    phone.goto(day["served"]["status_url"])
+    survey = phone.locator("#survey")
+    expect(survey).to_be_visible()
+    expect(survey).to_contain_text("本日の窓口の手続きはいかがでしたか")
+    phone.locator("#language").click()  # the survey follows the page's language
+    expect(survey).to_contain_text("How was your visit today?")
+    phone.locator("#language").click()
+    phone.get_by_role("button", name="送信する").click()
+    expect(phone.locator("#survey-error")).to_contain_text("1〜5")  # a score is required
+
+    phone.get_by_role("radio", name="4 満足").check()
+    phone.get_by_label("待ち時間が長い").check()
+    _screenshot(phone, "status-page-survey")
+    phone.get_by_role("button", name="送信する").click()
+    expect(phone.locator(".survey-thanks")).to_contain_text("ご回答ありがとうございました")
+
+    # Reloading does not ask again.
+    phone.reload()
+    expect(phone.locator("#status")).to_contain_text("すべての手続きが終わりました")
+    expect(phone.locator("#survey")).to_have_count(0)
+    question = httpx.get(f"{live_server.url}/api/v1/tickets/{day['served']['status_token']}/satisfaction").json()
+    assert question["answered"] is True
+
+
+def test_the_reports_page_shows_the_days_figures(
+    live_server: LiveServer, day: dict[str, dict[str, Any]], page: Page
+) -> None:
+    survey = f"{live_server.url}/api/v1/tickets/{{}}/satisfaction"
+    if not httpx.get(survey.format(day["served"]["status_token"])).json()["answered"]:
+        # Run on its own: answer as the status page test would have.
+        httpx.post(survey.format(day["served"]["status_token"]), json={"score": 4, "reason": "long_wait"})
+    httpx.post(
+        survey.format(day["explained"]["status_token"]), json={"score": 2, "reason": "moved_many_times"}
+    ).raise_for_status()
+    _sign_in(page, f"{live_server.url}/admin/reports", "shokuin")
+    report = live_server.api("GET", f"/branches/{BRANCH}/reports/daily", who="admin")
+
+    expect(page.locator("#tile-issued .tile-value")).to_have_text("4")
+    expect(page.locator("#tile-served .tile-value")).to_have_text("2")
+    expect(page.locator("#tile-no-show .tile-value")).to_have_text("1")
+    expect(page.locator("#report-date")).to_have_value(report["date"])
+
+    # Hourly arrivals against open counters: one bar per hour, a line through the open counters.
+    hours = len(report["hourly"])
+    expect(page.locator("#chart-hourly rect.bar")).to_have_count(hours + 1)  # + the legend swatch
+    expect(page.locator("#chart-hourly polyline.line")).to_have_count(1)
+    arrivals = page.locator("#hourly-figures tbody tr td:nth-child(2)").all_text_contents()
+    assert sum(int(n) for n in arrivals) == 4
+    # Waiting histogram: three tickets were called (the one still waiting is not in it).
+    expect(page.locator("#chart-wait rect.bar")).to_have_count(len(report["wait_histogram"]) + 1)
+    assert sum(b["count"] for b in report["wait_histogram"]) == 3
+    # Staff minutes: a municipal and a contractor part, both non-zero.
+    expect(page.locator("#chart-staff rect.part-contractor")).to_have_count(2)  # bar + legend
+    expect(page.locator("#chart-staff rect.part-city-reserved")).to_have_count(2)
+    assert report["staff_minutes"]["contractor"] > 0
+    assert report["staff_minutes"]["city_staff_on_staff_only"] > 0
+    # Satisfaction: the status page's answer (4) and this one (2).
+    expect(page.locator("#tile-satisfaction .tile-value")).to_contain_text("3.00")
+    expect(page.locator("#satisfaction-reasons")).to_contain_text("待ち時間が長い")
+    expect(page.locator("#satisfaction-reasons")).to_contain_text("何度も移動した")
+    # Waits by procedure, with names.
+    expect(page.locator('#waits-figures tr[data-key="certificate"]')).to_contain_text("証明書")
+    # Staffing planner beside what was open: window 7 served certificates today.
+    certificates = page.locator('#staffing-figures tr[data-group="7+8+22"]')
+    expect(certificates).to_be_visible()
+    plan = live_server.api("GET", f"/branches/{BRANCH}/reports/staffing?date={report['date']}", who="admin")
+    expected = next(group for group in plan["groups"] if group["key"] == "7+8+22")["hours"]
+    shown = [
+        (
+            int(cell.get_attribute("data-hour") or -1),
+            int(cell.get_attribute("data-needed") or -1),
+            float(cell.get_attribute("data-open") or -1),
+        )
+        for cell in certificates.locator("td.cell").all()
+    ]
+    assert shown == [(row["hour"], row["needed"], row["actually_open"]) for row in expected]
+    assert any(needed >= 1 for _, needed, _ in shown)  # three certificates arrived today
+    _screenshot(page, "reports-page")
+
+    # The CSV of the same day downloads and carries the same issued count.
+    with page.expect_download() as download:
+        page.locator("#csv-link").click()
+    content = Path(download.value.path()).read_text(encoding="utf-8-sig")
+    rows = list(csv.reader(io.StringIO(content)))
+    assert rows[0] == ["section", "key", "metric", "value"]
+    assert ["totals", "", "issued", "4"] in rows
+    assert download.value.suggested_filename == f"madoguchi-{BRANCH}-{report['date']}.csv"
+
+    # A planner question: a tighter target never needs fewer counters.
+    before = sum(int(c.get_attribute("data-needed") or 0) for c in certificates.locator("td.cell").all())
+    page.locator("#target-wait").fill("1")
+    page.locator("#target-wait").dispatch_event("change")
+    page.wait_for_load_state("networkidle")
+    after = sum(int(c.get_attribute("data-needed") or 0) for c in certificates.locator("td.cell").all())
+    assert after >= before
+
+    # Today's page follows the branch: a new ticket shows up without a reload.
+    expect(page.locator("#connection")).to_have_attribute("data-state", "live")
+    live_server.issue(service="certificate")
+    expect(page.locator("#tile-issued .tile-value")).to_have_text("5", timeout=15000)
+
+    # A past day: nothing recorded, and no live connection.
+    page.locator("#report-date").fill("2020-01-06")
+    page.locator("#report-date").dispatch_event("change")
+    expect(page.locator("#tile-issued .tile-value")).to_have_text("0")
+    expect(page.locator("#connection")).to_be_hidden()
+    expect(page.locator("#staffing-note")).to_contain_text("推計")
+
+
+def test_a_contractor_is_told_reports_are_for_city_staff(live_server: LiveServer, page: Page) -> None:
+    _sign_in(page, f"{live_server.url}/admin/reports", "itaku")
+    expect(page.get_by_role("alert")).to_contain_text("市職員のみ")

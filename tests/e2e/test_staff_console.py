@@ -1,0 +1,285 @@
+"""The staff console, the back-office desk and the concierge tablet in a real browser, against a
+real server process (the Playwright sync API cannot run inside the server's event loop)."""
+
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from server.config import PROJECT_ROOT
+from tests.realtime.live_server import live_server as run_live_server
+from tests.realtime.live_server import server_environment
+
+playwright_sync = pytest.importorskip("playwright.sync_api")
+Browser = playwright_sync.Browser
+Page = playwright_sync.Page
+expect = playwright_sync.expect
+
+OUTPUT = PROJECT_ROOT / "tests" / "output"
+BRANCH = "honcho"
+PASSWORD = "correct-horse-42"
+SOCKET_LIFETIME_SECONDS = 4
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is not installed"),
+]
+
+
+@dataclass
+class CityHall:
+    url: str
+    kiosk_token: str
+    tokens: dict[str, str]  # username → bearer token
+
+    def api(self, method: str, path: str, *, who: str | None = None, kiosk: bool = False, **body: Any) -> Any:
+        token = self.kiosk_token if kiosk else self.tokens[who or "shokuin"]
+        response = httpx.request(
+            method,
+            f"{self.url}/api/v1{path}",
+            json=body or None,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10,
+        )
+        assert response.is_success, f"{method} {path}: {response.status_code} {response.text}"
+        return response.json() if response.content else None
+
+    def counters(self) -> dict[str, int]:
+        return {c["name"]: c["id"] for c in self.api("GET", f"/branches/{BRANCH}/counters")}
+
+    def act(self, counter: str, action: str, *, who: str, **body: Any) -> Any:
+        return self.api("POST", f"/counters/{self.counters()[counter]}/{action}", who=who, **body)
+
+
+def _cli(environment: dict[str, str], *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "server.cli", *args],
+        cwd=PROJECT_ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def city_hall(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CityHall]:
+    directory = tmp_path_factory.mktemp("staff-console")
+    environment = server_environment(
+        f"sqlite:///{directory / 'madoguchi.db'}",
+        audio_cache_dir=str(directory / "audio"),
+        # Every console socket is recycled this often, so the tests also cover resuming with ?after=.
+        websocket_max_lifetime_seconds=str(SOCKET_LIFETIME_SECONDS),
+    )
+    _cli(environment, "init")
+    for username, role in (("shokuin", "municipal"), ("itaku", "contractor")):
+        _cli(environment, "staff", "add", username, "--role", role, "--password", PASSWORD, "--branch", BRANCH)
+    kiosk_token = _cli(environment, "device", "add", "kiosk-1F-entrance", "--kind", "kiosk").strip()
+    with run_live_server(environment, directory, name="staff-console") as server:
+        tokens = {
+            username: httpx.post(
+                f"{server.base_url}/api/v1/auth/login", json={"username": username, "password": PASSWORD}, timeout=10
+            ).json()["access_token"]
+            for username in ("shokuin", "itaku")
+        }
+        yield CityHall(url=server.base_url, kiosk_token=kiosk_token, tokens=tokens)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with playwright_sync.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="ja-JP")
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on(
+        "response",
+        lambda response: (
+            problems.append(f"{response.status} {response.url}")
+            if response.status >= 500 or response.status == 404
+            else None
+        ),
+    )
+    yield page
+    context.close()
+    # CSP violations and script errors show up here: a console must run clean.
+    assert problems == []
+
+
+def _screenshot(page: Page, name: str) -> None:
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(OUTPUT / f"{name}.png"), full_page=True)
+
+
+def _sign_in(page: Page, url: str, username: str) -> None:
+    page.goto(url)
+    page.get_by_label("ユーザー名").fill(username)
+    page.get_by_label("パスワード").fill(PASSWORD)
+    page.get_by_role("button", name="サインイン").click()
+    expect(page.locator("#connection")).to_have_attribute("data-state", "live")
+
+
+def _choose_counter(page: Page, code: str) -> None:
+    page.locator(f'.counter-card[data-counter="{code}"]').click()
+    page.locator('[data-action="open"]').click()
+    expect(page.locator('[data-action="close"]')).to_be_visible()
+
+
+def test_staff_calls_completes_and_sees_the_ticket_move_on(city_hall: CityHall, page: Page) -> None:
+    # A death-registration visit (issued via the API) that has been through intake, review and data
+    # entry: its pick-up stop now waits at counters 7–8, and a certificate stop follows it.
+    ticket = city_hall.api(
+        "POST",
+        f"/branches/{BRANCH}/tickets",
+        kiosk=True,
+        life_event="death",
+        answers={"files_death_registration": True},
+    )
+    for counter, who in (("1", "itaku"), ("R1", "shokuin"), ("B1", "itaku")):
+        city_hall.act(counter, "open", who=who)
+        assert city_hall.act(counter, "call-next", who=who)["ticket"]["number"] == ticket["number"]
+        city_hall.act(counter, "complete", who=who)
+
+    _sign_in(page, f"{city_hall.url}/staff", "shokuin")
+    _choose_counter(page, "7")
+    waiting = page.locator("#waiting-table tbody tr")
+    expect(waiting.first).to_have_attribute("data-number", ticket["number"])
+
+    page.locator("body").press("n")  # keyboard: N calls the next ticket
+    expect(page.locator("#current-number")).to_have_text(ticket["number"])
+    expect(page.locator(".route li")).to_have_count(5)
+    expect(page.locator(".route li.current")).to_have_attribute("data-status", "called")
+    page.locator('[data-action="start"]').click()
+    expect(page.locator(".route li.current")).to_have_attribute("data-status", "serving")
+
+    # Live, without a reload: a ticket issued elsewhere appears in the waiting list.
+    other = city_hall.api("POST", f"/branches/{BRANCH}/tickets", kiosk=True, service="certificate")
+    expect(page.locator(f'#waiting-table tr[data-number="{other["number"]}"]')).to_be_visible()
+    _screenshot(page, "staff-console-serving")
+
+    page.locator('[data-action="complete"]').click()
+    next_stop = page.locator("#next-stop")
+    expect(next_stop).to_contain_text("証明書")
+    expect(next_stop).to_have_attribute("data-next-counters", "7・8・22")
+    expect(page.locator("#outcome-number")).to_have_text(ticket["number"])
+    expect(page.locator("#current-number")).to_have_count(0)
+    # The same ticket now waits again, for its certificate, in this counter's list.
+    expect(page.locator(f'#waiting-table tr[data-number="{ticket["number"]}"]')).to_be_visible()
+    _screenshot(page, "staff-console-completed")
+
+
+def test_back_office_desk_returns_an_item_with_a_reason(city_hall: CityHall, page: Page) -> None:
+    ticket = city_hall.api("POST", f"/branches/{BRANCH}/tickets", kiosk=True, life_event="move_in", answers={})
+    city_hall.act("2", "open", who="itaku")
+    assert city_hall.act("2", "call-next", who="itaku")["ticket"]["number"] == ticket["number"]
+    city_hall.act("2", "complete", who="itaku")
+
+    _sign_in(page, f"{city_hall.url}/staff", "shokuin")
+    page.locator('.counter-card[data-counter="R1"]').click()
+    expect(page.locator(".desk")).to_have_attribute("data-internal", "true")
+    if page.locator('[data-action="open"]').is_visible():
+        page.locator('[data-action="open"]').click()
+    expect(page.locator(f'#waiting-table tr[data-number="{ticket["number"]}"]')).to_be_visible()
+    expect(page.locator('[data-action="recall"]')).to_have_count(0)  # never called aloud at a desk
+
+    page.locator('[data-action="call-next"]').click()  # 取る: take the next work item
+    expect(page.locator("#current-number")).to_have_text(ticket["number"])
+    page.locator('[data-action="return"]').click()
+    dialog = page.locator("#transfer-dialog")
+    expect(dialog).to_be_visible()
+    # The return goes back to the front service that took the ticket in, unless staff choose.
+    expect(dialog.locator("#transfer-service")).to_have_value("moving_in")
+    dialog.locator("#return-reason").select_option("missing_document")
+    _screenshot(page, "back-office-return-dialog")
+    dialog.locator("#transfer-confirm").click()
+
+    expect(page.locator("#outcome")).to_contain_text("書類不足")
+    expect(page.locator("#current-number")).to_have_count(0)
+    _screenshot(page, "back-office-returned")
+    counters = city_hall.counters()
+    front = city_hall.api("GET", f"/counters/{counters['2']}/waiting", who="itaku")
+    assert [(i["number"], i["returned_reason"]) for i in front] == [(ticket["number"], "missing_document")]
+
+
+def test_contractor_is_never_offered_a_municipal_only_desk(city_hall: CityHall, page: Page) -> None:
+    _sign_in(page, f"{city_hall.url}/staff", "itaku")
+    reserved = page.locator('.counter-card[data-counter="R1"]')
+    expect(reserved).to_have_attribute("aria-disabled", "true")
+    expect(reserved).to_contain_text("職員専用")
+    expect(reserved).to_be_disabled()
+    reserved.click(force=True)
+    expect(page.locator(".chooser")).to_be_visible()  # nothing happened
+    expect(page.locator('.counter-card[data-counter="B1"]')).not_to_have_attribute("aria-disabled", "true")
+
+
+def test_concierge_issues_a_priority_ticket_and_hears_kiosk_help_calls(city_hall: CityHall, page: Page) -> None:
+    _sign_in(page, f"{city_hall.url}/concierge", "itaku")
+    certificate_row = page.locator('#queues-table tr[data-service="certificate"] td.waiting')
+    before = int(certificate_row.inner_text())
+
+    page.locator("#issue-service").select_option("certificate")
+    page.locator("#issue-needs-priority").check()
+    page.locator("#issue-priority").select_option("pregnant")
+    page.locator("#issue-submit").click()
+
+    number = page.locator("#issued-number")
+    expect(number).to_have_text(re.compile(r"^C\d{3}$"))
+    expect(page.locator("#issued-priority")).to_contain_text("妊娠中の方")
+    expect(certificate_row).to_have_text(str(before + 1))  # refreshed by the event, not by polling
+    issued = number.inner_text()
+    listed = city_hall.api("GET", f"/counters/{city_hall.counters()['8']}/waiting", who="shokuin")
+    assert next(item for item in listed if item["number"] == issued)["priority"] is True
+
+    httpx.post(
+        f"{city_hall.url}/api/v1/devices/help",
+        json={"language": "en"},
+        headers={"Authorization": f"Bearer {city_hall.kiosk_token}"},
+        timeout=10,
+    ).raise_for_status()
+    alert = page.locator('.alert[data-kind="help"]')
+    expect(alert).to_contain_text("kiosk-1F-entrance")
+    expect(alert).to_contain_text("English")
+    _screenshot(page, "concierge-priority-and-help")
+    alert.get_by_role("button", name="対応しました").click()
+    expect(alert).to_have_count(0)
+
+
+def test_console_catches_up_after_its_socket_is_recycled(city_hall: CityHall, page: Page) -> None:
+    sockets: list[str] = []
+    page.on("websocket", lambda socket: sockets.append(socket.url))
+    _sign_in(page, f"{city_hall.url}/staff", "shokuin")
+    page.locator('.counter-card[data-counter="8"]').click()
+    expect(page.locator(".desk")).to_be_visible()
+
+    # Outlive the socket's lifetime: the server closes it, the page reconnects with ?after=<last id>.
+    page.wait_for_timeout((SOCKET_LIFETIME_SECONDS + 1) * 1000)
+    ticket = city_hall.api("POST", f"/branches/{BRANCH}/tickets", kiosk=True, service="certificate")
+
+    expect(page.locator(f'#waiting-table tr[data-number="{ticket["number"]}"]')).to_be_visible()
+    assert len(sockets) >= 2
+    assert "after=" in sockets[-1]
+    expect(page.locator("#connection")).to_have_attribute("data-state", "live")

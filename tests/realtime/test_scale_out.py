@@ -1,0 +1,201 @@
+"""Scale-out on PostgreSQL: two server processes, clients on both, LISTEN/NOTIFY between them."""
+
+import asyncio
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import websockets
+from sqlalchemy import Engine, text
+from sqlmodel import Session, col, select
+
+from server.models import Event, Role
+from server.realtime.bus import LISTENER_APPLICATION_NAME
+from tests.realtime.live_server import LiveServer, live_server, server_environment
+from tests.support import BRANCH, PASSWORD, PG_URL, FixedClock, make_staff
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not PG_URL, reason="needs PostgreSQL: set MADOGUCHI_TEST_DATABASE_URL"),
+]
+
+Message = dict[str, Any]
+CLIENTS_PER_SERVER = 2
+RECEIVE_TIMEOUT = 10
+
+
+@pytest.fixture
+def servers(engine: Engine, database_url: str, tmp_path: Path) -> Iterator[tuple[LiveServer, LiveServer]]:
+    environment = server_environment(database_url, audio_cache_dir=str(tmp_path / "audio"))
+    with live_server(environment, tmp_path, name="a") as first, live_server(environment, tmp_path, name="b") as second:
+        yield first, second
+
+
+class Api:
+    """The HTTP side of the test, spread over both processes."""
+
+    def __init__(self, http: httpx.AsyncClient, headers: dict[str, str]) -> None:
+        self.http = http
+        self.headers = headers
+
+    async def issue(self, server: LiveServer, service: str) -> Message:
+        response = await self.http.post(
+            f"{server.base_url}/api/v1/branches/{BRANCH}/tickets", json={"service": service}, headers=self.headers
+        )
+        assert response.status_code == 201, response.text
+        ticket: Message = response.json()
+        return ticket
+
+    async def counter(self, server: LiveServer, counter_id: int, action: str) -> Message | None:
+        response = await self.http.post(
+            f"{server.base_url}/api/v1/counters/{counter_id}/{action}", headers=self.headers
+        )
+        assert response.status_code in (200, 204), response.text
+        return response.json() if response.content else None
+
+
+async def log_events_after(engine: Engine, after: int) -> list[int]:
+    def read() -> list[int]:
+        with Session(engine) as session:
+            return [i for i in session.exec(select(Event.id).where(col(Event.id) > after).order_by(col(Event.id))) if i]
+
+    return await asyncio.to_thread(read)
+
+
+async def events_until(client: Any, count: int) -> list[Message]:
+    """The next `count` log events on this client (pings and summaries skipped)."""
+    events: list[Message] = []
+    while len(events) < count:
+        message = json.loads(await asyncio.wait_for(client.recv(), RECEIVE_TIMEOUT))
+        if "id" in message:
+            events.append(message)
+    return events
+
+
+async def message_of_type(client: Any, kind: str) -> Message:
+    while True:
+        message: Message = json.loads(await asyncio.wait_for(client.recv(), RECEIVE_TIMEOUT))
+        if message["type"] == kind:
+            return message
+
+
+async def login(http: httpx.AsyncClient, server: LiveServer, username: str) -> dict[str, str]:
+    response = await http.post(
+        f"{server.base_url}/api/v1/auth/login", json={"username": username, "password": PASSWORD}
+    )
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+async def counter_id(http: httpx.AsyncClient, server: LiveServer, code: str) -> int:
+    counters = (await http.get(f"{server.base_url}/api/v1/branches/{BRANCH}/counters")).json()
+    return int(next(counter["id"] for counter in counters if counter["name"] == code))
+
+
+def board_url(server: LiveServer, token: str) -> str:
+    return f"{server.ws_url}/api/v1/branches/{BRANCH}/events?token={token}"
+
+
+def test_clients_on_either_process_receive_every_event_from_either_process(
+    servers: tuple[LiveServer, LiveServer], engine: Engine, clock: FixedClock, display_token: str
+) -> None:
+    make_staff(engine, "shokuin", Role.municipal, clock())
+
+    async def scenario() -> None:
+        first, second = servers
+        async with httpx.AsyncClient(timeout=10) as http:
+            api = Api(http, await login(http, first, "shokuin"))
+            window = await counter_id(http, first, "7")
+            clients = [
+                await websockets.connect(board_url(server, display_token))
+                for server in servers
+                for _ in range(CLIENTS_PER_SERVER)
+            ]
+            try:
+                starts = {json.loads(await client.recv())["last_event_id"] for client in clients}
+                assert len(starts) == 1
+                (start,) = starts
+                # Changes alternate between the processes.
+                await api.issue(first, "certificate")
+                await api.issue(second, "certificate")
+                await api.counter(second, window, "open")
+                await api.counter(first, window, "call-next")
+                await api.counter(second, window, "complete")
+                await api.counter(first, window, "call-next")
+                expected = await log_events_after(engine, start)
+                assert len(expected) == 6
+                for client in clients:
+                    received = await events_until(client, len(expected))
+                    assert [event["id"] for event in received] == expected
+                    assert [event["type"] for event in received][-1] == "ticket.called"
+            finally:
+                for client in clients:
+                    await client.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_dropped_listener_connection_leads_to_resync_and_correct_state(
+    servers: tuple[LiveServer, LiveServer], engine: Engine, clock: FixedClock, display_token: str
+) -> None:
+    make_staff(engine, "shokuin", Role.municipal, clock())
+
+    async def scenario() -> None:
+        first, second = servers
+        async with httpx.AsyncClient(timeout=10) as http:
+            api = Api(http, await login(http, first, "shokuin"))
+            window = await counter_id(http, first, "7")
+            await api.issue(first, "certificate")
+            await api.counter(first, window, "open")
+            clients = [await websockets.connect(board_url(server, display_token)) for server in servers]
+            try:
+                for client in clients:
+                    assert json.loads(await client.recv())["type"] == "snapshot"
+
+                terminated = await asyncio.to_thread(terminate_listeners, engine)
+                assert terminated == len(servers)  # one listener per process
+                # A call while the listeners may still be reconnecting: it must not be lost.
+                called = await api.counter(second, window, "call-next")
+                assert called is not None
+
+                for client in clients:
+                    await message_of_type(client, "resync")
+                    with pytest.raises(websockets.ConnectionClosed) as closed:
+                        await message_of_type(client, "never")
+                    assert closed.value.rcvd is not None
+                    assert closed.value.rcvd.code == 4000
+            finally:
+                for client in clients:
+                    await client.close()
+
+            # Fresh snapshots show the call made during the outage, and events flow again.
+            clients = [await websockets.connect(board_url(server, display_token)) for server in servers]
+            try:
+                for client in clients:
+                    snapshot = json.loads(await client.recv())
+                    counters = {counter["name"]: counter for counter in snapshot["counters"]}
+                    assert counters["7"]["ticket"]["number"] == called["ticket"]["number"]
+                fresh = await api.issue(second, "certificate")
+                for client in clients:
+                    (event,) = await events_until(client, 1)
+                    assert event["ticket"]["number"] == fresh["number"]
+            finally:
+                for client in clients:
+                    await client.close()
+
+    asyncio.run(scenario())
+
+
+def terminate_listeners(engine: Engine) -> int:
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE application_name = :name AND datname = current_database()"
+            ),
+            {"name": LISTENER_APPLICATION_NAME},
+        ).all()
+        return len(rows)

@@ -1,0 +1,88 @@
+"""Admin rule changes at the service level: concurrent saves, problem wording, the page itself."""
+
+import threading
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from server.admin import service
+from server.catalog.loader import ConfigError, Problem
+from server.db import write_session
+from server.models import Service, Staff
+from tests.support import BRANCH, FixedClock
+
+ROUNDS = 6
+
+
+def test_two_admins_saving_at_once_never_undo_each_other(engine: Engine, clock: FixedClock, staff_users: Any) -> None:
+    """Each save edits a fresh export: without the branch lock, a save that exported before the
+    other committed would write the other's service back to its old value."""
+    with Session(engine) as session:
+        admin = session.exec(select(Staff).where(Staff.username == "admin")).one()
+    start = threading.Barrier(2)
+    failures: list[BaseException] = []
+
+    def edit(key: str) -> None:
+        try:
+            start.wait()
+            for round_number in range(1, ROUNDS + 1):
+                with write_session(engine) as session:
+                    service.update_item(
+                        session,
+                        branch_id=BRANCH,
+                        section=service.SERVICES,
+                        key=key,
+                        changes={"minutes": float(round_number)},
+                        staff=admin,
+                        now=clock(),
+                    )
+        except BaseException as error:  # reported by the main thread
+            failures.append(error)
+
+    threads = [threading.Thread(target=edit, args=(key,)) for key in ("certificate", "pickup")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert failures == []
+    with Session(engine) as session:
+        rows = session.exec(select(Service).where(col(Service.key).in_(["certificate", "pickup"]))).all()
+        minutes = {row.key: row.typical_minutes for row in rows}
+    assert minutes == {"certificate": ROUNDS, "pickup": ROUNDS}
+
+
+def test_problems_name_items_by_id_and_keep_line_numbers() -> None:
+    data = {"services": [{"id": "moving_in"}], "life_events": [{"id": "birth", "stops": []}]}
+    error = ConfigError(
+        [
+            Problem(
+                ("services", 0, "issue_cutoff"), "issue cut-off 08:00 must be after opening 08:30 and by closing 17:15"
+            ),
+            Problem(("life_events", 0, "stops", 2, "service"), "unknown service 'x' in the route"),
+            Problem(("hours", "close"), "closing time 08:00 is not after opening 08:30"),
+            Problem(("services", 7), "index past the end of the data is shown as a number"),
+        ],
+        lines={("services", 0, "issue_cutoff"): 12},
+    )
+    assert service.describe_problems(error, data).splitlines() == [
+        "The change was refused; nothing was changed.",
+        "line 12: service 'moving_in' › issue_cutoff: "
+        "issue cut-off 08:00 must be after opening 08:30 and by closing 17:15",
+        "life event 'birth' › stops › #3 › service: unknown service 'x' in the route",
+        "hours › close: closing time 08:00 is not after opening 08:30",
+        "services › #8: index past the end of the data is shown as a number",
+    ]
+
+
+def test_the_admin_page_is_served_with_its_security_headers(client: TestClient) -> None:
+    response = client.get("/admin")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    assert "/consoles/static/admin/admin.js" in response.text
+    assert 'href="/admin/reports"' in response.text
+    script = client.get("/consoles/static/admin/admin.js")
+    assert script.status_code == 200
+    assert 'from "../common/api.js"' in script.text
