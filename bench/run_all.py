@@ -122,8 +122,8 @@ BENCHMARKS = (
     ),
     Benchmark(
         module="simulate",
-        run="`.venv/bin/python -m bench.simulate --day peak --speed 30`",
-        extra_args=("--day", "peak", "--speed", "30"),
+        run="`.venv/bin/python -m bench.simulate --day peak --speed 20`",
+        extra_args=("--day", "peak", "--speed", "20"),
         rows=(
             Row(
                 "simulation",
@@ -134,10 +134,25 @@ BENCHMARKS = (
             ),
             Row(
                 "simulation",
+                "monday-sqlite-1p",
+                "A simulated Monday (533 visitors), SQLite, one process",
+                "every invariant holds; estimate beats naive",
+                run="`.venv/bin/python -m bench.simulate --day monday --speed 60`",
+            ),
+            Row(
+                "simulation",
+                "monday-postgresql-2p",
+                "The same Monday on PostgreSQL with two server processes",
+                "every invariant holds; estimate beats naive",
+                run="`.venv/bin/python -m bench.simulate --day monday --speed 60 --processes 2 "
+                "--database-url postgresql://postgres@127.0.0.1:5432/bench`",
+            ),
+            Row(
+                "simulation",
                 "peak-postgresql-2p",
                 "The same day on PostgreSQL with two server processes",
                 "every invariant holds; estimate beats naive",
-                run="`.venv/bin/python -m bench.simulate --day peak --speed 30 --processes 2 "
+                run="`.venv/bin/python -m bench.simulate --day peak --speed 20 --processes 2 "
                 "--database-url postgresql://postgres@127.0.0.1:5432/bench`",
             ),
         ),

@@ -29,6 +29,8 @@ from server.drill_clock import DrillClock
 
 logger = logging.getLogger("madoguchi.simulate")
 API = "/api/v1"
+# Like a city hall's staff and kiosks: a bounded number of requests open at once per process.
+IN_FLIGHT_PER_SERVER = 32
 Json = dict[str, Any]
 
 
@@ -78,8 +80,11 @@ class Api:
     def __init__(self, urls: Sequence[str], stats: Stats, *, timeout: float = 30.0) -> None:
         self.urls = list(urls)
         self.stats = stats
-        limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+        limits = httpx.Limits(max_connections=IN_FLIGHT_PER_SERVER, max_keepalive_connections=IN_FLIGHT_PER_SERVER)
         self.clients = [httpx.AsyncClient(base_url=url, timeout=timeout, limits=limits) for url in self.urls]
+        # Requests beyond this wait here, not in the HTTP client's pool (whose bookkeeping grows
+        # with the square of its queue) nor in the server (whose database pool would time out).
+        self.slots = [asyncio.Semaphore(IN_FLIGHT_PER_SERVER) for _ in self.urls]
 
     async def close(self) -> None:
         for client in self.clients:
@@ -90,10 +95,11 @@ class Api:
     ) -> httpx.Response:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         for attempt in range(len(self.clients)):
-            client = self.clients[(prefer + attempt) % len(self.clients)]
-            started = time.perf_counter()
+            index = (prefer + attempt) % len(self.clients)
             try:
-                response = await client.request(method, path, json=body, headers=headers)
+                async with self.slots[index]:
+                    started = time.perf_counter()
+                    response = await self.clients[index].request(method, path, json=body, headers=headers)
             except httpx.TransportError:
                 self.stats.transport_errors += 1
                 continue
@@ -332,7 +338,7 @@ class CounterAgent:
         await self.login()
         day = self.day
         while not day.finished.is_set():
-            if not day.plan.should_be_open(self.code, day.clock.now()):
+            if not day.plan.should_be_open(self.code, day.clock.now(), day.work.waiting, is_open=self.is_open):
                 if self.is_open:
                     await self._set_open(False)
                 await day.work.wait(day.idle_timeout())

@@ -8,7 +8,7 @@ there are estimates scaled from published figures; see the comments next to each
 import math
 import random
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -150,6 +150,7 @@ MAX_RECALLS = 2
 # Expected wait between two stops of a route, only used to place work in the staffing plan.
 PLANNING_WAIT_MINUTES = 8.0
 TARGET_UTILISATION = 0.85
+BACKLOG_MINUTES_PER_COUNTER = 30.0
 
 OPENS_AT = time(8, 30)
 LAST_TICKET_AT = time(17, 0)
@@ -342,14 +343,24 @@ class StaffingPlan:
     pools: list[Pool]
     temporary: list[str]
     work_minutes: dict[str, float]  # expected minutes of work per service
+    minutes: dict[str, float] = field(default_factory=dict)  # configured minutes per service
 
     def pool_of(self, counter_id: str) -> Pool:
         return next(pool for pool in self.pools if counter_id in pool.counters)
 
-    def should_be_open(self, counter_id: str, at: datetime) -> bool:
+    def should_be_open(
+        self, counter_id: str, at: datetime, waiting: Mapping[str, int] | None = None, *, is_open: bool = False
+    ) -> bool:
+        """The roster for this hour, plus help from the back room when a queue grows long: one
+        more counter per BACKLOG_MINUTES_PER_COUNTER of waiting work (as floor managers do),
+        staying until the backlog is down to half that (no opening and closing every minute)."""
         pool = self.pool_of(counter_id)
-        hour = at.astimezone(JST).hour
-        return pool.counters.index(counter_id) < pool.open_count(hour)
+        count = pool.open_count(at.astimezone(JST).hour)
+        if waiting:
+            backlog = sum(n * self.minutes.get(key, 0.0) for key, n in waiting.items() if key in pool.services)
+            per_counter = BACKLOG_MINUTES_PER_COUNTER / (2 if is_open else 1)
+            count = max(count, math.ceil(backlog / per_counter - 1e-9))
+        return pool.counters.index(counter_id) < count
 
 
 def _expected_work(
@@ -422,7 +433,8 @@ def staffing_plan(config: CityHallConfig, visitors: Sequence[Arrival]) -> Staffi
             hourly = {hour: min(max(count, cover), len(members)) for hour, count in hourly.items()}
         pools.append(Pool(counters=[counter.id for counter in ordered.counters], services=keys, open_by_hour=hourly))
     extended = config.model_copy(update={"counters": counters})
-    return StaffingPlan(extended, roles, pools, temporary, dict(totals))
+    minutes = {service.id: service.minutes for service in config.services}
+    return StaffingPlan(extended, roles, pools, temporary, dict(totals), minutes)
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse
 
+from server.deps import RowId
 from server.realtime.announcing import CallAnnouncements
 
 router = APIRouter(tags=["realtime"])
@@ -13,7 +14,7 @@ router = APIRouter(tags=["realtime"])
     response_class=FileResponse,
     responses={200: {"content": {"audio/wav": {}}}, 404: {"description": "Not a spoken call"}},
 )
-def announcement_audio(event_id: int, request: Request) -> FileResponse:
+def announcement_audio(event_id: RowId, request: Request) -> FileResponse:
     """Chime, Japanese and English for one call event (no sign-in: it is said aloud in the lobby)."""
     announcements: CallAnnouncements = request.app.state.announcements
     path = announcements.wav_for_event(event_id)

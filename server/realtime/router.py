@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, WebSocket
 from sqlalchemy import Engine
 
 from server.config import Settings
+from server.deps import MAX_ROW_ID
 from server.errors import DomainError, Forbidden, NotFound
 from server.realtime import service
 from server.realtime.bus import EventHub
@@ -24,7 +25,7 @@ from server.realtime.stream import (
 router = APIRouter(tags=["realtime"])
 
 T = TypeVar("T")
-EventId = Annotated[int | None, Query(ge=0, description="Resume after this event id")]
+EventId = Annotated[int | None, Query(ge=0, le=MAX_ROW_ID, description="Resume after this event id")]
 
 
 def _close_code(error: DomainError) -> int:
