@@ -35,9 +35,7 @@ def _build_parser() -> argparse.ArgumentParser:
         prog="madoguchi printer", description="Check the ticket printer or print a test slip."
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    url_help = (
-        "tcp://HOST[:PORT], usb://VID:PID, serial:///dev/ttyUSB0?baudrate=19200, file:///PATH"
-    )
+    url_help = "tcp://HOST[:PORT], usb://VID:PID, serial:///dev/ttyUSB0?baudrate=19200, file:///PATH"
     timeout_help = f"seconds to wait for the printer (default {STATUS_TIMEOUT_SECONDS})"
 
     test = commands.add_parser("test", help="print a test slip")

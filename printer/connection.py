@@ -25,10 +25,7 @@ Scheme = Literal["tcp", "usb", "serial", "file"]
 DEFAULT_TCP_PORT = 9100
 DEFAULT_BAUDRATE = 9600
 
-EXAMPLES = (
-    "tcp://192.168.1.50:9100, usb://04b8:0202, "
-    "serial:///dev/ttyUSB0?baudrate=19200 or file:///dev/usb/lp0"
-)
+EXAMPLES = "tcp://192.168.1.50:9100, usb://04b8:0202, serial:///dev/ttyUSB0?baudrate=19200 or file:///dev/usb/lp0"
 
 
 @dataclass(frozen=True)
@@ -100,9 +97,7 @@ def parse_printer_url(url: str) -> PrinterAddress:
         if not separator or parts.path not in ("", "/"):
             raise _invalid(url, "a USB printer is written usb://VENDOR_ID:PRODUCT_ID")
         params = _single_params(url, parts.query, {"in_ep", "out_ep"})
-        endpoints = {
-            name: _parse_hex_id(url, value, f"endpoint {name}") for name, value in params.items()
-        }
+        endpoints = {name: _parse_hex_id(url, value, f"endpoint {name}") for name, value in params.items()}
         return PrinterAddress(
             "usb",
             vendor_id=_parse_hex_id(url, vendor, "vendor id"),
@@ -162,9 +157,7 @@ class _Network(Network):  # type: ignore[misc]  # python-escpos ships no types
             connection = socket.create_connection((self.host, self.port), timeout=self.timeout)
         except OSError as error:
             if raise_not_found:
-                raise DeviceNotFoundError(
-                    f"Could not connect to {self.host}:{self.port}: {error}"
-                ) from error
+                raise DeviceNotFoundError(f"Could not connect to {self.host}:{self.port}: {error}") from error
         finally:
             # None is python-escpos's marker for "could not open".
             self.device = connection

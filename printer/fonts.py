@@ -156,9 +156,7 @@ def find_japanese_font(*, bold: bool = False) -> FontFace:
     if configured:
         face = _usable(Path(configured).expanduser())
         if face is None:
-            raise _missing_font_error(
-                f"{FONT_ENV_VAR}={configured!r} is not a readable font with Japanese glyphs."
-            )
+            raise _missing_font_error(f"{FONT_ENV_VAR}={configured!r} is not a readable font with Japanese glyphs.")
         return face
     candidates = (*DEBIAN_BOLD_PATHS, *DEBIAN_REGULAR_PATHS) if bold else DEBIAN_REGULAR_PATHS
     for path in candidates:

@@ -66,9 +66,7 @@ def get_paper_profile(profile: PaperProfile | str | int) -> PaperProfile:
         return PAPER_PROFILES[key]
     except KeyError:
         choices = ", ".join(PAPER_PROFILES)
-        raise ValueError(
-            f"Unknown paper profile {profile!r}: use one of {choices} (paper width in mm)."
-        ) from None
+        raise ValueError(f"Unknown paper profile {profile!r}: use one of {choices} (paper width in mm).") from None
 
 
 def format_issued_at(issued_at: str | datetime, time_zone: str = DEFAULT_TIME_ZONE) -> str:
@@ -189,9 +187,7 @@ class _Sheet:
         # Shared baseline so a bigger value does not look like it floats.
         baseline = max(left_font.getmetrics()[0], right_font.getmetrics()[0])
         draw.text((self.margin + indent, baseline), left, font=left_font, fill=BLACK, anchor="ls")
-        draw.text(
-            (self.width - self.margin, baseline), right, font=right_font, fill=BLACK, anchor="rs"
-        )
+        draw.text((self.width - self.margin, baseline), right, font=right_font, fill=BLACK, anchor="rs")
         self._bands.append(band)
 
     def rule(self, *, thickness: int = 2, padding: int = 12) -> None:
@@ -319,9 +315,7 @@ def render_ticket(
             if counter:
                 sheet.text(f"→ {counter}", fonts.value, align="left", indent=number_width)
             else:
-                sheet.text(
-                    f"→ {COUNTER_NOT_YET_KNOWN_JA}", fonts.small, align="left", indent=number_width
-                )
+                sheet.text(f"→ {COUNTER_NOT_YET_KNOWN_JA}", fonts.small, align="left", indent=number_width)
             sheet.space(unit // 2)
 
     status_url = ticket.get("status_url")

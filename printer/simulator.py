@@ -132,9 +132,7 @@ def _command_length(data: bytearray, start: int) -> int | None:
             return needs(10) if data[start + 2] == 8 else needs(5)
         return 2
     if first == GS and second == ord("v"):
-        return header_then(
-            8, lambda: _little_endian(data, start + 4, 2) * _little_endian(data, start + 6, 2)
-        )
+        return header_then(8, lambda: _little_endian(data, start + 4, 2) * _little_endian(data, start + 6, 2))
     if first == GS and second == ord("V"):
         if available < 3:
             return None
@@ -529,9 +527,7 @@ class PrinterSimulator:
     def _finish(self, client: _Client, *, abort: bool) -> None:
         self._selector.unregister(client.sock)
         del self._clients[client.sock]
-        status_only = all(
-            command.is_status_query for command in parse_escpos(bytes(client.received))
-        )
+        status_only = all(command.is_status_query for command in parse_escpos(bytes(client.received)))
         if client.received and not status_only:
             job = ReceivedJob(bytes(client.received), self._state)
             with self._changed:
@@ -581,9 +577,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 image.save(path)
                 print(f"  saved {path}", flush=True)
 
-    simulator = PrinterSimulator(
-        host=arguments.host, port=arguments.port, state=arguments.state, on_job=report
-    )
+    simulator = PrinterSimulator(host=arguments.host, port=arguments.port, state=arguments.state, on_job=report)
     try:
         simulator.start()
     except OSError as error:

@@ -123,9 +123,7 @@ def read_status(printer: Escpos) -> PrinterStatus:
     return decode_status(printer_status, offline_cause, paper_sensor)
 
 
-def query_printer_status(
-    url: str | PrinterAddress, *, timeout_seconds: float = 1.0
-) -> PrinterStatus:
+def query_printer_status(url: str | PrinterAddress, *, timeout_seconds: float = 1.0) -> PrinterStatus:
     """Connect, ask, disconnect.
 
     Raises only for configuration mistakes: ValueError (bad URL), PrinterDriverMissingError.

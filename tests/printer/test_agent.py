@@ -53,9 +53,7 @@ def test_printed_raster_is_the_rendered_ticket(
     assert received.tobytes() == expected.tobytes()
 
 
-def test_status_is_asked_before_anything_is_printed(
-    simulator: PrinterSimulator, ticket: dict[str, Any]
-) -> None:
+def test_status_is_asked_before_anything_is_printed(simulator: PrinterSimulator, ticket: dict[str, Any]) -> None:
     _print(simulator, ticket, "58")
 
     names = [command.name for command in simulator.jobs[0].commands]
@@ -74,9 +72,7 @@ def test_qr_read_back_from_the_printed_bytes_is_the_status_url(
     assert [barcode.text for barcode in zxingcpp.read_barcodes(received)] == [STATUS_URL]
 
 
-def test_paper_near_end_prints_with_a_warning(
-    simulator: PrinterSimulator, ticket: dict[str, Any]
-) -> None:
+def test_paper_near_end_prints_with_a_warning(simulator: PrinterSimulator, ticket: dict[str, Any]) -> None:
     simulator.set_state(PrinterState.NEAR_END)
 
     result = _print(simulator, ticket, "80")
@@ -181,9 +177,7 @@ def test_a_fault_keeps_the_job_until_the_printer_recovers(
     spool = tmp_path / "spool.json"
     simulator.set_state(state)
 
-    result = _queue(simulator, spool).submit(
-        make_ticket(id="A001", number="A001"), branch_name=BRANCH_NAME
-    )
+    result = _queue(simulator, spool).submit(make_ticket(id="A001", number="A001"), branch_name=BRANCH_NAME)
 
     assert (result.ok, result.error) == (False, error)
     assert _spooled_numbers(spool) == ["A001"]
@@ -198,9 +192,7 @@ def test_a_fault_keeps_the_job_until_the_printer_recovers(
     assert _spooled_numbers(spool) == []
 
 
-def test_retry_stops_at_the_first_failure_and_keeps_order(
-    simulator: PrinterSimulator, tmp_path: Path
-) -> None:
+def test_retry_stops_at_the_first_failure_and_keeps_order(simulator: PrinterSimulator, tmp_path: Path) -> None:
     spool = tmp_path / "spool.json"
     queue = _queue(simulator, spool)
     simulator.set_state(PrinterState.PAPER_OUT)
@@ -221,9 +213,7 @@ def test_retry_stops_at_the_first_failure_and_keeps_order(
     assert queue.pending() == []
 
 
-def test_a_reprint_replaces_the_pending_job_of_the_same_ticket(
-    simulator: PrinterSimulator, tmp_path: Path
-) -> None:
+def test_a_reprint_replaces_the_pending_job_of_the_same_ticket(simulator: PrinterSimulator, tmp_path: Path) -> None:
     queue = _queue(simulator, tmp_path / "spool.json")
     simulator.set_state(PrinterState.COVER_OPEN)
     queue.submit(make_ticket(id="A001", number="A001"), branch_name=BRANCH_NAME)
@@ -243,9 +233,7 @@ def test_the_job_is_on_disk_before_printing_starts(
     monkeypatch.setattr(agent, "print_ticket", crash)
 
     with pytest.raises(SystemExit):
-        _queue(simulator, spool).submit(
-            make_ticket(id="A001", number="A001"), branch_name=BRANCH_NAME
-        )
+        _queue(simulator, spool).submit(make_ticket(id="A001", number="A001"), branch_name=BRANCH_NAME)
 
     assert _spooled_numbers(spool) == ["A001"]
 
@@ -261,24 +249,18 @@ def test_discard_drops_a_pending_job(simulator: PrinterSimulator, tmp_path: Path
     assert queue.pending() == []
 
 
-def test_an_unreadable_spool_is_set_aside_not_overwritten(
-    simulator: PrinterSimulator, tmp_path: Path
-) -> None:
+def test_an_unreadable_spool_is_set_aside_not_overwritten(simulator: PrinterSimulator, tmp_path: Path) -> None:
     spool = tmp_path / "spool.json"
     spool.write_text("{ not json", encoding="utf-8")
 
-    result = _queue(simulator, spool).submit(
-        make_ticket(id="A001", number="A001"), branch_name=BRANCH_NAME
-    )
+    result = _queue(simulator, spool).submit(make_ticket(id="A001", number="A001"), branch_name=BRANCH_NAME)
 
     assert result.ok
     (kept,) = tmp_path.glob("spool.json.broken-*")
     assert kept.read_text(encoding="utf-8") == "{ not json"
 
 
-def test_a_ticket_that_cannot_render_does_not_block_the_others(
-    simulator: PrinterSimulator, tmp_path: Path
-) -> None:
+def test_a_ticket_that_cannot_render_does_not_block_the_others(simulator: PrinterSimulator, tmp_path: Path) -> None:
     queue = _queue(simulator, tmp_path / "spool.json")
     simulator.set_state(PrinterState.PAPER_OUT)
     broken = make_ticket(id="X", number="X", issued_at="not a time")

@@ -32,9 +32,7 @@ def test_status_command(
     assert says in capsys.readouterr().out
 
 
-def test_leading_printer_word_is_accepted(
-    simulator: PrinterSimulator, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_leading_printer_word_is_accepted(simulator: PrinterSimulator, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["printer", "status", "--printer", simulator.url]) == 0
 
 
@@ -51,18 +49,14 @@ def test_test_command_prints_a_slip(
     assert job.image.width == width
 
 
-def test_test_command_on_a_fault_exits_2(
-    simulator: PrinterSimulator, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_test_command_on_a_fault_exits_2(simulator: PrinterSimulator, capsys: pytest.CaptureFixture[str]) -> None:
     simulator.set_state(PrinterState.PAPER_OUT)
 
     assert main(["test", "--printer", simulator.url]) == 2
     assert "paper_out" in capsys.readouterr().err
 
 
-def test_test_command_near_end_exits_1(
-    simulator: PrinterSimulator, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_test_command_near_end_exits_1(simulator: PrinterSimulator, capsys: pytest.CaptureFixture[str]) -> None:
     simulator.set_state(PrinterState.NEAR_END)
 
     assert main(["test", "--printer", simulator.url]) == 1

@@ -43,9 +43,7 @@ def test_environment_variable_picks_the_japanese_face_of_a_collection(
     assert "JP" in face.name
 
 
-def test_a_missing_configured_font_is_an_error_not_a_fallback(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+def test_a_missing_configured_font_is_an_error_not_a_fallback(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv(fonts.FONT_ENV_VAR, str(tmp_path / "no-such-font.ttc"))
 
     with pytest.raises(FontMissingError, match="apt install fonts-noto-cjk") as raised:

@@ -21,9 +21,7 @@ def _render(ticket: dict[str, Any], profile: str = "80") -> Image.Image:
 
 
 @pytest.mark.parametrize(("profile", "width"), [("58", 384), ("80", 576), (80, 576)])
-def test_ticket_is_one_bit_and_exactly_paper_wide(
-    ticket: dict[str, Any], profile: str, width: int
-) -> None:
+def test_ticket_is_one_bit_and_exactly_paper_wide(ticket: dict[str, Any], profile: str, width: int) -> None:
     image = _render(ticket, profile)
 
     assert image.mode == "1"

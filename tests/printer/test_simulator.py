@@ -77,11 +77,7 @@ def test_incremental_feeding_waits_for_whole_commands() -> None:
     data = _escpos_bytes(_sample_image())
     parser = EscPosParser()
 
-    names = [
-        command.name
-        for index in range(len(data))
-        for command in parser.feed(data[index : index + 1])
-    ]
+    names = [command.name for index in range(len(data)) for command in parser.feed(data[index : index + 1])]
 
     assert names == ["ESC @", "GS v 0", "ESC d", "GS V"]
     assert parser.pending == b""

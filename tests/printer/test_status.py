@@ -99,9 +99,7 @@ def test_a_write_only_connection_is_unknown() -> None:
         (PrinterState.UNRESPONSIVE, PrinterStatus.OFFLINE),
     ],
 )
-def test_status_over_the_network(
-    simulator: PrinterSimulator, state: PrinterState, expected: PrinterStatus
-) -> None:
+def test_status_over_the_network(simulator: PrinterSimulator, state: PrinterState, expected: PrinterStatus) -> None:
     simulator.set_state(state)
 
     status = query_printer_status(simulator.url, timeout_seconds=FAST_TIMEOUT_SECONDS)
