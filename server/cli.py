@@ -66,7 +66,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     uvicorn.run(
-        "server.main:create_app", factory=True, host=args.host, port=args.port, workers=args.workers, log_level="info"
+        "server.main:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="info",
+        proxy_headers=True,
+        forwarded_allow_ips=get_settings().trusted_proxies,
     )
     return 0
 

@@ -37,6 +37,13 @@ class Settings(BaseSettings):
     # Synthesise a call's announcement as soon as its event arrives (and warm each issued
     # number), so the board's request finds it ready. Off: made on the board's request only.
     announcement_prefetch: bool = True
+    # Reverse proxies whose X-Forwarded-For names the real client (comma-separated addresses, or
+    # "*"): sign-in throttling counts failures per client address, and behind a proxy every
+    # request would otherwise share the proxy's. Only list proxies you run: the header is forgeable.
+    trusted_proxies: str = "127.0.0.1"
+    # FastAPI's /docs and /redoc fetch their scripts from a public CDN; a closed network may turn
+    # them off (the schema stays at /openapi.json).
+    api_docs: bool = True
     # Demo and drills only: issue tickets at any hour (a real city hall keeps this off).
     ignore_hours: bool = False
     # Simulations and fault drills only (bench/): a fast-forward clock, see server/drill_clock.py.

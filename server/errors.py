@@ -75,4 +75,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorBody, "description": "No such branch, counter, ticket or item."},
     409: {"model": ErrorBody, "description": "Refused in the current state; nothing was changed."},
     422: {"model": ValidationErrorBody, "description": "The request does not fit its schema or breaks a rule."},
+    503: {
+        "model": ErrorBody,
+        "description": "Overloaded, or the database is unreachable (code busy): retry after Retry-After seconds.",
+    },
 }

@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, text
+from sqlalchemy import exc as database_errors
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from server.admin.router import router as admin_router
@@ -19,8 +20,8 @@ from server.config import Settings, get_settings
 from server.consoles import install_consoles
 from server.counters.router import router as counters_router
 from server.db import create_db_engine
-from server.drill_clock import drill_clock_or
 from server.devices.router import router as devices_router
+from server.drill_clock import drill_clock_or
 from server.errors import ERROR_RESPONSES, DomainError
 from server.pages.router import install_pages
 from server.realtime.announcing import CallAnnouncements
@@ -30,9 +31,16 @@ from server.realtime.digest import WaitingDigest
 from server.realtime.router import router as realtime_router
 from server.reports.router import router as reports_router
 from server.satisfaction.router import router as satisfaction_router
+from server.security import install_security_headers
 from server.tickets.router import router as tickets_router
 
 logger = logging.getLogger("madoguchi")
+
+BUSY_MESSAGE = (
+    "ただいま混み合っています。少し待ってから、もう一度お試しください。 "
+    "The system is busy; please try again in a moment."
+)
+RETRY_AFTER_SECONDS = 2
 
 API_PREFIX = "/api/v1"
 
@@ -65,6 +73,8 @@ def create_app(
         version="1.0.0",
         summary="Queue ticketing and call display for city-hall one-stop counters (総合窓口)",
         lifespan=lifespan,
+        docs_url="/docs" if settings.api_docs else None,
+        redoc_url="/redoc" if settings.api_docs else None,
     )
     app.state.settings = settings
     app.state.engine = engine or create_db_engine(settings.database_url)
@@ -88,6 +98,7 @@ def create_app(
     app.state.announcements.attach(app.state.bus)
 
     _install_error_handlers(app)
+    install_security_headers(app)
     for router in (
         auth_router,
         branches_router,
@@ -114,8 +125,8 @@ def create_app(
     return app
 
 
-def _error(status: int, detail: object, code: str) -> JSONResponse:
-    return JSONResponse(status_code=status, content={"detail": detail, "code": code})
+def _error(status: int, detail: object, code: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"detail": detail, "code": code}, headers=headers)
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -129,6 +140,17 @@ def _install_error_handlers(app: FastAPI) -> None:
             {key: value for key, value in item.items() if key in ("loc", "msg", "type")} for item in error.errors()
         ]
         return _error(422, details, "validation_error")
+
+    # Overload or outage, not a bug: every pooled connection in use (sqlalchemy's TimeoutError) or
+    # this process's writers queued past WRITER_WAIT_SECONDS (TimeoutError), both before anything
+    # is written; or the database locked or unreachable (OperationalError). A 503 with Retry-After
+    # tells a client to come back; a 500 would read as a defect.
+    async def database_busy(request: Request, error: Exception) -> JSONResponse:
+        logger.warning("503 for %s %s: %s", request.method, request.url.path, error)
+        return _error(503, BUSY_MESSAGE, "busy", headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+    for busy in (database_errors.TimeoutError, database_errors.OperationalError, TimeoutError):
+        app.add_exception_handler(busy, database_busy)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:

@@ -258,4 +258,4 @@ def ticket_snapshot(
     if ticket is None:
         raise NotFound("This ticket no longer exists.", code="ticket_not_found")
     queue = event_ticket(session, ticket)["queue"]
-    return ticket_view(session, ticket, base_url=base_url, now=now, sample=sample), queue
+    return ticket_view(session, ticket, base_url=base_url, now=now, sample=sample, for_holder=True), queue

@@ -39,5 +39,10 @@ def get_ticket(
     """A ticket's live status, by the unguessable token printed as a QR code (no sign-in)."""
     ticket = service.get_ticket_by_token(session, status_token=status_token)
     return service.ticket_view(
-        session, ticket, base_url=base_url(request, settings), now=clock(), sample=settings.estimate_sample_size
+        session,
+        ticket,
+        base_url=base_url(request, settings),
+        now=clock(),
+        sample=settings.estimate_sample_size,
+        for_holder=True,
     )

@@ -39,7 +39,8 @@ class StopPublic(BaseModel):
 
 
 class TicketPublic(BaseModel):
-    id: int
+    # The row id, for staff and kiosks; null through the status link, whose token is its only id.
+    id: int | None
     number: str
     status: TicketStatus
     language: str

@@ -517,7 +517,18 @@ def public_counters_by_service(session: Session, service_ids: Sequence[int]) -> 
     return serving
 
 
-def ticket_view(session: Session, ticket: Ticket, *, base_url: str, now: datetime, sample: int = 20) -> TicketPublic:
+# What the status link says instead of a sensitive procedure's key and a priority's reason. The
+# link is printed on paper anyone may pick up: it shows *that* a ticket has priority (the holder
+# may need to know they are called early) but not why, no procedure the lobby board hides, and no
+# row id (the token is the ticket's only public name).
+HOLDER_SENSITIVE_SERVICE = "notification"  # like DEFAULT_SENSITIVE_LABEL, 届出 / Notifications
+HOLDER_PRIORITY = "priority"
+
+
+def ticket_view(
+    session: Session, ticket: Ticket, *, base_url: str, now: datetime, sample: int = 20, for_holder: bool = False
+) -> TicketPublic:
+    """A ticket as staff, kiosks and (with `for_holder`) the holder of its status link see it."""
     stops = ticket_stops(session, ticket)
     serving = public_counters_by_service(session, [service.id for _, service, _ in stops if service.id is not None])
     public_stops = []
@@ -532,7 +543,7 @@ def ticket_view(session: Session, ticket: Ticket, *, base_url: str, now: datetim
         label_ja, label_en = public_label(session, service, queue)
         public_stops.append(
             StopPublic(
-                service=service.key,
+                service=HOLDER_SENSITIVE_SERVICE if for_holder and service.sensitive else service.key,
                 label=label_ja,
                 label_en=label_en,
                 status=stop.status,
@@ -549,11 +560,11 @@ def ticket_view(session: Session, ticket: Ticket, *, base_url: str, now: datetim
     priority = session.get(PriorityCategory, ticket.priority_id) if ticket.priority_id else None
     assert ticket.id is not None
     return TicketPublic(
-        id=ticket.id,
+        id=None if for_holder else ticket.id,
         number=ticket.number,
         status=ticket.status,
         language=ticket.language,
-        priority=priority.key if priority else None,
+        priority=(HOLDER_PRIORITY if for_holder else priority.key) if priority else None,
         issued_at=ticket.issued_at,
         status_token=ticket.status_token,
         status_url=f"{base_url.rstrip('/')}/t/{ticket.status_token}",

@@ -47,24 +47,20 @@ def server_environment(database_url: str, **settings: str) -> dict[str, str]:
 
 
 @contextmanager
-def live_server(environment: Mapping[str, str], log_dir: Path, *, name: str = "server") -> Iterator[LiveServer]:
+def live_server(
+    environment: Mapping[str, str], log_dir: Path, *, name: str = "server", production: bool = False
+) -> Iterator[LiveServer]:
+    """A server process: plain uvicorn, or with `production` the `madoguchi serve` a city hall runs."""
     port = free_port()
     log_path = log_dir / f"{name}-{port}.log"
+    if production:
+        command = [sys.executable, "-m", "server.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    else:
+        command = [sys.executable, "-m", "uvicorn", "server.main:create_app", "--factory", "--host", "127.0.0.1"]
+        command += ["--port", str(port), "--log-level", "warning"]
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "server.main:create_app",
-                "--factory",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-            ],
+            command,
             cwd=PROJECT_ROOT,
             env=dict(environment),
             stdout=log,

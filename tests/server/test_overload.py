@@ -1,0 +1,51 @@
+"""Overload: when no database connection is free the API answers 503 with Retry-After, not 500,
+and nothing is written; once a connection frees up the same request goes through."""
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, func
+from sqlmodel import Session, select
+
+from server.config import Settings
+from server.db import create_db_engine
+from server.main import create_app
+from server.models import Ticket
+from tests.server.api import API
+from tests.support import BRANCH, FixedClock
+
+
+@pytest.fixture
+def small_pool(engine: Engine, database_url: str) -> Iterator[Engine]:
+    """The test database (demo loaded by `engine`) behind a pool of one connection."""
+    tiny = create_db_engine(database_url, pool_size=1, max_overflow=0, pool_timeout=0.3)
+    yield tiny
+    tiny.dispose()
+
+
+def _tickets(engine: Engine) -> int:
+    with Session(engine) as session:
+        return session.exec(select(func.count()).select_from(Ticket)).one()
+
+
+def test_no_free_connection_is_a_503_to_retry_and_writes_nothing(
+    small_pool: Engine, engine: Engine, settings: Settings, clock: FixedClock, kiosk: dict[str, str]
+) -> None:
+    app = create_app(settings, engine=small_pool, clock=clock)
+    issue = f"{API}/branches/{BRANCH}/tickets"
+    with TestClient(app) as client:
+        with small_pool.connect():  # another request holds the only connection
+            refused = client.post(issue, json={"service": "certificate"}, headers=kiosk)
+            read = client.get(f"{API}/branches/{BRANCH}/queues")
+        for response in (refused, read):
+            assert response.status_code == 503, response.text
+            assert response.json()["code"] == "busy"
+            assert "混み合っています" in response.json()["detail"]
+            assert "try again" in response.json()["detail"]
+            assert int(response.headers["Retry-After"]) > 0
+        assert _tickets(engine) == 0
+
+        retried = client.post(issue, json={"service": "certificate"}, headers=kiosk)
+        assert retried.status_code == 201, retried.text
+        assert _tickets(engine) == 1
