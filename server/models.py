@@ -215,7 +215,11 @@ class NumberSequence(SQLModel, table=True):
 
 
 class Ticket(SQLModel, table=True):
-    __table_args__ = (sa.UniqueConstraint("branch_id", "business_on", "prefix", "sequence"),)
+    __table_args__ = (
+        sa.UniqueConstraint("branch_id", "business_on", "prefix", "sequence"),
+        # One ticket per Idempotency-Key: a kiosk that retries after a lost answer gets it back.
+        sa.Index("ux_ticket_request_key", "branch_id", "request_key", unique=True),
+    )
     id: int | None = Field(default=None, primary_key=True)
     branch_id: str = Field(foreign_key="branch.id")
     business_on: date
@@ -234,6 +238,7 @@ class Ticket(SQLModel, table=True):
     issued_by_staff_id: int | None = Field(default=None, foreign_key="staff.id")
     issued_at: datetime = at_column(nullable=False, index=True)
     finished_at: datetime | None = at_column()
+    request_key: str | None = Field(default=None, max_length=64)
 
 
 class Stop(SQLModel, table=True):

@@ -119,6 +119,6 @@ def staff_token(engine: Engine, staff: Staff, now: datetime, hours: int = 12) ->
     return token
 
 
-def make_device(engine: Engine, kind: DeviceKind, now: datetime) -> tuple[str, Device]:
+def make_device(engine: Engine, kind: DeviceKind, now: datetime, *, name: str | None = None) -> tuple[str, Device]:
     with Session(engine, expire_on_commit=False) as session:
-        return auth_service.create_device(session, name=f"test-{kind}", kind=kind, branch_id=BRANCH, now=now)
+        return auth_service.create_device(session, name=name or f"test-{kind}", kind=kind, branch_id=BRANCH, now=now)

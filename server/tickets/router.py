@@ -1,4 +1,6 @@
-from fastapi import APIRouter, Request, status
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Request, Response, status
 
 from server.config import Settings
 from server.deps import ClockDep, IssuerDep, SessionDep, SettingsDep, WriteSessionDep
@@ -12,21 +14,42 @@ def base_url(request: Request, settings: Settings) -> str:
     return settings.public_base_url or str(request.base_url)
 
 
+# A client's name for one issuing request (a UUID, say): sent again after a lost answer, it gets
+# the ticket already issued instead of a second one.
+RequestKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$"),
+]
+
+
 @router.post("/branches/{branch}/tickets", status_code=status.HTTP_201_CREATED)
 def issue_ticket(
     branch: str,
     body: TicketCreate,
     request: Request,
+    response: Response,
     session: WriteSessionDep,
     issuer: IssuerDep,
     settings: SettingsDep,
     clock: ClockDep,
+    request_key: RequestKey = None,
 ) -> TicketPublic:
-    """Issue one numbered ticket for a service or a whole life event (kiosk device or staff)."""
+    """Issue one numbered ticket for a service or a whole life event (kiosk device or staff).
+
+    With an `Idempotency-Key` header, a repeated request (same issuer, same key) answers with the
+    ticket it already issued and `Idempotent-Replayed: true`."""
     now = clock()
-    ticket = service.issue_ticket(
-        session, branch_id=branch, request=body, issuer=issuer, now=now, ignore_hours=settings.ignore_hours
+    ticket, replayed = service.issue_once(
+        session,
+        branch_id=branch,
+        request=body,
+        issuer=issuer,
+        now=now,
+        ignore_hours=settings.ignore_hours,
+        request_key=request_key,
     )
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
     return service.ticket_view(
         session, ticket, base_url=base_url(request, settings), now=now, sample=settings.estimate_sample_size
     )

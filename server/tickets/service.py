@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from server.catalog.schemas import minutes_of_day
@@ -181,6 +182,7 @@ def issue_ticket(
     issuer: Issuer,
     now: datetime,
     ignore_hours: bool = False,
+    request_key: str | None = None,
 ) -> Ticket:
     branch = get_branch(session, branch_id)
     if issuer.branch_id is not None and issuer.branch_id != branch.id:
@@ -221,6 +223,7 @@ def issue_ticket(
         issued_by_device_id=issuer.id if isinstance(issuer, Device) else None,
         issued_by_staff_id=issuer.id if isinstance(issuer, Staff) else None,
         issued_at=now,
+        request_key=request_key,
     )
     session.add(ticket)
     session.flush()
@@ -249,6 +252,63 @@ def issue_ticket(
         ticket_view=event_ticket(session, ticket),
     )
     session.commit()
+    return ticket
+
+
+def issue_once(
+    session: Session,
+    *,
+    branch_id: str,
+    request: TicketCreate,
+    issuer: Issuer,
+    now: datetime,
+    ignore_hours: bool = False,
+    request_key: str | None = None,
+) -> tuple[Ticket, bool]:
+    """Issue, unless this issuer's request with this key already was: then (that ticket, True).
+
+    A kiosk that lost the answer (network, restart, a 503) sends the same key again and gets the
+    same ticket, never a second one. Two such requests racing meet at the unique index.
+    """
+
+    def issue() -> Ticket:
+        return issue_ticket(
+            session,
+            branch_id=branch_id,
+            request=request,
+            issuer=issuer,
+            now=now,
+            ignore_hours=ignore_hours,
+            request_key=request_key,
+        )
+
+    if request_key is None:
+        return issue(), False
+    earlier = _ticket_for_request(session, branch_id=branch_id, request_key=request_key, issuer=issuer)
+    if earlier is not None:
+        return earlier, True
+    try:
+        return issue(), False
+    except IntegrityError:
+        session.rollback()
+        earlier = _ticket_for_request(session, branch_id=branch_id, request_key=request_key, issuer=issuer)
+        if earlier is None:
+            raise
+        return earlier, True
+
+
+def _ticket_for_request(session: Session, *, branch_id: str, request_key: str, issuer: Issuer) -> Ticket | None:
+    ticket = session.exec(
+        select(Ticket).where(Ticket.branch_id == branch_id, Ticket.request_key == request_key)
+    ).first()
+    if ticket is None:
+        return None
+    device_id, staff_id = (issuer.id, None) if isinstance(issuer, Device) else (None, issuer.id)
+    if (ticket.issued_by_device_id, ticket.issued_by_staff_id) != (device_id, staff_id):
+        raise Conflict(
+            "This Idempotency-Key was already used by another kiosk or person; send a new one with each new request.",
+            code="request_key_taken",
+        )
     return ticket
 
 
