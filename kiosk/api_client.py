@@ -1,13 +1,16 @@
 """The kiosk's only way to the server: its public HTTP API, with the kiosk's device token.
 
 The kiosk PC runs without the server's code, so nothing here imports `server`. Every failure
-comes back as one of two exceptions: the server could not be reached (nothing was issued), or
-it answered with an error in the contract's `{"detail", "code"}` shape.
+comes back as one of two exceptions: the server could not be reached, or it answered with an
+error in the contract's `{"detail", "code"}` shape. A request that got no answer may still have
+been carried out: issuing therefore sends an Idempotency-Key and retries with the same key, so
+a lost answer never becomes a second ticket.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,6 +20,9 @@ API_PREFIX = "/api/v1"
 # Short enough that a citizen is not left staring at a spinner, long enough for a busy server.
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
 PING_TIMEOUT_SECONDS = 2.0
+# Issuing is retried (same key) for this long: enough to ride out a server restart or a brief
+# overload, short enough for a citizen at the screen.
+ISSUE_RETRY_SECONDS = 8.0
 
 
 class ServerUnreachableError(Exception):
@@ -65,11 +71,25 @@ class ServerClient:
         menu: dict[str, Any] = self._call("GET", f"/branches/{self.branch}/menu", params={"lang": language})
         return menu
 
-    def issue_ticket(self, body: Mapping[str, Any]) -> dict[str, Any]:
-        ticket: dict[str, Any] = self._call(
-            "POST", f"/branches/{self.branch}/tickets", json=dict(body), token=self._token
-        )
-        return ticket
+    def issue_ticket(self, body: Mapping[str, Any], *, request_key: str) -> dict[str, Any]:
+        """Issue, retrying with the same key while the server does not answer."""
+        deadline = time.monotonic() + ISSUE_RETRY_SECONDS
+        pause = 0.5
+        while True:
+            try:
+                ticket: dict[str, Any] = self._call(
+                    "POST",
+                    f"/branches/{self.branch}/tickets",
+                    json=dict(body),
+                    token=self._token,
+                    headers={"Idempotency-Key": request_key},
+                )
+                return ticket
+            except ServerUnreachableError:
+                if time.monotonic() + pause > deadline:
+                    raise
+                time.sleep(pause)
+                pause *= 2
 
     def report_health(self, *, printer: str, detail: str | None, pending_prints: int) -> None:
         self._call(
@@ -127,8 +147,9 @@ class ServerClient:
         token: str | None = None,
         params: Mapping[str, str] | None = None,
         json: Any = None,
+        headers: Mapping[str, str] | None = None,
     ) -> Any:
-        headers = {"Authorization": f"Bearer {token}"} if token else None
+        headers = {**(headers or {}), **({"Authorization": f"Bearer {token}"} if token else {})}
         try:
             response = self._http.request(method, API_PREFIX + path, params=params, json=json, headers=headers)
         except httpx.TransportError as error:

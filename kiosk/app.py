@@ -10,6 +10,7 @@ import io
 import logging
 import threading
 import time
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -187,7 +188,10 @@ def create_app(
     def issue_ticket(request: Request, body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
         """Issue through the server (the server's ticket body), then print the slip."""
         request.state.language = i18n.screen_language(body.get("language"))
-        ticket = server.issue_ticket(body)
+        # The screen sends one key per citizen's request (kept when they try again after an
+        # error); a caller without one gets a fresh key, still safe for this call's own retries.
+        request_key = request.headers.get("Idempotency-Key") or uuid.uuid4().hex
+        ticket = server.issue_ticket(body, request_key=request_key)
         # From here on the ticket exists: nothing below may turn this into an error response.
         result = printer.print_ticket(ticket, branch_name=_branch_name(server, settings.branch))
         return {"ticket": ticket, "print": result.as_dict()}
@@ -299,7 +303,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServerUnreachableError)
     async def server_unreachable(request: Request, error: ServerUnreachableError) -> JSONResponse:
         logger.warning("server unreachable: %s", error)
-        return _error(request, 503, "server_unreachable", "The server did not answer; nothing was issued.")
+        return _error(request, 503, "server_unreachable", "The server did not answer; no ticket was handed out.")
 
     @app.exception_handler(ServerRejectedError)
     async def server_rejected(request: Request, error: ServerRejectedError) -> JSONResponse:

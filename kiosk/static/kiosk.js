@@ -20,6 +20,9 @@
     questionIndex: 0,
     answers: {},
     result: null, // {ticket, print}
+    // The Idempotency-Key of the request being issued, with the request it names: trying the
+    // same request again after an error reuses it, so a lost answer never becomes two tickets.
+    pending: null, // {key, body}
     printKey: null,
     emoji: undefined, // whether this PC can draw the life events' pictograms
     printerDown: false,
@@ -63,11 +66,11 @@
 
   // -- talking to the kiosk agent ------------------------------------------------------------
 
-  async function call(method, path, body) {
+  async function call(method, path, body, headers = {}) {
     try {
       const response = await fetch(path, {
         method,
-        headers: body === undefined ? {} : { "Content-Type": "application/json" },
+        headers: body === undefined ? headers : { ...headers, "Content-Type": "application/json" },
         body: body === undefined ? undefined : JSON.stringify(body),
         cache: "no-store",
       });
@@ -289,11 +292,19 @@
     return body;
   }
 
+  function requestKey() {
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+  }
+
   async function issue() {
     if (state.screen === "issuing") return;
     show("issuing", "issuing-text");
-    const response = await call("POST", "/kiosk/tickets", ticketRequest());
+    const body = JSON.stringify(ticketRequest());
+    if (!state.pending || state.pending.body !== body) state.pending = { key: requestKey(), body };
+    const response = await call("POST", "/kiosk/tickets", JSON.parse(body), { "Idempotency-Key": state.pending.key });
     if (response.ok) {
+      state.pending = null;
       state.result = response.data;
       renderResult();
       return;
@@ -414,6 +425,7 @@
   async function goToStart({ resetLanguage = false } = {}) {
     state.choice = null;
     state.result = null;
+    state.pending = null;
     state.answers = {};
     if (resetLanguage && state.language !== state.catalogue.languages[0]) {
       state.language = state.catalogue.languages[0];

@@ -6,11 +6,12 @@ from typing import Any
 
 import pytest
 import zxingcpp
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from printer.simulator import PrinterSimulator
-from server.models import Branch
+from server.models import Branch, Ticket
 from tests.kiosk.conftest import Agent, MakeAgent
+from tests.kiosk.lossy_proxy import LossyProxy
 from tests.kiosk.servers import LiveServer, free_port, wait_until
 from tests.support import BRANCH
 
@@ -162,6 +163,35 @@ def test_server_unreachable_issues_and_prints_nothing(make_agent: MakeAgent, sim
     assert agent.spooled_numbers() == []
     assert agent.client.get("/kiosk/menu?lang=ja").status_code == 503
     assert agent.client.get("/kiosk/status").json()["server"] == {"reachable": False}
+
+
+def test_an_answer_lost_on_the_way_back_becomes_the_same_ticket_not_a_second(
+    make_agent: MakeAgent, server: LiveServer, simulator: PrinterSimulator
+) -> None:
+    with LossyProxy(server.url, lose=1) as proxy:
+        agent = make_agent(server_url=proxy.url)
+        response = agent.issue(service="certificate", language="ja")
+
+    assert proxy.lost == 1  # the server issued a ticket whose answer never arrived...
+    assert response.status_code == 201, response.text
+    number = response.json()["ticket"]["number"]
+    with Session(server.engine) as session:  # ...and the retry got that one back
+        issued = session.exec(select(Ticket.number).where(Ticket.issued_by_device_id == agent.device_id)).all()
+    assert issued == [number]
+    assert [job.image is not None for job in simulator.printed_jobs] == [True]
+
+
+def test_the_screen_trying_again_with_its_key_gets_the_same_ticket(
+    agent: Agent, server: LiveServer, simulator: PrinterSimulator
+) -> None:
+    """After an error screen the citizen presses again: the page resends its key."""
+    key = {"Idempotency-Key": "kiosk-screen-0001"}
+    first = agent.client.post("/kiosk/tickets", json={"service": "certificate"}, headers=key)
+    again = agent.client.post("/kiosk/tickets", json={"service": "certificate"}, headers=key)
+    assert first.json()["ticket"]["number"] == again.json()["ticket"]["number"]
+    with Session(server.engine) as session:
+        issued = session.exec(select(Ticket.number).where(Ticket.issued_by_device_id == agent.device_id)).all()
+    assert len(issued) == 1
 
 
 @pytest.mark.parametrize(
