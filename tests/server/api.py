@@ -7,6 +7,23 @@ from fastapi.testclient import TestClient
 from tests.support import BRANCH, demo_config
 
 API = "/api/v1"
+# A ticket's fields in the contract (DESIGN.md).
+TICKET_KEYS = frozenset(
+    {
+        "id",
+        "number",
+        "status",
+        "language",
+        "priority",
+        "issued_at",
+        "status_token",
+        "status_url",
+        "current_stop",
+        "stops",
+        "position",
+        "estimated_wait_minutes",
+    }
+)
 
 
 def counter_ids(client: TestClient) -> dict[str, int]:
