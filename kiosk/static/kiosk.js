@@ -9,6 +9,8 @@
   const HELP_NOTICE_SECONDS = 30;
   // A double tap must not answer the next question too, nor issue a ticket by accident.
   const TAP_GUARD_MILLISECONDS = 300;
+  // How long a request that got no ticket keeps its key for the same request asked again.
+  const RETRY_KEY_MS = 2 * 60 * 1000;
 
   const state = {
     catalogue: null,
@@ -20,9 +22,10 @@
     questionIndex: 0,
     answers: {},
     result: null, // {ticket, print}
-    // The Idempotency-Key of the request being issued, with the request it names: trying the
-    // same request again after an error reuses it, so a lost answer never becomes two tickets.
-    pending: null, // {key, body}
+    // The Idempotency-Key of a request that got no ticket on screen, with the request it names
+    // and when it was made: asking the same again soon after (the error screen only offers to
+    // start over) reuses the key, so a ticket whose answer was lost is handed out, not doubled.
+    pending: null, // {key, body, at}
     printKey: null,
     emoji: undefined, // whether this PC can draw the life events' pictograms
     printerDown: false,
@@ -301,7 +304,8 @@
     if (state.screen === "issuing") return;
     show("issuing", "issuing-text");
     const body = JSON.stringify(ticketRequest());
-    if (!state.pending || state.pending.body !== body) state.pending = { key: requestKey(), body };
+    const reusable = state.pending && state.pending.body === body && Date.now() - state.pending.at < RETRY_KEY_MS;
+    if (!reusable) state.pending = { key: requestKey(), body, at: Date.now() };
     const response = await call("POST", "/kiosk/tickets", JSON.parse(body), { "Idempotency-Key": state.pending.key });
     if (response.ok) {
       state.pending = null;
@@ -425,7 +429,6 @@
   async function goToStart({ resetLanguage = false } = {}) {
     state.choice = null;
     state.result = null;
-    state.pending = null;
     state.answers = {};
     if (resetLanguage && state.language !== state.catalogue.languages[0]) {
       state.language = state.catalogue.languages[0];

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 import zxingcpp
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from printer.simulator import PrinterSimulator
-from server.models import Branch
+from server.models import Branch, Ticket
+from tests.kiosk.lossy_proxy import LossyProxy
 from tests.kiosk.servers import LiveServer, free_port, kiosk_agent, live_server
 from tests.support import BRANCH
 
@@ -265,3 +266,27 @@ def test_an_unreachable_server_is_said_plainly(page: Page, kiosk: Kiosk) -> None
         expect(page.locator("#message-heading")).to_have_text("ただいま発券できません")
         expect(page.locator("#message-text")).to_contain_text("システムにつながらない")
         screenshot(page, "unreachable")
+
+
+def test_a_lost_answer_then_starting_over_hands_out_that_ticket_not_a_second(page: Page, kiosk: Kiosk) -> None:
+    token, device_id = kiosk.server.new_kiosk()
+    with (
+        LossyProxy(kiosk.server.url, lose=1000) as proxy,
+        kiosk_agent(proxy.url, token, kiosk.printer.url, kiosk.tmp_dir) as url,
+    ):
+        page.goto(url)
+        page.locator("[data-service=certificate]").click()
+        page.get_by_role("button", name="番号札を発券する").click()
+        # The server issued it, every answer was lost, the agent gave up after its retries:
+        expect(page.locator("#message-heading")).to_have_text("ただいま発券できません", timeout=30_000)
+        assert proxy.lost >= 1
+        proxy.to_lose = 0  # the network is back
+        page.locator("#message-button").click()
+        page.locator("[data-service=certificate]").click()
+        page.get_by_role("button", name="番号札を発券する").click()
+        expect(page.locator("#result-number")).to_have_text(re.compile(r"^C\d{3}$"))
+        shown = page.locator("#result-number").inner_text()
+
+    with Session(kiosk.server.engine) as session:
+        issued = session.exec(select(Ticket.number).where(Ticket.issued_by_device_id == device_id)).all()
+    assert issued == [shown]

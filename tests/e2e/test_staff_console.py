@@ -244,7 +244,9 @@ def test_concierge_issues_a_priority_ticket_and_hears_kiosk_help_calls(city_hall
     page.locator("#issue-service").select_option("certificate")
     page.locator("#issue-needs-priority").check()
     page.locator("#issue-priority").select_option("pregnant")
-    page.locator("#issue-submit").click()
+    with page.expect_request(lambda request: request.method == "POST" and request.url.endswith("/tickets")) as sent:
+        page.locator("#issue-submit").click()
+    assert re.fullmatch(r"[0-9a-f]{32}", sent.value.headers["idempotency-key"])  # a retry would get this ticket
 
     number = page.locator("#issued-number")
     expect(number).to_have_text(re.compile(r"^C\d{3}$"))

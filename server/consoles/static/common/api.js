@@ -53,8 +53,13 @@ function signedOut() {
  * Call the API. `path` is relative to /api/v1. Resolves with the JSON body (null for 204);
  * rejects with ApiError. A 401 signs the page out (the token expired or was revoked).
  */
-export async function api(path, { method = "GET", body, signal, auth = true } = {}) {
-  const headers = { Accept: "application/json" };
+/** A fresh Idempotency-Key (crypto.randomUUID needs HTTPS; consoles may run on plain HTTP in a LAN). */
+export function requestKey() {
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+export async function api(path, { method = "GET", body, signal, auth = true, headers: extra = {} } = {}) {
+  const headers = { ...extra, Accept: "application/json" };
   const session = currentSession();
   if (auth && session) headers.Authorization = `Bearer ${session.token}`;
   if (body !== undefined) headers["Content-Type"] = "application/json";

@@ -2,7 +2,7 @@
 // they ask for consideration, 合理的配慮), see every queue at a glance, and hear kiosk help calls
 // live. Acknowledging a call is local to this tablet: it only clears the alert here.
 
-import { api, resolveBranch } from "../common/api.js";
+import { api, requestKey, resolveBranch } from "../common/api.js";
 import { coalesce, connectBranchStream } from "../common/live.js";
 import {
   announce,
@@ -187,6 +187,7 @@ function buildIssueForm() {
     ),
     submit,
   );
+  let pending = null; // {key, request}: the Idempotency-Key of the request not yet answered
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     if (!form.reportValidity()) return;
@@ -200,9 +201,18 @@ function buildIssueForm() {
       body.service = service.value;
     }
     if (needsPriority.checked) body.priority = category.value;
+    // The same request sent again after an error (say, the network dropped the answer) keeps
+    // its Idempotency-Key, so the server hands back the ticket it may already have issued.
+    const request = JSON.stringify(body);
+    if (!pending || pending.request !== request) pending = { key: requestKey(), request };
     submit.disabled = true;
     try {
-      const ticket = await api(`/branches/${state.branch}/tickets`, { method: "POST", body });
+      const ticket = await api(`/branches/${state.branch}/tickets`, {
+        method: "POST",
+        body,
+        headers: { "Idempotency-Key": pending.key },
+      });
+      pending = null;
       showIssued(ticket);
       announce(`${ticket.number} を発券しました / Issued`, "success");
       form.reset();
