@@ -207,17 +207,32 @@ class Announcer:
         """
         prefixes = list(prefixes)
         counters = list(counters)
+        if not prefixes or not counters:
+            return 0
+        # Every number at one counter, and one number at every counter: together they hold every
+        # fragment (the pieces of a number do not depend on the counter, nor the reverse).
+        renders = [
+            (f"{prefix}{value:03d}", counters[0]) for prefix in prefixes for value in range(1, max_number + 1)
+        ] + [(f"{prefixes[0]}001", counter) for counter in counters]
+        return self.warm(renders, kinds=kinds, on_progress=on_progress)
+
+    def warm(
+        self,
+        calls: Iterable[tuple[str, str]],
+        *,
+        kinds: Iterable[AnnouncementKind | str] = tuple(AnnouncementKind),
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> int:
+        """Synthesise the Japanese fragments of these (number, counter) calls; returns how many were new."""
+        calls = list(calls)
         languages = [lang for lang in self.voice_languages if is_japanese(lang)]
-        if not self.use_fragments or not languages or not prefixes or not counters:
+        if not self.use_fragments or not languages or not calls:
             return 0
         wanted: dict[tuple[str, str], None] = {}  # ordered set of (lang, piece)
         for kind in kinds:
             for lang in languages:
                 template = self.templates[AnnouncementKind(kind)][lang]
-                renders = [
-                    (f"{prefix}{value:03d}", counters[0]) for prefix in prefixes for value in range(1, max_number + 1)
-                ] + [(f"{prefixes[0]}001", counter) for counter in counters]
-                for number, counter in renders:
+                for number, counter in calls:
                     phrase = announcement_phrases(
                         kind, number=number, counter=counter, languages=[lang],
                         templates={AnnouncementKind(kind): {lang: template}},

@@ -115,15 +115,13 @@ def speak_call(cache_dir: str, voice: BranchVoice, call: SpokenCall) -> str:
 
 
 def warm_number(cache_dir: str, voice: BranchVoice, number: str) -> None:
-    """In a speech process: the Japanese fragments a call of this number will need.
-
-    prewarm() walks 1..number and every public counter, skipping fragments already on disk: after
-    the first ticket of a prefix, only this number's own fragments are new.
-    """
-    ticket = TicketNumber.parse(number)
-    if ticket.prefix and voice.public_counters:
-        _announcer_here(cache_dir, voice).prewarm(
-            [ticket.prefix], ticket.value, voice.public_counters, kinds=(AnnouncementKind.CALL, AnnouncementKind.RECALL)
+    """In a speech process: the Japanese fragments a call of this number, at any public counter,
+    will need (a few dozen phrases rendered, fragments already on disk skipped; the cost does not
+    grow with the day's count, as walking every number up to this one would)."""
+    if TicketNumber.parse(number).prefix:
+        _announcer_here(cache_dir, voice).warm(
+            [(number, counter) for counter in voice.public_counters],
+            kinds=(AnnouncementKind.CALL, AnnouncementKind.RECALL),
         )
 
 

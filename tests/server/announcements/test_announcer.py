@@ -224,6 +224,20 @@ def test_prewarm_makes_calls_need_only_english(tmp_path: Path) -> None:
     announcer.close()
 
 
+def test_warming_one_number_readies_its_calls_at_every_counter_and_nothing_more(tmp_path: Path) -> None:
+    japanese = RecordingEngine(japanese=True)
+    announcer = Announcer(tmp_path, engines={"ja": japanese, "*": RecordingEngine(japanese=False)}, sample_rate=16_000)
+    announcer.warm([("C857", counter) for counter in ("1", "2", "3")])
+    assert ("ja", "八百五十七番") in japanese.calls
+    assert not any("八百五十六" in text for _, text in japanese.calls)  # not a walk from C001
+    before = japanese.total_calls
+    for kind in AnnouncementKind:
+        for counter in ("1", "2", "3"):
+            announcer.announcement(kind, "C857", counter)
+    assert japanese.total_calls == before
+    announcer.close()
+
+
 def test_real_prewarm_then_call_from_fragments(real_announcer: Announcer) -> None:
     real_announcer.prewarm(["H"], 3, ["5"], kinds=["call"])
     audio = real_announcer.announcement("call", "H002", "5")
