@@ -74,6 +74,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         log_level="info",
         proxy_headers=True,
         forwarded_allow_ips=get_settings().trusted_proxies,
+        # Board and status messages are small JSON sent to hundreds of sockets at once: compressing
+        # each copy costs more CPU (and latency) than the bytes it saves on a LAN.
+        ws_per_message_deflate=False,
     )
     return 0
 
