@@ -86,7 +86,8 @@ def render_text(result: DayResult) -> str:
         f"({kpis['life_event_tickets']} life events, {kpis['priority_tickets']} priority), {kpis['stops']} stops, "
         f"{kpis['counters_staffed']} counters staffed ({kpis['temporary_counters']} temporary); "
         f"{meta['database']}, {meta['processes']} process(es), speed {meta['speed']:g}×, "
-        f"{meta['real_seconds']:.0f} s real, {meta['requests']} requests",
+        f"{meta['real_seconds']:.0f} s real, {meta['requests']} requests "
+        f"({meta.get('busy_retries', 0)} retried after a 503 busy)",
         "",
         "Waits from waiting to call, minutes (citizen-facing stops), by queue:",
     ]
@@ -192,7 +193,8 @@ def render_markdown(runs: dict[str, Any]) -> str:
             f"{meta['why']}, {meta['date']}: {kpis['tickets']} tickets ({kpis['life_event_tickets']} life events, "
             f"{kpis['priority_tickets']} priority), {kpis['stops']} stops at {kpis['counters_staffed']} counters "
             f"({kpis['temporary_counters']} temporary); {meta['database']}, {meta['processes']} server process(es), "
-            f"speed {meta['speed']:g}×, {meta['real_seconds']:.0f} s real, {meta['requests']} requests, seed "
+            f"speed {meta['speed']:g}×, {meta['real_seconds']:.0f} s real, {meta['requests']} requests "
+            f"({meta.get('busy_retries', 0)} retried after a 503 busy), seed "
             f"{meta['seed']}. " + machine_markdown(entry["machine"]),
             "",
             "### Waits and stays (simulated minutes)",

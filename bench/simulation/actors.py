@@ -31,6 +31,15 @@ logger = logging.getLogger("madoguchi.simulate")
 API = "/api/v1"
 # Like a city hall's staff and kiosks: a bounded number of requests open at once per process.
 IN_FLIGHT_PER_SERVER = 32
+BUSY_RETRIES = 5
+
+
+def _is_busy(response: httpx.Response) -> bool:
+    with contextlib.suppress(ValueError):
+        return bool(response.json().get("code") == "busy")
+    return False
+
+
 Json = dict[str, Any]
 
 
@@ -66,6 +75,7 @@ class Stats:
     latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     statuses: Tally[str] = field(default_factory=Tally)
     transport_errors: int = 0
+    busy_retries: int = 0  # 503 "busy" answers, each retried after its Retry-After
     unexpected: list[str] = field(default_factory=list)
 
     def unexpected_response(self, what: str, response: httpx.Response) -> None:
@@ -91,21 +101,37 @@ class Api:
             await client.aclose()
 
     async def request(
-        self, method: str, path: str, *, label: str, token: str | None = None, body: Json | None = None, prefer: int = 0
+        self,
+        method: str,
+        path: str,
+        *,
+        label: str,
+        token: str | None = None,
+        body: Json | None = None,
+        prefer: int = 0,
+        headers: dict[str, str] | None = None,
     ) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        headers = {**(headers or {}), **({"Authorization": f"Bearer {token}"} if token else {})}
+        busy = 0
         for attempt in range(len(self.clients)):
             index = (prefer + attempt) % len(self.clients)
-            try:
-                async with self.slots[index]:
-                    started = time.perf_counter()
-                    response = await self.clients[index].request(method, path, json=body, headers=headers)
-            except httpx.TransportError:
-                self.stats.transport_errors += 1
-                continue
-            self.stats.latencies[label].append(time.perf_counter() - started)
-            self.stats.statuses[f"{label} {response.status_code}"] += 1
-            return response
+            while True:
+                try:
+                    async with self.slots[index]:
+                        started = time.perf_counter()
+                        response = await self.clients[index].request(method, path, json=body, headers=headers)
+                except httpx.TransportError:
+                    self.stats.transport_errors += 1
+                    break
+                # An overloaded server says 503 "busy" before writing anything: wait as told, retry.
+                if response.status_code == 503 and busy < BUSY_RETRIES and _is_busy(response):
+                    busy += 1
+                    self.stats.busy_retries += 1
+                    await asyncio.sleep(float(response.headers.get("Retry-After", "1")))
+                    continue
+                self.stats.latencies[label].append(time.perf_counter() - started)
+                self.stats.statuses[f"{label} {response.status_code}"] += 1
+                return response
         raise Unreachable(f"{method} {path}")
 
     async def wait_until_up(self, deadline_seconds: float = 120.0) -> None:
@@ -220,10 +246,13 @@ async def visit(day: Day, arrival: Arrival, *, kiosk_token: str, concierge_token
     """A visitor takes a number: at the kiosk, or from the concierge for priority and reservations."""
     token = concierge_token if arrival.by_staff else kiosk_token
     day.issue_lateness.append(await day.clock.sleep_until(arrival.at))
+    # One name for this visitor's request, as the kiosk screen keeps one per citizen: a retry
+    # after a lost answer gets the ticket already issued.
+    request_key = {"Idempotency-Key": f"visitor-{arrival.index:05d}"}
     for _ in range(10):
         try:
             if day.kiosk_agent is not None and not arrival.by_staff:
-                response = await _issue_at_kiosk(day, arrival)
+                response = await _issue_at_kiosk(day, arrival, request_key)
             else:
                 response = await day.api.request(
                     "POST",
@@ -232,9 +261,10 @@ async def visit(day: Day, arrival: Arrival, *, kiosk_token: str, concierge_token
                     token=token,
                     body=arrival.body(),
                     prefer=prefer,
+                    headers=request_key,
                 )
         except Unreachable:
-            # No answer: whether or not a ticket was stored, the visitor has none and tries again.
+            # No answer: a ticket may or may not be stored; the visitor tries again, same key.
             day.unacknowledged += 1
             await asyncio.sleep(1.0)
             continue
@@ -266,11 +296,11 @@ async def visit(day: Day, arrival: Arrival, *, kiosk_token: str, concierge_token
     day.lost_visitors += 1
 
 
-async def _issue_at_kiosk(day: Day, arrival: Arrival) -> httpx.Response:
+async def _issue_at_kiosk(day: Day, arrival: Arrival, request_key: dict[str, str]) -> httpx.Response:
     assert day.kiosk_agent is not None
     started = time.perf_counter()
     try:
-        response = await day.kiosk_agent.post("/kiosk/tickets", json=arrival.body())
+        response = await day.kiosk_agent.post("/kiosk/tickets", json=arrival.body(), headers=request_key)
     except httpx.TransportError as error:
         raise Unreachable("the kiosk agent") from error
     day.stats.latencies["kiosk issue+print"].append(time.perf_counter() - started)

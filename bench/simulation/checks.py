@@ -139,6 +139,17 @@ def acknowledged_check(log: Log, acknowledged: dict[int, Any]) -> Check:
     )
 
 
+def orphan_check(log: Log, acknowledged: dict[int, Any]) -> Check:
+    """Visitors retry with their Idempotency-Key: an answer lost to a crash must not leave a
+    second, unclaimed ticket behind (it would be called, wait in vain, end as a no-show)."""
+    orphans = [ticket.number for ticket in log.tickets if ticket.id not in acknowledged]
+    return Check(
+        "one ticket per visitor (no ticket whose answer was lost and issued again)",
+        not orphans,
+        f"{len(log.tickets)} stored, {len(orphans)} without their visitor" + (f": {orphans[:10]}" if orphans else ""),
+    )
+
+
 def double_call_check(log: Log) -> Check:
     """Replays each ticket's events: a call while the ticket is already in someone's hand, or
     after its visit ended, is a stop called twice."""
@@ -399,6 +410,7 @@ def check_day(
     checks = [
         *numbering_checks(log),
         acknowledged_check(log, day.tickets),
+        orphan_check(log, day.tickets),
         double_call_check(log),
         *finished_checks(log),
         *display_checks(log, running.displays),
@@ -431,6 +443,7 @@ def check_day(
         "real_seconds": round(real_seconds, 1),
         "requests": sum(stats.statuses.values()),
         "transport_errors": stats.transport_errors,
+        "busy_retries": stats.busy_retries,
         "unacknowledged_issue_attempts": day.unacknowledged,
         "refused_issues": dict(Tally(day.refused)),
         "lost_visitors": day.lost_visitors,
