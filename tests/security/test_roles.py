@@ -27,7 +27,7 @@ from server.devices.router import current_device, current_kiosk
 from server.main import create_app
 from server.reports.router import report_reader
 from tests.server.api import API, act, issue
-from tests.support import BRANCH
+from tests.support import BRANCH, demo_config
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -198,8 +198,6 @@ def _counter_id(client: TestClient, code: str) -> int:
 
 def _staff_only_desk() -> tuple[str, str]:
     """A desk serving only staff-only services, and a counter serving some of each."""
-    from tests.support import demo_config
-
     config = demo_config()
     staff_only = {service.id for service in config.services if service.staff_only}
     desk = next(counter.id for counter in config.counters if set(counter.services) <= staff_only)
@@ -222,8 +220,6 @@ def test_a_contractor_cannot_take_a_staff_only_desk(client: TestClient, auth: di
 def test_a_contractor_is_never_handed_a_staff_only_step(
     client: TestClient, auth: dict[str, dict[str, str]], kiosk: dict[str, str]
 ) -> None:
-    from tests.support import demo_config
-
     _, mixed = _staff_only_desk()
     config = demo_config()
     counter = next(item for item in config.counters if item.id == mixed)
