@@ -270,9 +270,12 @@ def issue_once(
     A kiosk that lost the answer (network, restart, a 503) sends the same key again and gets the
     same ticket, never a second one. Two such requests racing meet at the unique index.
     """
-
-    def issue() -> Ticket:
-        return issue_ticket(
+    if request_key is not None:
+        earlier = _ticket_for_request(session, branch_id=branch_id, request_key=request_key, issuer=issuer)
+        if earlier is not None:
+            return earlier, True
+    try:
+        ticket = issue_ticket(
             session,
             branch_id=branch_id,
             request=request,
@@ -281,15 +284,10 @@ def issue_once(
             ignore_hours=ignore_hours,
             request_key=request_key,
         )
-
-    if request_key is None:
-        return issue(), False
-    earlier = _ticket_for_request(session, branch_id=branch_id, request_key=request_key, issuer=issuer)
-    if earlier is not None:
-        return earlier, True
-    try:
-        return issue(), False
+        return ticket, False
     except IntegrityError:
+        if request_key is None:
+            raise
         session.rollback()
         earlier = _ticket_for_request(session, branch_id=branch_id, request_key=request_key, issuer=issuer)
         if earlier is None:
