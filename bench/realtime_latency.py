@@ -304,7 +304,10 @@ def run(*, quick: bool, postgresql_url: str | None, keep: Path | None) -> dict[s
         "calls": calls,
         "audio_calls": audio_calls,
         "call_spacing_seconds": CALL_SPACING_SECONDS,
-        "client": "websockets (asyncio) in separate processes, ≤250 clients each, permessage-deflate on",
+        "client": (
+            "websockets (asyncio) in separate processes, ≤250 clients each; "
+            "they offer permessage-deflate, the server declines it"
+        ),
     }
     data["table"] = table_entry(data)
     return data
@@ -399,8 +402,8 @@ the machine, so client-side receive work is inside these numbers; compare the lo
 with the CPU count before reading them as the server's own. A delivery's latency includes the
 call-next request itself (its p50 is shown): the event reaches boards before the API answers.
 Server CPU per call cycle covers call-next, complete, their fan-outs and the waiting-count
-summaries; most of it is one socket write per client per message (profiled: uvicorn's send, then
-permessage-deflate).
+summaries; most of it is one socket write per client per message (profiled: uvicorn's send;
+per-message deflate, which the clients offer, is declined by `madoguchi serve`).
 
 {machine_markdown(data["machine"])}
 """
