@@ -111,8 +111,8 @@ BENCHMARKS = (
                 "call_event_1000_pg",
                 "Call → event, 1,000 clients on PostgreSQL, two server processes",
                 "p99 < 250 ms",
-                run="`.venv/bin/python -m bench.realtime_latency --postgresql-url postgresql://postgres@127.0.0.1:5432/test` "
-                "(a server URL; a new database is made and dropped)",
+                run="`.venv/bin/python -m bench.realtime_latency "
+                "--postgresql-url postgresql://postgres@127.0.0.1:5432/test` (a new database is made and dropped)",
             ),
             Row(
                 "realtime_latency",
