@@ -37,7 +37,15 @@ import httpx
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
-from bench.harness import PROJECT_DIR, free_port, machine_info, machine_markdown, madoguchi_command, results_dir
+from bench.harness import (
+    PROJECT_DIR,
+    free_port,
+    machine_info,
+    machine_markdown,
+    madoguchi_command,
+    results_dir,
+    stop_process,
+)
 from bench.simulation.actors import wait_for
 from bench.simulation.checks import Check, DayResult, board_matches, load_log
 from bench.simulation.city import DAYS, local
@@ -128,7 +136,7 @@ def printer_faults(day: str, *, minutes: float = 20.0) -> list[Fault]:
             "--health-interval", "1",
         ]  # fmt: skip
         agent = await asyncio.to_thread(_spawn, command, env, workdir / "kiosk.log")
-        running.day.cleanups.append(lambda: _stop(agent))
+        running.day.cleanups.append(lambda: stop_process(agent))
         url = f"http://127.0.0.1:{port}"
         up = await wait_for(lambda: _answers(f"{url}/kiosk/status"), seconds=30, step=0.2)
         running.day.kiosk_agent = httpx.AsyncClient(base_url=url, timeout=30)
@@ -164,15 +172,6 @@ def _answers(url: str) -> bool:
         return httpx.get(url, timeout=2).status_code == 200
     except httpx.TransportError:
         return False
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def _printer_checks(running: Running, windows: list[tuple[datetime, datetime, str]], *, printed: int) -> list[Check]:

@@ -186,12 +186,17 @@ def running_server(
         _wait_healthy(server, process, startup_seconds)
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, timeout=15)
+
+
+def stop_process(process: subprocess.Popen[bytes], *, timeout: float = 10) -> None:
+    """Ask a child process to stop; kill it if it has not within `timeout` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _wait_healthy(server: RunningServer, process: subprocess.Popen[bytes], timeout: float) -> None:

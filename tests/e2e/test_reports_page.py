@@ -17,6 +17,8 @@ from typing import Any
 import httpx
 import pytest
 
+from bench.harness import stop_process
+
 playwright_sync = pytest.importorskip("playwright.sync_api")
 Browser = playwright_sync.Browser
 Page = playwright_sync.Page
@@ -120,12 +122,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         }
         yield LiveServer(url=url, kiosk_token=kiosk_token, tokens=tokens)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
 
 
 @pytest.fixture(scope="module")

@@ -21,6 +21,7 @@ from typing import IO, Any
 import httpx
 from sqlalchemy import Engine
 
+from bench.harness import stop_process
 from server.config import DEFAULT_CONFIG_PATH
 from server.database_setup import initialise
 from server.db import create_db_engine
@@ -73,12 +74,7 @@ def spawn(arguments: list[str], log: Path, **environment: str) -> tuple[subproce
 
 
 def stop(process: subprocess.Popen[bytes], output: IO[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    stop_process(process)
     output.close()
 
 

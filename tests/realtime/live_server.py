@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 
+from bench.harness import stop_process
 from server.config import PROJECT_ROOT
 
 STARTUP_SECONDS = 90  # generous: CI machines run other suites alongside
@@ -71,12 +72,7 @@ def live_server(
         _wait_until_healthy(server)
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
 
 
 def _wait_until_healthy(server: LiveServer) -> None:
