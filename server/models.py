@@ -203,6 +203,10 @@ class LifeEventStep(SQLModel, table=True):
     service_id: int = Field(foreign_key="service.id")
     # Question keys that must all be answered yes; empty = always.
     when: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Question keys of which at least one must be answered yes; empty = no such condition.
+    when_any: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
+    # Consecutive steps sharing a group may be taken in any order (the shortest wait first).
+    group: str | None = Field(default=None, max_length=40)
 
 
 class NumberSequence(SQLModel, table=True):
@@ -262,6 +266,10 @@ class Stop(SQLModel, table=True):
     service_id: int = Field(foreign_key="service.id")
     status: StopStatus = StopStatus.pending
     is_priority: bool = False
+    # Copied from the life event's step: pending stops of one group are taken in any order.
+    group: str | None = Field(default=None, max_length=40)
+    # Why this stop is here when it was returned (差戻し), so nobody rebuilds it from the log.
+    returned_reason: str | None = Field(default=None, max_length=60)
     counter_id: int | None = Field(default=None, foreign_key="counter.id")
     staff_id: int | None = Field(default=None, foreign_key="staff.id")
     staff_role: Role | None = None
