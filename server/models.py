@@ -123,6 +123,8 @@ class Service(SQLModel, table=True):
     sensitive: bool = False
     fair_by_arrival: bool = True
     issue_cutoff_at: str | None = None
+    # お渡し: its call says that the documents the back office prepared are ready.
+    hands_over: bool = False
     position: int = 0
     active: bool = True
 

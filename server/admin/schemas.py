@@ -52,6 +52,7 @@ class ServiceUpdate(Patch):
     sensitive: bool | None = None
     fair_by_arrival: bool | None = None
     issue_cutoff: ClockTime | None = None
+    hands_over: bool | None = None
 
 
 class CounterUpdate(Patch):
@@ -80,6 +81,8 @@ class StopInsert(BaseModel):
 
     service: Slug
     when: list[Slug] = Field(default_factory=list)
+    when_any: list[Slug] = Field(default_factory=list)
+    group: Slug | None = None
     # 0-based place in the route; omitted = at the end.
     position: int | None = Field(default=None, ge=0)
 

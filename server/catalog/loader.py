@@ -1,7 +1,7 @@
 """Reads and checks a city-hall configuration; every problem names its place in the file."""
 
 from collections import Counter as Tally
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from server.catalog.schemas import CityHallConfig, minutes_of_day
+from server.catalog.schemas import CityHallConfig, StopSpec, minutes_of_day
 
 PathKey = tuple[str | int, ...]
 
@@ -249,13 +249,15 @@ def check_rules(config: CityHallConfig) -> Iterable[Problem]:
                     ("life_events", index, "stops", position, "service"),
                     f"unknown service {stop.service!r} in the route",
                 )
-            for question_id in stop.when:
-                if question_id not in questions:
-                    yield Problem(
-                        ("life_events", index, "stops", position, "when"),
-                        f"question {question_id!r} is not defined under questions",
-                    )
-            used.update(stop.when)
+            for condition in ("when", "when_any"):
+                for question_id in getattr(stop, condition):
+                    if question_id not in questions:
+                        yield Problem(
+                            ("life_events", index, "stops", position, condition),
+                            f"question {question_id!r} is not defined under questions",
+                        )
+            used.update(stop.when, stop.when_any)
+        yield from _scattered_groups(index, event.stops)
         for service_id in _duplicates(stop.service for stop in event.stops):
             yield Problem(("life_events", index, "stops"), f"service {service_id!r} appears twice in the route")
         asked = set(event.questions)
@@ -267,6 +269,21 @@ def check_rules(config: CityHallConfig) -> Iterable[Problem]:
             yield Problem(
                 ("life_events", index, "questions"), f"question {question_id!r} is asked but no stop depends on it"
             )
+
+
+def _scattered_groups(index: int, stops: list[StopSpec]) -> Iterator[Problem]:
+    """A group of stops taken in any order must be one run: "any order" across other stops is unclear."""
+    closed: set[str] = set()
+    previous: str | None = None
+    for position, stop in enumerate(stops):
+        if stop.group != previous and previous is not None:
+            closed.add(previous)
+        if stop.group is not None and stop.group in closed:
+            yield Problem(
+                ("life_events", index, "stops", position, "group"),
+                f"group {stop.group!r} is split by other stops; put its stops next to each other",
+            )
+        previous = stop.group
 
 
 def _index_lines(node: yaml.Node, path: PathKey, lines: dict[PathKey, int]) -> None:

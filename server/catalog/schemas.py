@@ -77,6 +77,8 @@ class ServiceSpec(Strict):
     sensitive: bool = False
     fair_by_arrival: bool = True
     issue_cutoff: ClockTime | None = None
+    # お渡し: documents prepared by the back office are handed over here; its call says they are ready.
+    hands_over: bool = False
 
 
 class CounterSpec(Strict):
@@ -97,7 +99,11 @@ class QuestionSpec(Strict):
 
 class StopSpec(Strict):
     service: Slug
+    # Every one of these answered yes (and, with when_any, at least one of those).
     when: list[Slug] = Field(default_factory=list)
+    when_any: list[Slug] = Field(default_factory=list)
+    # Consecutive stops with the same group may be taken in any order: the shortest wait first.
+    group: Slug | None = None
 
 
 class LifeEventSpec(Strict):

@@ -122,7 +122,14 @@ def apply_config(session: Session, config: CityHallConfig) -> Branch:
             service_id = services[stop.service].id
             assert service_id is not None
             session.add(
-                LifeEventStep(life_event_id=row_event.id, position=order, service_id=service_id, when=stop.when)
+                LifeEventStep(
+                    life_event_id=row_event.id,
+                    position=order,
+                    service_id=service_id,
+                    when=stop.when,
+                    when_any=stop.when_any,
+                    group=stop.group,
+                )
             )
     _deactivate(session, LifeEvent, branch.id, events)
     session.flush()
@@ -181,7 +188,12 @@ def export_config(session: Session, branch_id: str) -> CityHallConfig:
                 "note_en": event.note_en,
                 "questions": asked_keys,
                 "stops": [
-                    {"service": key_of[step.service_id], "when": list(step.when)}
+                    {
+                        "service": key_of[step.service_id],
+                        "when": list(step.when),
+                        "when_any": list(step.when_any),
+                        "group": step.group,
+                    }
                     for step in steps
                     if step.service_id in key_of
                 ],
@@ -227,6 +239,7 @@ def export_config(session: Session, branch_id: str) -> CityHallConfig:
                 "sensitive": s.sensitive,
                 "fair_by_arrival": s.fair_by_arrival,
                 "issue_cutoff": s.issue_cutoff_at,
+                "hands_over": s.hands_over,
             }
             for s in services
         ],

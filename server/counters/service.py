@@ -7,7 +7,7 @@ PostgreSQL candidate rows are taken with FOR UPDATE SKIP LOCKED.
 
 from collections import deque
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -19,7 +19,6 @@ from server.models import (
     Counter,
     CounterService,
     CounterState,
-    Event,
     Queue,
     Role,
     Service,
@@ -31,7 +30,15 @@ from server.models import (
     TicketStatus,
 )
 from server.realtime.events import EventType, record_event
-from server.tickets.service import counters_text, event_ticket, public_label, serving_counters, ticket_stops
+from server.tickets.routing import begin_at_counter, make_waiting, move_to_front, pending_choices
+from server.tickets.service import (
+    counters_text,
+    event_ticket,
+    public_label,
+    quickest_choice,
+    serving_counters,
+    ticket_stops,
+)
 
 
 def _locked_counter(session: Session, counter_id: int) -> Counter:
@@ -240,23 +247,55 @@ def call_next(session: Session, *, counter_id: int, staff: Staff, now: datetime)
         taken_elsewhere.add(stop.id)
     counter.normal_calls_since_priority = 0 if take_priority else counter.normal_calls_since_priority + 1
     ticket = session.get(Ticket, stop.ticket_id)
+    service = session.get(Service, stop.service_id)
     assert ticket is not None
+    assert service is not None
+    if not service.citizen_present:
+        # Back-office work is taken, not called (even at a public window): nobody is announced,
+        # the citizen keeps waiting for their next window.
+        begin_at_counter(ticket, stop, service, counter, staff_id=staff.id, now=now)
+        session.add_all([stop, ticket, counter])
+        session.flush()
+        _record(session, EventType.ticket_taken, ticket, counter, now=now)
+        session.commit()
+        return ticket
     stop.status, stop.counter_id, stop.called_at, stop.staff_id = StopStatus.called, counter.id, now, staff.id
     ticket.status = TicketStatus.called
     counter.current_stop_id = stop.id
     session.add_all([stop, ticket, counter])
     session.flush()
+    extra = {"call": "ready_for_pickup"} if _documents_ready(session, stop, service) else {}
+    _record(session, EventType.ticket_called, ticket, counter, now=now, **extra)
+    session.commit()
+    return ticket
+
+
+def _record(
+    session: Session, type: EventType, ticket: Ticket, counter: Counter, *, now: datetime, **extra: Any
+) -> None:
     record_event(
         session,
-        type=EventType.ticket_called,
+        type=type,
         branch_id=counter.branch_id,
         now=now,
         ticket=ticket,
         ticket_view=event_ticket(session, ticket),
         counter=counter,
+        **extra,
     )
-    session.commit()
-    return ticket
+
+
+def _documents_ready(session: Session, stop: Stop, service: Service) -> bool:
+    """A hand-over (お渡し) after the back office has finished this ticket's work: the call says
+    that the documents are ready."""
+    if not service.hands_over:
+        return False
+    prepared = session.exec(
+        select(Stop.status)
+        .join(Service, col(Service.id) == Stop.service_id)
+        .where(Stop.ticket_id == stop.ticket_id, Stop.position < stop.position, col(Service.citizen_present).is_(False))
+    ).all()
+    return bool(prepared) and all(status == StopStatus.done for status in prepared)
 
 
 def recall(session: Session, *, counter_id: int, staff: Staff, now: datetime) -> Ticket:
@@ -267,18 +306,16 @@ def recall(session: Session, *, counter_id: int, staff: Staff, now: datetime) ->
         raise Conflict(
             f"Ticket {ticket.number} is already being served; there is no one to call again.", code="not_called"
         )
+    limit = max_recalls(session, counter.branch_id)
+    if stop.recall_count >= limit:
+        raise Conflict(
+            f"Ticket {ticket.number} has been called again {limit} times already; mark it absent (不在) instead. "
+            f"{ticket.number}番は再呼出の上限({limit}回)に達しました。不在にしてください。",
+            code="recall_limit",
+        )
     stop.recall_count += 1
     session.add(stop)
-    record_event(
-        session,
-        type=EventType.ticket_recalled,
-        branch_id=counter.branch_id,
-        now=now,
-        ticket=ticket,
-        ticket_view=event_ticket(session, ticket),
-        counter=counter,
-        recall_count=stop.recall_count,
-    )
+    _record(session, EventType.ticket_recalled, ticket, counter, now=now, recall_count=stop.recall_count)
     session.commit()
     return ticket
 
@@ -290,20 +327,22 @@ def start(session: Session, *, counter_id: int, staff: Staff, now: datetime) -> 
     if stop.status == StopStatus.serving:
         return ticket
     stop.status, stop.started_at = StopStatus.serving, now
-    ticket.status = TicketStatus.serving
+    ticket.status = TicketStatus.serving if service.citizen_present else TicketStatus.processing
     session.add_all([stop, ticket])
     session.flush()
-    record_event(
-        session,
-        type=EventType.ticket_serving,
-        branch_id=counter.branch_id,
-        now=now,
-        ticket=ticket,
-        ticket_view=event_ticket(session, ticket),
-        counter=counter,
-    )
+    _record(session, EventType.ticket_serving, ticket, counter, now=now)
     session.commit()
     return ticket
+
+
+DEFAULT_MAX_RECALLS = 2
+
+
+def max_recalls(session: Session, branch_id: str) -> int:
+    """How often a called number may be called again before it is marked absent (config: announcements)."""
+    branch = session.get(Branch, branch_id)
+    assert branch is not None
+    return int((branch.settings.get("announcements") or {}).get("max_recalls", DEFAULT_MAX_RECALLS))
 
 
 def _release(counter: Counter) -> None:
@@ -311,7 +350,10 @@ def _release(counter: Counter) -> None:
 
 
 def complete_stop(session: Session, *, counter_id: int, staff: Staff, now: datetime) -> Ticket:
-    """Finish this counter's stop and route the same ticket to its next applicable stop."""
+    """Finish this counter's stop and route the same ticket to its next stop.
+
+    When this counter also takes the next procedure, it goes on with the citizen already sitting
+    here: no second call, no second announcement (one visit per window)."""
     counter = _counter_in_use_by(_locked_counter(session, counter_id), staff)
     stop, ticket, service = _current(session, counter)
     _forbid_staff_only(staff, service)
@@ -319,43 +361,33 @@ def complete_stop(session: Session, *, counter_id: int, staff: Staff, now: datet
     stop.started_at = stop.started_at or stop.called_at
     stop.staff_id, stop.staff_role = staff.id, staff.role
     _release(counter)
-    stops = ticket_stops(session, ticket)
-    following = next(
-        ((s, sv) for s, sv, _ in stops if s.position > stop.position and s.status == StopStatus.pending), None
-    )
-    if following is None:
+    session.add_all([stop, counter])
+    choices = pending_choices([(s, sv) for s, sv, _ in ticket_stops(session, ticket)])
+    here = _callable_services(session, counter, staff)
+    staying = next(((s, sv) for s, sv in choices if sv.id in here), None)
+    if not choices:
         ticket.status, ticket.finished_at, ticket.current_stop = TicketStatus.done, now, None
     else:
-        next_stop, next_service = following
-        next_stop.status, next_stop.waiting_since = StopStatus.waiting, now
-        # Re-entry keeps the original arrival time unless the service says otherwise.
-        next_stop.sort_at = ticket.issued_at if next_service.fair_by_arrival else now
-        ticket.current_stop = next_stop.position
-        ticket.status = TicketStatus.waiting if next_service.citizen_present else TicketStatus.processing
-        session.add(next_stop)
-    session.add_all([stop, counter, ticket])
+        following, next_service = staying or quickest_choice(session, choices, now=now)
+        move_to_front(session, [s for s, _ in choices], following)
+        if staying:
+            begin_at_counter(ticket, following, next_service, counter, staff_id=staff.id, now=now)
+        else:
+            make_waiting(ticket, following, next_service, now=now)
+        session.add(following)
+    session.add(ticket)
     session.flush()
-    view = event_ticket(session, ticket, stops)
-    record_event(
-        session,
-        type=EventType.ticket_completed,
-        branch_id=counter.branch_id,
-        now=now,
-        ticket=ticket,
-        ticket_view=view,
-        counter=counter,
-    )
-    if following is not None:
-        _, next_service = following
-        assert next_service.id is not None
-        record_event(
+    _record(session, EventType.ticket_completed, ticket, counter, now=now, continued=staying is not None)
+    if staying:
+        went_on = EventType.ticket_serving if next_service.citizen_present else EventType.ticket_taken
+        _record(session, went_on, ticket, counter, now=now)
+    elif choices:
+        _record(
             session,
-            type=EventType.ticket_routed,
-            branch_id=counter.branch_id,
+            EventType.ticket_routed,
+            ticket,
+            counter,
             now=now,
-            ticket=ticket,
-            ticket_view=view,
-            counter=counter,
             next_counters=_public_counters(session, next_service),
         )
     session.commit()
@@ -374,24 +406,14 @@ def mark_no_show(session: Session, *, counter_id: int, staff: Staff, now: dateti
     _forbid_staff_only(staff, service)
     if stop.status != StopStatus.called:
         raise Conflict(f"Ticket {ticket.number} is being served; complete or transfer it instead.", code="not_called")
+    # Parked, not ended: the rest of the route stays pending, so staff can reinstate a citizen
+    # who comes back late (the missed stop keeps its arrival time).
     stop.status, stop.completed_at, stop.staff_id, stop.staff_role = StopStatus.no_show, now, staff.id, staff.role
-    for later, _, _ in ticket_stops(session, ticket):
-        if later.status == StopStatus.pending:
-            later.status = StopStatus.skipped
-            session.add(later)
     ticket.status, ticket.finished_at = TicketStatus.no_show, now
     _release(counter)
     session.add_all([stop, ticket, counter])
     session.flush()
-    record_event(
-        session,
-        type=EventType.ticket_no_show,
-        branch_id=counter.branch_id,
-        now=now,
-        ticket=ticket,
-        ticket_view=event_ticket(session, ticket),
-        counter=counter,
-    )
+    _record(session, EventType.ticket_no_show, ticket, counter, now=now)
     session.commit()
     return ticket
 
@@ -476,18 +498,17 @@ def transfer(
         _come_back_after(session, ticket, stop, service)
     stop.service_id, stop.status, stop.counter_id, stop.waiting_since = target.id, StopStatus.waiting, None, now
     stop.called_at = stop.started_at = None
+    stop.returned_reason = reason
     ticket.status = TicketStatus.waiting if target.citizen_present else TicketStatus.processing
     _release(counter)
     session.add_all([stop, ticket, counter])
     session.flush()
-    record_event(
+    _record(
         session,
-        type=EventType.ticket_transferred,
-        branch_id=counter.branch_id,
+        EventType.ticket_transferred,
+        ticket,
+        counter,
         now=now,
-        ticket=ticket,
-        ticket_view=event_ticket(session, ticket),
-        counter=counter,
         next_counters=_public_counters(session, target),
         by_role=str(staff.role),
         from_stage=str(service.stage),
@@ -514,32 +535,6 @@ def _readable_counter(session: Session, counter_id: int, staff: Staff) -> Counte
         raise NotFound(f"Unknown counter {counter_id}.", code="counter_not_found")
     _check_staff_branch(counter, staff)
     return counter
-
-
-def _return_reasons(session: Session, stops: list[Stop]) -> dict[int, str]:
-    """The reason code of each stop that is where it is because it was returned (差戻し).
-
-    The transfer that put a stop there happened at its waiting_since, at its position.
-    """
-    ticket_ids = {stop.ticket_id for stop in stops}
-    if not ticket_ids:
-        return {}
-    transfers: dict[int, list[Event]] = {}
-    for event in session.exec(
-        select(Event)
-        .where(col(Event.ticket_id).in_(ticket_ids), Event.type == str(EventType.ticket_transferred))
-        .order_by(col(Event.id))
-    ).all():
-        transfers.setdefault(event.ticket_id or 0, []).append(event)
-    reasons: dict[int, str] = {}
-    for stop in stops:
-        for event in reversed(transfers.get(stop.ticket_id, [])):
-            at_stop = (event.payload.get("ticket") or {}).get("stop") == stop.position
-            if at_stop and event.at == stop.waiting_since:
-                if event.payload.get("reason") and stop.id is not None:
-                    reasons[stop.id] = str(event.payload["reason"])
-                break
-    return reasons
 
 
 def waiting_list(
@@ -579,7 +574,6 @@ def waiting_list(
         normal_calls = 0 if was_priority else normal_calls + 1
         ordered.append(chosen)
     details = {stop.id: (service, queue, ticket) for stop, service, queue, ticket in rows}
-    reasons = _return_reasons(session, ordered)
     items = []
     for stop in ordered:
         service, queue, ticket = details[stop.id]
@@ -595,7 +589,7 @@ def waiting_list(
                 priority=stop.is_priority,
                 waiting_since=since,
                 waited_minutes=max(int((now - since).total_seconds() // 60), 0),
-                returned_reason=reasons.get(stop.id or 0),
+                returned_reason=stop.returned_reason,
             )
         )
     return items
@@ -608,9 +602,7 @@ def counter_desk(session: Session, *, counter_id: int, staff: Staff) -> DeskView
     stop = session.get(Stop, counter.current_stop_id) if counter.current_stop_id is not None else None
     if stop is None:
         return DeskView(counter, mine, None, None)
-    ticket = session.get(Ticket, stop.ticket_id)
-    assert stop.id is not None
-    return DeskView(counter, mine, ticket, _return_reasons(session, [stop]).get(stop.id))
+    return DeskView(counter, mine, session.get(Ticket, stop.ticket_id), stop.returned_reason)
 
 
 def current_ticket_of(session: Session, counter: Counter) -> Ticket | None:

@@ -28,6 +28,10 @@ class EventType(StrEnum):
     ticket_completed = "ticket.completed"
     ticket_no_show = "ticket.no_show"
     ticket_transferred = "ticket.transferred"
+    # An internal desk took back-office work: not a call, never shown or announced.
+    ticket_taken = "ticket.taken"
+    ticket_rerouted = "ticket.rerouted"
+    ticket_reinstated = "ticket.reinstated"
     counter_opened = "counter.opened"
     counter_closed = "counter.closed"
     device_health = "device.health"

@@ -1,5 +1,5 @@
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, model_validator
 
@@ -38,6 +38,21 @@ class StopPublic(BaseModel):
     citizen_present: bool
 
 
+class VisitPublic(BaseModel):
+    """The route as the citizen lives it: one line per window visit, back-office work as one
+    line of progress. Kiosk result, slip, status page and staff console all show these."""
+
+    kind: Literal["counter", "back_office"]
+    # "1–5", "7・8", or the window itself once called; null for back-office work.
+    counters: str | None
+    # Procedure names, a neutral label for sensitive ones, each once.
+    labels: list[str]
+    labels_en: list[str]
+    status: Literal["done", "current", "upcoming", "missed"]
+    # Indexes into the ticket's stops.
+    stops: list[int]
+
+
 class TicketPublic(BaseModel):
     # The row id, for staff and kiosks; null through the status link, whose token is its only id.
     id: int | None
@@ -50,6 +65,7 @@ class TicketPublic(BaseModel):
     status_url: str
     current_stop: int | None
     stops: list[StopPublic]
+    visits: list[VisitPublic]
     position: int | None
     estimated_wait_minutes: int | None
 

@@ -3,7 +3,7 @@
 import heapq
 import math
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -37,7 +37,16 @@ from server.models import (
     TicketStatus,
 )
 from server.realtime.events import EventType, record_event
+from server.tickets.routing import (
+    PlannedStop,
+    make_waiting,
+    move_to_front,
+    order_by_window,
+    pending_choices,
+    step_applies,
+)
 from server.tickets.schemas import StopPublic, TicketCreate, TicketPublic
+from server.tickets.visits import RouteStop, route_visits
 
 Issuer = Staff | Device
 
@@ -112,7 +121,7 @@ def _check_issuing_open(branch: Branch, service: Service | None, now: datetime, 
 
 def _resolve_route(
     session: Session, branch: Branch, request: TicketCreate, issuer: Issuer
-) -> tuple[Queue, list[Service], LifeEvent | None, Service | None]:
+) -> tuple[Queue, list[PlannedStop], LifeEvent | None, Service | None]:
     if request.service is not None:
         service = session.exec(
             select(Service).where(Service.branch_id == branch.id, Service.key == request.service, col(Service.active))
@@ -127,7 +136,7 @@ def _resolve_route(
             )
         queue = session.get(Queue, service.queue_id)
         assert queue is not None
-        return queue, [service], None, service
+        return queue, [PlannedStop(service, None)], None, service
 
     life_event = session.exec(
         select(LifeEvent).where(
@@ -161,17 +170,31 @@ def _resolve_route(
     ).all()
     # An unanswered question counts as "no": only what the citizen confirmed adds a stop.
     route = [
-        service for step, service in steps if service.active and all(request.answers.get(q, False) for q in step.when)
+        PlannedStop(service, step.group)
+        for step, service in steps
+        if service.active and step_applies(request.answers, when=step.when, when_any=step.when_any)
     ]
     if not route:
         raise Unprocessable("None of this life event's procedures apply to these answers.", code="empty_route")
+    route = order_by_window(route, window_finder(session, [planned.service for planned in route]))
     prefix = branch.settings.get("life_event_queue")
     if prefix is None:
-        first = session.get(Queue, route[0].queue_id)
+        first = session.get(Queue, route[0].service.queue_id)
         assert first is not None
         return first, route, life_event, None
     queue = session.exec(select(Queue).where(Queue.branch_id == branch.id, Queue.prefix == prefix)).one()
     return queue, route, life_event, None
+
+
+def window_finder(session: Session, services: Sequence[Service]) -> Callable[[Service], str | None]:
+    """The window group ("1–5") where each of these services is taken; None for back office."""
+    serving = public_counters_by_service(session, [service.id for service in services if service.id is not None])
+
+    def window_of(service: Service) -> str | None:
+        assert service.id is not None
+        return counters_text(serving.get(service.id, [])) if service.citizen_present else None
+
+    return window_of
 
 
 def issue_ticket(
@@ -216,7 +239,7 @@ def issue_ticket(
         priority_id=priority.id if priority else None,
         life_event_id=life_event.id if life_event else None,
         service_id=service.id if service else None,
-        status=TicketStatus.waiting if route[0].citizen_present else TicketStatus.processing,
+        status=TicketStatus.waiting,
         status_token=secrets.token_urlsafe(24),
         answers=dict(request.answers),
         current_stop=0,
@@ -228,20 +251,23 @@ def issue_ticket(
     session.add(ticket)
     session.flush()
     assert ticket.id is not None
-    for position, stop_service in enumerate(route):
-        assert stop_service.id is not None
-        first = position == 0
-        session.add(
-            Stop(
-                ticket_id=ticket.id,
-                position=position,
-                service_id=stop_service.id,
-                status=StopStatus.waiting if first else StopStatus.pending,
-                is_priority=priority is not None,
-                sort_at=now if first else None,
-                waiting_since=now if first else None,
-            )
+    stops = [
+        Stop(
+            ticket_id=ticket.id,
+            position=position,
+            service_id=planned.service.id,
+            group=planned.group,
+            is_priority=priority is not None,
         )
+        for position, planned in enumerate(route)
+    ]
+    session.add_all(stops)
+    session.flush()
+    first, first_service = quickest_choice(
+        session, pending_choices([(stop, planned.service) for stop, planned in zip(stops, route, strict=True)]), now=now
+    )
+    move_to_front(session, stops, first)
+    make_waiting(ticket, first, first_service, now=now)
     session.flush()
     record_event(
         session,
@@ -561,6 +587,26 @@ def estimate_wait_minutes(
     return math.ceil(free_at[0] - 1e-9)
 
 
+def quickest_choice(
+    session: Session, choices: Sequence[tuple[Stop, Service]], *, now: datetime, sample: int = 20
+) -> tuple[Stop, Service]:
+    """Of stops that may be taken in any order, the one called soonest: where a counter is open
+    first, then the shortest estimated wait for someone joining now, then the configured order."""
+    if len(choices) == 1:
+        return choices[0]
+    counters = OpenCounters.of(session, branch_id=choices[0][1].branch_id, now=now)
+    waiting = _stops_ahead(session, [service.id for _, service in choices if service.id is not None], None)
+
+    def soonest(choice: tuple[Stop, Service]) -> tuple[bool, int, int]:
+        stop, service = choice
+        assert service.id is not None
+        ahead = waiting.get(service.id, 0)
+        minutes = estimate_wait_minutes(session, service, ahead, now=now, sample=sample)
+        return (not counters.serving(service.id), minutes, stop.position)
+
+    return min(choices, key=soonest)
+
+
 def public_counters_by_service(session: Session, service_ids: Sequence[int]) -> dict[int, list[Counter]]:
     """The public windows serving each of these services, in one read."""
     rows = session.exec(
@@ -590,14 +636,16 @@ def ticket_view(
     stops = ticket_stops(session, ticket)
     serving = public_counters_by_service(session, [service.id for _, service, _ in stops if service.id is not None])
     public_stops = []
+    route = []
     for stop, service, queue in stops:
-        if stop.counter_id is not None:
+        assert service.id is not None
+        windows = serving.get(service.id, []) if service.citizen_present else []
+        window = counters_text(windows)
+        called_at = None
+        if stop.counter_id is not None and service.citizen_present:
             counter = session.get(Counter, stop.counter_id)
             assert counter is not None
-            where = counter.code if counter.public else None
-        else:
-            assert service.id is not None
-            where = counters_text(serving.get(service.id, [])) if service.citizen_present else None
+            called_at = counter.code if counter.public else None
         label_ja, label_en = public_label(session, service, queue)
         public_stops.append(
             StopPublic(
@@ -605,10 +653,13 @@ def ticket_view(
                 label=label_ja,
                 label_en=label_en,
                 status=stop.status,
-                counter=where,
+                counter=called_at or window,
                 citizen_present=service.citizen_present,
             )
         )
+        name_ja, name_en = (label_ja, label_en) if service.sensitive else (service.name_ja, service.name_en)
+        codes = frozenset(counter.code for counter in windows)
+        route.append(RouteStop(stop.status, service.citizen_present, window, codes, called_at, name_ja, name_en))
     position = estimate = None
     if ticket.current_stop is not None and ticket.status in (TicketStatus.waiting, TicketStatus.processing):
         stop, service, _ = stops[ticket.current_stop]
@@ -628,6 +679,7 @@ def ticket_view(
         status_url=f"{base_url.rstrip('/')}/t/{ticket.status_token}",
         current_stop=ticket.current_stop,
         stops=public_stops,
+        visits=route_visits(route),
         position=position,
         estimated_wait_minutes=estimate,
     )

@@ -20,6 +20,7 @@ TICKET_KEYS = frozenset(
         "status_url",
         "current_stop",
         "stops",
+        "visits",
         "position",
         "estimated_wait_minutes",
     }

@@ -42,14 +42,30 @@ def _line_of(text: str, needle: str, occurrence: int = 1) -> int:
 
 def test_unknown_service_in_a_route_names_its_line() -> None:
     broken = DEMO_TEXT.replace(
-        "- { service: child_allowance, when: [has_children] }",
-        "- { service: child_allowence, when: [has_children] }",
+        "- { service: child_allowance, when: [has_children], group: related }",
+        "- { service: child_allowence, when: [has_children], group: related }",
         1,
     )
     error = _error_for(broken)
     line = _line_of(broken, "child_allowence")
     assert f"city.yaml:{line}:" in str(error)
     assert "unknown service 'child_allowence' in the route" in str(error)
+
+
+def test_a_group_split_by_other_stops_is_refused() -> None:
+    broken = DEMO_TEXT.replace(
+        "- { service: late_elderly, when: [over_75], group: related }",
+        "- { service: late_elderly, when: [over_75] }",
+        1,
+    )
+    error = _error_for(broken)
+    assert "group 'related' is split by other stops" in str(error)
+
+
+def test_an_unknown_question_in_an_any_of_condition_is_refused() -> None:
+    broken = DEMO_TEXT.replace("when_any: [files_death_registration, was_household_head]", "when_any: [is_dead]", 1)
+    error = _error_for(broken)
+    assert "question 'is_dead' is not defined under questions" in str(error)
 
 
 def test_duplicate_prefix_is_refused() -> None:

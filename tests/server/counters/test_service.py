@@ -146,7 +146,7 @@ def test_transfer_moves_the_stop_and_keeps_its_place(
         counters.transfer(session, counter_id=desk, staff=municipal, service_key="staff_explanation", now=clock())
 
 
-def test_no_show_ends_the_visit_and_skips_the_rest(session: Session, municipal: Staff, clock: FixedClock) -> None:
+def test_no_show_parks_the_visit_with_the_rest_of_its_route(session: Session, municipal: Staff, clock: FixedClock) -> None:
     ticket = issue(session, municipal, clock(), life_event="move_in")
     reception = opened(session, "1", municipal, clock())
     counters.call_next(session, counter_id=reception, staff=municipal, now=clock())
@@ -156,7 +156,8 @@ def test_no_show_ends_the_visit_and_skips_the_rest(session: Session, municipal: 
     assert ticket.status == "no_show"
     statuses = [s.status for s in session.exec(select(Stop).where(Stop.ticket_id == ticket.id).order_by(Stop.position))]
     assert statuses[0] == "no_show"
-    assert set(statuses[1:]) == {"skipped"}
+    # Parked, not ended: the citizen may come back late and be reinstated.
+    assert set(statuses[1:]) == {"pending"}
     with pytest.raises(Conflict):
         counters.recall(session, counter_id=reception, staff=municipal, now=clock())
 

@@ -1,0 +1,114 @@
+"""A ticket's route: which stops apply, in which order, and which one comes next.
+
+Positions always tell the order the citizen lives: finished stops first, then the stop in hand
+or waiting, then the pending ones. Choosing from a group of stops that may be taken in any order
+moves the chosen stop to the front of the pending part, so `Ticket.current_stop` stays an index.
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session
+
+from server.models import Counter, Service, Stop, StopStatus, Ticket, TicketStatus
+
+
+def step_applies(answers: dict[str, bool], *, when: Sequence[str], when_any: Sequence[str]) -> bool:
+    """All of `when` and, if given, at least one of `when_any` answered yes (unanswered = no)."""
+    every = all(answers.get(question, False) for question in when)
+    return every and (not when_any or any(answers.get(question, False) for question in when_any))
+
+
+@dataclass(frozen=True)
+class PlannedStop:
+    service: Service
+    group: str | None
+
+
+def order_by_window(route: list[PlannedStop], window_of: Callable[[Service], str | None]) -> list[PlannedStop]:
+    """Stops at the same window group become one visit: within each run of citizen-facing stops,
+    they move next to the first stop of their window group.
+
+    Back-office work stays where the rules put it, and nothing crosses it: what comes after it
+    needs its result (a record entered, a document made).
+    """
+    ordered: list[PlannedStop] = []
+    run: dict[str | None, list[PlannedStop]] = {}
+
+    def flush() -> None:
+        for stops in run.values():
+            ordered.extend(stops)
+        run.clear()
+
+    for planned in route:
+        if not planned.service.citizen_present:
+            flush()
+            ordered.append(planned)
+            continue
+        window = window_of(planned.service)
+        # A stop no public window serves keeps its own place (None never groups).
+        run.setdefault(window if window is not None else f"#{len(ordered)}.{len(run)}", []).append(planned)
+    flush()
+    return ordered
+
+
+def pending_choices(stops: Sequence[tuple[Stop, Service]]) -> list[tuple[Stop, Service]]:
+    """The stops that may come next: the first pending one, or the run of its any-order group."""
+    pending = [(stop, service) for stop, service in stops if stop.status == StopStatus.pending]
+    if not pending:
+        return []
+    group = pending[0][0].group
+    if group is None:
+        return pending[:1]
+    choices = []
+    for stop, service in pending:
+        if stop.group != group:
+            break
+        choices.append((stop, service))
+    return choices
+
+
+def move_to_front(session: Session, stops: Sequence[Stop], chosen: Stop) -> None:
+    """Give `chosen` the first position among `stops` (all pending, in position order)."""
+    if stops[0] is chosen:
+        return
+    order = [chosen, *(stop for stop in stops if stop is not chosen)]
+    renumber(session, order, start=stops[0].position)
+
+
+def renumber(session: Session, stops: Sequence[Stop], *, start: int) -> None:
+    """Give these stops positions start, start+1 … in this order; (ticket, position) stays unique
+    at every statement, so first park them on negative positions."""
+    for offset, stop in enumerate(stops):
+        stop.position = -1 - offset
+        session.add(stop)
+    session.flush()
+    for offset, stop in enumerate(stops):
+        stop.position = start + offset
+        session.add(stop)
+    session.flush()
+
+
+def make_waiting(ticket: Ticket, stop: Stop, service: Service, *, now: datetime) -> None:
+    """This stop is the ticket's next: it joins its service's queue."""
+    stop.status, stop.waiting_since, stop.counter_id = StopStatus.waiting, now, None
+    stop.called_at = stop.started_at = None
+    # Re-entry keeps the original arrival time unless the service says otherwise.
+    stop.sort_at = ticket.issued_at if service.fair_by_arrival else now
+    ticket.current_stop = stop.position
+    ticket.status = TicketStatus.waiting if service.citizen_present else TicketStatus.processing
+
+
+def begin_at_counter(
+    ticket: Ticket, stop: Stop, service: Service, counter: Counter, *, staff_id: int | None, now: datetime
+) -> None:
+    """The counter starts this stop without a call: a desk taking back-office work, or the same
+    window going on with the citizen already sitting there."""
+    stop.status, stop.counter_id, stop.staff_id = StopStatus.serving, counter.id, staff_id
+    stop.waiting_since = stop.waiting_since or now
+    stop.sort_at = stop.sort_at or now
+    stop.called_at = stop.started_at = now
+    ticket.current_stop = stop.position
+    ticket.status = TicketStatus.serving if service.citizen_present else TicketStatus.processing
+    counter.current_stop_id = stop.id
