@@ -1,11 +1,14 @@
+from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Request, Response, status
+from fastapi import APIRouter, Header, Path, Request, Response, status
+from sqlmodel import Session
 
 from server.config import Settings
-from server.deps import ClockDep, IssuerDep, SessionDep, SettingsDep, WriteSessionDep
-from server.tickets import service
-from server.tickets.schemas import TicketCreate, TicketPublic
+from server.deps import ClockDep, CurrentStaff, IssuerDep, SessionDep, SettingsDep, WriteSessionDep
+from server.models import Ticket
+from server.tickets import service, visit
+from server.tickets.schemas import RouteChange, TicketCreate, TicketPublic
 
 router = APIRouter(tags=["tickets"])
 
@@ -69,3 +72,70 @@ def get_ticket(
         sample=settings.estimate_sample_size,
         for_holder=True,
     )
+
+
+# A ticket's number within today's business day, as printed on the slip (L001, A012 …).
+TicketNumber = Annotated[str, Path(pattern=r"^[A-Z0-9]{1,12}$")]
+
+
+def _staff_view(session: Session, ticket: Ticket, request: Request, settings: Settings, now: datetime) -> TicketPublic:
+    return service.ticket_view(
+        session, ticket, base_url=base_url(request, settings), now=now, sample=settings.estimate_sample_size
+    )
+
+
+@router.get("/branches/{branch}/tickets/{number}")
+def find_ticket(
+    branch: str,
+    number: TicketNumber,
+    request: Request,
+    session: SessionDep,
+    staff: CurrentStaff,
+    settings: SettingsDep,
+    clock: ClockDep,
+) -> TicketPublic:
+    """Today's ticket with this number (staff): its route, where it stands, what is left."""
+    now = clock()
+    ticket = visit.find_ticket(session, branch_id=branch, number=number, staff=staff, now=now)
+    return _staff_view(session, ticket, request, settings, now)
+
+
+@router.put("/branches/{branch}/tickets/{number}/route")
+def reroute(
+    branch: str,
+    number: TicketNumber,
+    body: RouteChange,
+    request: Request,
+    session: WriteSessionDep,
+    staff: CurrentStaff,
+    settings: SettingsDep,
+    clock: ClockDep,
+) -> TicketPublic:
+    """Replace the part of the route not yet begun (add a forgotten procedure, drop one, reorder); audited."""
+    now = clock()
+    ticket = visit.reroute(
+        session,
+        branch_id=branch,
+        number=number,
+        services=[stop.service for stop in body.stops],
+        reason=body.reason,
+        staff=staff,
+        now=now,
+    )
+    return _staff_view(session, ticket, request, settings, now)
+
+
+@router.post("/branches/{branch}/tickets/{number}/reinstate")
+def reinstate(
+    branch: str,
+    number: TicketNumber,
+    request: Request,
+    session: WriteSessionDep,
+    staff: CurrentStaff,
+    settings: SettingsDep,
+    clock: ClockDep,
+) -> TicketPublic:
+    """Bring back a citizen marked absent: the missed stop waits again with its original arrival time."""
+    now = clock()
+    ticket = visit.reinstate(session, branch_id=branch, number=number, staff=staff, now=now)
+    return _staff_view(session, ticket, request, settings, now)

@@ -70,5 +70,20 @@ class TicketPublic(BaseModel):
     estimated_wait_minutes: int | None
 
 
+class RouteStopRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    service: Key
+
+
+class RouteChange(BaseModel):
+    """The rest of the route, in order, and why it changes (kept in the audit log)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    stops: list[RouteStopRequest] = Field(max_length=40)
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
 class TicketEnvelope(BaseModel):
     ticket: TicketPublic

@@ -308,11 +308,13 @@ def test_a_counter_serving_nothing_is_refused(client: TestClient, auth: Headers,
 def test_add_a_stop_and_the_next_ticket_gets_it(client: TestClient, auth: Headers, engine: Engine) -> None:
     old = issue(client, auth["shokuin"], life_event="move_in", answers={})
     response = client.post(
-        f"{ADMIN}/life-events/move_in/stops", json={"service": "certificate", "position": 3}, headers=auth["admin"]
+        f"{ADMIN}/life-events/move_in/stops", json={"service": "certificate", "position": 5}, headers=auth["admin"]
     )
     assert response.status_code == 201, response.text
-    assert [stop["service"] for stop in response.json()["stops"]][:4] == [
+    assert [stop["service"] for stop in response.json()["stops"]][:6] == [
         "moving_in",
+        "residence_card",
+        "seal_registration",
         "civil_review",
         "civil_entry",
         "certificate",
@@ -337,7 +339,7 @@ def test_add_a_stop_at_the_end_and_past_the_end(client: TestClient, auth: Header
     response = client.post(
         f"{ADMIN}/life-events/household_change/stops", json={"service": "pickup"}, headers=auth["admin"]
     )
-    assert response.json()["stops"][-1] == {"service": "pickup", "when": []}
+    assert response.json()["stops"][-1] == {"service": "pickup", "when": [], "when_any": [], "group": None}
     before = snapshot(engine)
     response = client.post(
         f"{ADMIN}/life-events/household_change/stops",

@@ -149,9 +149,9 @@ def test_desk_shows_the_ticket_in_hand_with_its_whole_route_and_whose_counter_it
     assert mine["ticket"]["number"] == ticket["number"]
     assert [(s["service"], s["status"]) for s in mine["ticket"]["stops"]] == [
         ("moving_in", "called"),
+        ("seal_registration", "pending"),
         ("civil_review", "pending"),
         ("civil_entry", "pending"),
-        ("seal_registration", "pending"),
         ("pickup", "pending"),
     ]
     assert desk(client, auth["shokuin"], counter)["mine"] is False
@@ -228,7 +228,9 @@ def test_a_return_with_an_unknown_reason_is_refused_and_changes_nothing(
         )
     in_hand = desk(client, auth["shokuin"], ids["R1"])["ticket"]
     assert in_hand["number"] == number
-    assert in_hand["stops"][in_hand["current_stop"]]["status"] == "called"
+    # A desk takes back-office work: in hand and being worked, never called.
+    assert in_hand["stops"][in_hand["current_stop"]]["status"] == "serving"
+    assert in_hand["status"] == "processing"
 
 
 def test_a_return_goes_to_a_front_service_only(
