@@ -160,6 +160,19 @@ BENCHMARKS = (
         ),
     ),
     Benchmark(
+        module="route_visits",
+        run="`.venv/bin/python -m bench.route_visits`",
+        rows=(
+            Row(
+                "route_visits",
+                "calls",
+                "Calls and walking per demo life event (all answers yes), before and after one visit per "
+                "window: a real server, staff working each ticket to the end",
+                "fewer calls; one call per window visit; no window group revisited",
+            ),
+        ),
+    ),
+    Benchmark(
         module="drills",
         run="`.venv/bin/python -m bench.drills --database-url postgresql://postgres@127.0.0.1:5432/bench`",
         rows=(

@@ -479,6 +479,9 @@ class CounterAgent:
             if done:
                 if after is not None:
                     note_progress(day, after)
+                    if action == "complete" and continues_here(after):
+                        ticket = after  # the same window goes on with the next procedure
+                        continue
                 return
             if after is None:
                 return  # it went through before the server died
@@ -523,6 +526,12 @@ class CounterAgent:
         return "complete", None
 
 
+def continues_here(ticket: Json) -> bool:
+    """After a complete: the counter kept the ticket for its next procedure (no new call)."""
+    index = ticket.get("current_stop")
+    return index is not None and ticket["stops"][index]["status"] == "serving"
+
+
 # --- display boards ---------------------------------------------------------------------------
 
 Board = dict[int, str]  # public counter id -> number shown as in hand there
@@ -534,6 +543,10 @@ def board_from_snapshot(snapshot: Json) -> Board:
     }
 
 
+# The number leaves its window, unless the window goes on with the next procedure (continued).
+ENDS_AT_COUNTER = ("ticket.completed", "ticket.no_show", "ticket.transferred")
+
+
 def apply_to_board(board: Board, message: Json) -> None:
     counter = message.get("counter") or {}
     if not counter.get("public"):
@@ -542,7 +555,7 @@ def apply_to_board(board: Board, message: Json) -> None:
     kind = message.get("type")
     if kind in ("ticket.called", "ticket.recalled", "ticket.serving"):
         board[counter["id"]] = number
-    elif kind in ("ticket.completed", "ticket.no_show", "ticket.transferred") and board.get(counter["id"]) == number:
+    elif kind in ENDS_AT_COUNTER and board.get(counter["id"]) == number and not message.get("continued"):
         del board[counter["id"]]
 
 

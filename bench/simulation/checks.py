@@ -161,7 +161,7 @@ def double_call_check(log: Log) -> Check:
         ticket_id = event.ticket_id
         if ticket_id is None:
             continue
-        if event.type == "ticket.called":
+        if event.type in ("ticket.called", "ticket.taken"):
             calls += 1
             if in_hand.get(ticket_id) is not None or ticket_id in finished:
                 problems.append(f"event {event.id}: ticket {ticket_id} called while held by {in_hand.get(ticket_id)}")
@@ -169,7 +169,8 @@ def double_call_check(log: Log) -> Check:
         elif event.type in ("ticket.completed", "ticket.transferred", "ticket.no_show"):
             if in_hand.get(ticket_id) != event.counter_id:
                 problems.append(f"event {event.id}: {event.type} at counter {event.counter_id} not holding it")
-            in_hand[ticket_id] = None
+            # The same window going on with its next procedure keeps the ticket in hand.
+            in_hand[ticket_id] = event.counter_id if event.payload.get("continued") else None
             if event.type == "ticket.no_show" or (event.payload.get("ticket") or {}).get("status") == "done":
                 finished.add(ticket_id)
     return Check(
@@ -182,8 +183,9 @@ def double_call_check(log: Log) -> Check:
 def finished_checks(log: Log) -> list[Check]:
     unfinished = [t.number for t in log.tickets if t.status not in FINISHED]
     active = [s.id for s in log.stops if s.status in ACTIVE_STOPS]
-    finished_ids = {t.id for t in log.tickets if t.status in FINISHED}
-    leftover = [s.id for s in log.stops if s.ticket_id in finished_ids and s.status == StopStatus.pending]
+    # A no-show keeps the rest of its route pending (parked, so staff may reinstate the citizen).
+    done_ids = {t.id for t in log.tickets if t.status == TicketStatus.done}
+    leftover = [s.id for s in log.stops if s.ticket_id in done_ids and s.status == StopStatus.pending]
     held = [c.code for c in log.counters if c.current_stop_id is not None or c.state != "closed"]
     return [
         Check(

@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from server.announcements.phrases import AnnouncementKind
 from server.counters.schemas import WaitingItem
 from server.errors import Conflict, Forbidden, NotFound, Unprocessable
 from server.models import (
@@ -264,7 +265,7 @@ def call_next(session: Session, *, counter_id: int, staff: Staff, now: datetime)
     counter.current_stop_id = stop.id
     session.add_all([stop, ticket, counter])
     session.flush()
-    extra = {"call": "ready_for_pickup"} if _documents_ready(session, stop, service) else {}
+    extra = {"call": str(AnnouncementKind.READY_FOR_PICKUP)} if _documents_ready(session, stop, service) else {}
     _record(session, EventType.ticket_called, ticket, counter, now=now, **extra)
     session.commit()
     return ticket

@@ -56,7 +56,8 @@ def spoken_call(message: Mapping[str, Any]) -> SpokenCall | None:
         return None
     return SpokenCall(
         branch_id=str(message["branch"]),
-        kind=KIND_BY_EVENT[str(message["type"])],
+        # A first call may name its wording (a hand-over says the documents are ready).
+        kind=AnnouncementKind(message["call"]) if message.get("call") else KIND_BY_EVENT[str(message["type"])],
         number=str(message["ticket"]["number"]),
         counter=str(message["counter"]["name"]),
     )

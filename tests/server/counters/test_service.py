@@ -146,7 +146,9 @@ def test_transfer_moves_the_stop_and_keeps_its_place(
         counters.transfer(session, counter_id=desk, staff=municipal, service_key="staff_explanation", now=clock())
 
 
-def test_no_show_parks_the_visit_with_the_rest_of_its_route(session: Session, municipal: Staff, clock: FixedClock) -> None:
+def test_no_show_parks_the_visit_with_the_rest_of_its_route(
+    session: Session, municipal: Staff, clock: FixedClock
+) -> None:
     ticket = issue(session, municipal, clock(), life_event="move_in")
     reception = opened(session, "1", municipal, clock())
     counters.call_next(session, counter_id=reception, staff=municipal, now=clock())

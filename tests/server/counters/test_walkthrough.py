@@ -38,7 +38,12 @@ def test_a_death_with_nothing_filed_today_has_no_review_to_wait_for(client: Test
     assert [stop["service"] for stop in nothing["stops"]] == ["certificate"]
     head_only = dict.fromkeys(LIFE_EVENTS["death"].questions, False) | {"was_household_head": True}
     ticket = issue(client, kiosk, life_event="death", answers=head_only)
-    assert [stop["service"] for stop in ticket["stops"]] == ["household_change", "civil_review", "civil_entry", "certificate"]
+    assert [stop["service"] for stop in ticket["stops"]] == [
+        "household_change",
+        "civil_review",
+        "civil_entry",
+        "certificate",
+    ]
 
 
 def test_each_window_group_comes_once_in_the_planned_route(client: TestClient, kiosk: dict[str, str]) -> None:
