@@ -151,7 +151,8 @@ def _counter_view(counter: Counter) -> dict[str, Any]:
 
 
 def _public_counters(session: Session, branch_id: str) -> list[dict[str, Any]]:
-    """Public windows with the number each has in hand; internal desks are never shown."""
+    """Public windows with the number each has in hand; internal desks, and back-office work
+    taken at a window, are never shown."""
     counters = session.exec(
         select(Counter)
         .where(Counter.branch_id == branch_id, col(Counter.active), col(Counter.public))
@@ -161,7 +162,10 @@ def _public_counters(session: Session, branch_id: str) -> list[dict[str, Any]]:
     tickets: dict[int, Ticket] = {}
     if in_hand:
         for stop, ticket in session.exec(
-            select(Stop, Ticket).join(Ticket, col(Ticket.id) == Stop.ticket_id).where(col(Stop.id).in_(list(in_hand)))
+            select(Stop, Ticket)
+            .join(Ticket, col(Ticket.id) == Stop.ticket_id)
+            .join(Service, col(Service.id) == Stop.service_id)
+            .where(col(Stop.id).in_(list(in_hand)), col(Service.citizen_present))
         ).all():
             assert stop.id is not None
             tickets[stop.id] = ticket
@@ -234,6 +238,7 @@ def branch_snapshot(session: Session, *, branch_id: str, now: datetime, sample: 
             "id": branch.id,
             "name_ja": branch.name_ja,
             "name_en": branch.name_en,
+            "timezone": branch.timezone,
             "business_on": business_day(branch, now).isoformat(),
         },
         "counters": _public_counters(session, branch.id),
