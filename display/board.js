@@ -3,8 +3,15 @@
 
 import { LiveConnection, countersIn, websocketBase } from "./live.js";
 
-const NOW_CALLING_CARDS = 8;
+// No cap on the calls shown: every counter holding a called or serving ticket has its tile, and
+// fitCalling sizes the tiles so that all of them fit. These bound a tile for one or two calls.
+const TILE_MAX_VH = 17;
+const HERO_MAX_VH = 27;
+// The newest call gets a double tile when that costs the other tiles at most this share.
+const HERO_COST = 0.2;
 const RECENT_ROWS = 10;
+// Kept beyond the rows shown: with 20 windows calling, the numbers just served are older than 12 calls.
+const RECENT_KEPT = 40;
 const GUIDANCE_ROWS = 5;
 const GUIDANCE_MINUTES = 15;
 // A call replayed after an outage is shown, but only announced while it is still news.
@@ -17,6 +24,8 @@ const token = params.get("token") || "";
 const onlyCounters = listParam("counters");
 const onlyAreas = listParam("areas");
 const languages = listParam("lang") || ["ja", "en"];
+// The branch's clock, not the PC's: the snapshot names the time zone (Asia/Tokyo by default).
+let clock = clockFormats("Asia/Tokyo");
 
 const state = {
   counters: new Map(), // counter id → {id, name, label_ja, label_en, area, state, ticket, calledAt}
@@ -137,7 +146,7 @@ function applyEvent(message) {
       counter.ticket = message.ticket;
       counter.calledAt = message.id;
       counter.blinkUntil = Date.now() + BLINK_MS;
-      state.recent = [brief(message), ...state.recent.filter((call) => call.number !== number)].slice(0, 12);
+      state.recent = [brief(message), ...state.recent.filter((call) => call.number !== number)].slice(0, RECENT_KEPT);
       state.guidance = state.guidance.filter((row) => row.number !== number);
       render();
       flash();
@@ -149,6 +158,13 @@ function applyEvent(message) {
       if (counter) counter.ticket = message.ticket;
       break;
     case "ticket.completed":
+      // The same citizen goes on with the next procedure at this window: no new call, the
+      // number stays up (a ticket.serving for this counter follows).
+      if (message.continued) return;
+      if (counter && counter.ticket?.number === number) counter.ticket = null;
+      break;
+    case "ticket.taken": // an internal desk taking back-office work: never on a board
+      return;
     case "ticket.no_show":
     case "ticket.transferred":
       if (counter && counter.ticket?.number === number) counter.ticket = null;
@@ -172,6 +188,7 @@ function applyMessage(message) {
   if (message.type === "waiting") {
     state.waiting = message.waiting;
     renderWaiting();
+    fitBoard(); // the footer's height may have changed
   }
 }
 
@@ -200,13 +217,14 @@ function render() {
   renderRecent();
   renderGuidance();
   renderWaiting();
+  fitBoard();
 }
 
 function renderCalling() {
+  // Newest call first: it takes the top-left (and, with room, a double) tile; every call is shown.
   const cards = [...state.counters.values()]
     .filter((counter) => counter.ticket && shownCode(counter.name) && ["called", "serving"].includes(counter.ticket.status))
-    .sort((a, b) => (a.ticket.status === b.ticket.status ? b.calledAt - a.calledAt : a.ticket.status === "called" ? -1 : 1))
-    .slice(0, NOW_CALLING_CARDS);
+    .sort((a, b) => b.calledAt - a.calledAt);
   const list = document.getElementById("now-calling");
   list.replaceChildren(
     ...cards.map((counter) => {
@@ -275,6 +293,87 @@ function renderWaiting() {
 function showBranch(branchInfo) {
   document.getElementById("branch-ja").textContent = branchInfo.name_ja;
   document.getElementById("branch-en").textContent = branchInfo.name_en;
+  clock = (branchInfo.timezone && clockFormats(branchInfo.timezone)) || clock;
+  tick();
+}
+
+// ---------------------------------------------------------------- fitting the screen
+
+// Sizes the call tiles from their number and the area left to them, measured in the page: a
+// grid of equal tiles, or the newest call on a double tile when that costs the others little.
+function fitCalling() {
+  const list = document.getElementById("now-calling");
+  const cards = [...list.children];
+  // Many calls: the side panel narrows, so the calls get the room (set before measuring).
+  document.body.toggleAttribute("data-crowded", cards.length > 6);
+  if (!cards.length) return;
+  list.removeAttribute("data-hero");
+  list.classList.add("measuring"); // each tile at its natural size for a 100px number
+  const natural = { width: 1, height: 1 };
+  for (const card of cards) {
+    natural.width = Math.max(natural.width, card.offsetWidth);
+    natural.height = Math.max(natural.height, card.offsetHeight);
+  }
+  list.classList.remove("measuring");
+  const area = list.getBoundingClientRect();
+  const gap = parseFloat(getComputedStyle(list).rowGap) || 0;
+  const vh = window.innerHeight / 100;
+  const fontFor = (width, height) => 100 * Math.min(width / natural.width, height / natural.height);
+  const best = { 1: null, 2: null };
+  for (const hero of cards.length > 1 ? [1, 2] : [1]) {
+    const cells = cards.length - 1 + hero * hero;
+    for (let cols = hero; cols <= cells; cols += 1) {
+      const rows = Math.max(hero, Math.ceil(cells / cols));
+      const cellWidth = (area.width - gap * (cols - 1)) / cols;
+      const cellHeight = (area.height - gap * (rows - 1)) / rows;
+      const tile = Math.min(fontFor(cellWidth, cellHeight), (cards.length === 1 ? HERO_MAX_VH : TILE_MAX_VH) * vh);
+      const heroFont =
+        hero === 1 ? tile : Math.min(fontFor(2 * cellWidth + gap, 2 * cellHeight + gap), HERO_MAX_VH * vh);
+      const current = best[hero];
+      if (!current || tile > current.tile + 0.5 || (Math.abs(tile - current.tile) <= 0.5 && heroFont > current.heroFont)) {
+        best[hero] = { hero, cols, rows, tile, heroFont };
+      }
+    }
+  }
+  const withHero = best[2];
+  const layout =
+    withHero && withHero.tile >= (1 - HERO_COST) * best[1].tile && withHero.heroFont > 1.2 * withHero.tile
+      ? withHero
+      : best[1];
+  list.toggleAttribute("data-hero", layout.hero === 2);
+  list.style.setProperty("--cols", String(layout.cols));
+  list.style.setProperty("--rows", String(layout.rows));
+  // Check with the real layout (fonts, rounding) and shrink until no tile overflows its cell.
+  for (let scale = 1, round = 0; round < 12; round += 1, scale *= 0.94) {
+    list.style.setProperty("--tile-font", `${Math.floor(layout.tile * scale)}px`);
+    list.style.setProperty("--hero-font", `${Math.floor(layout.heroFont * scale)}px`);
+    if (!cards.some((card) => overflows(card, area))) break;
+  }
+}
+
+function overflows(card, area) {
+  const box = card.getBoundingClientRect();
+  return (
+    card.scrollWidth > card.clientWidth + 1 ||
+    card.scrollHeight > card.clientHeight + 1 ||
+    box.right > area.right + 1 ||
+    box.bottom > area.bottom + 1
+  );
+}
+
+// A list in a bounded panel shows the rows that fit whole, never a row cut off or behind another.
+function trimToFit(list) {
+  const panel = list.parentElement;
+  const limit = panel.getBoundingClientRect().bottom - parseFloat(getComputedStyle(panel).paddingBottom);
+  while (list.lastElementChild && list.lastElementChild.getBoundingClientRect().bottom > limit + 1) {
+    list.lastElementChild.remove();
+  }
+}
+
+function fitBoard() {
+  fitCalling();
+  trimToFit(document.getElementById("recent"));
+  trimToFit(document.getElementById("guidance"));
 }
 
 function flash() {
@@ -285,14 +384,22 @@ function flash() {
   edge.hidden = false;
 }
 
-const WEEKDAYS = ["日", "月", "火", "水", "木", "金", "土"];
+function clockFormats(timeZone) {
+  try {
+    return {
+      time: new Intl.DateTimeFormat("en-GB", { timeZone, hour: "2-digit", minute: "2-digit", hourCycle: "h23" }),
+      date: new Intl.DateTimeFormat("ja-JP", { timeZone, month: "numeric", day: "numeric", weekday: "short" }),
+    };
+  } catch {
+    return null; // an unknown zone name: keep the clock we have
+  }
+}
 
 function tick() {
   const now = new Date();
-  const hours = String(now.getHours()).padStart(2, "0");
-  const minutes = String(now.getMinutes()).padStart(2, "0");
-  document.getElementById("time").textContent = `${hours}:${minutes}`;
-  document.getElementById("date").textContent = `${now.getMonth() + 1}月${now.getDate()}日(${WEEKDAYS[now.getDay()]})`;
+  const part = Object.fromEntries(clock.date.formatToParts(now).map(({ type, value }) => [type, value]));
+  document.getElementById("time").textContent = clock.time.format(now);
+  document.getElementById("date").textContent = `${part.month}月${part.day}日(${part.weekday})`;
 }
 
 function setConnection(stateName) {
@@ -312,7 +419,11 @@ if (languages.length === 1) document.body.classList.add(`lang-${languages[0]}`);
 document.documentElement.lang = languages[0];
 tick();
 setInterval(tick, 1000);
-setInterval(renderGuidance, 60_000);
+setInterval(() => {
+  renderGuidance();
+  fitBoard();
+}, 60_000);
+window.addEventListener("resize", () => render());
 
 const connection = new LiveConnection(
   (after) => {
