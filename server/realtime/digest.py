@@ -15,21 +15,10 @@ from sqlalchemy import Engine
 
 from server.realtime import service
 from server.realtime.bus import Delivery, EventHub
+from server.realtime.events import WAITING_CHANGES
 
 logger = logging.getLogger("madoguchi.realtime")
 
-# Types that change how many wait where (serving / completed without routing do not).
-WAITING_CHANGES = frozenset(
-    {
-        "ticket.issued",
-        "ticket.called",
-        "ticket.routed",
-        "ticket.transferred",
-        "ticket.no_show",
-        "counter.opened",
-        "counter.closed",
-    }
-)
 
 
 class WaitingDigest:

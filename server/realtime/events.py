@@ -32,6 +32,8 @@ class EventType(StrEnum):
     ticket_taken = "ticket.taken"
     ticket_rerouted = "ticket.rerouted"
     ticket_reinstated = "ticket.reinstated"
+    # The branch's rules changed: every process reads them afresh (see server/catalog/snapshot.py).
+    catalog_changed = "catalog.changed"
     counter_opened = "counter.opened"
     counter_closed = "counter.closed"
     device_health = "device.health"
@@ -94,6 +96,22 @@ def record_event(
     return event
 
 
+# Types that change who waits where, and so move other tickets forward or back (a board's waiting
+# counts, a status page's people ahead). Serving, and completing without routing, do not.
+WAITING_CHANGES = frozenset(
+    {
+        EventType.ticket_issued,
+        EventType.ticket_called,
+        EventType.ticket_taken,
+        EventType.ticket_routed,
+        EventType.ticket_transferred,
+        EventType.ticket_no_show,
+        EventType.ticket_rerouted,
+        EventType.ticket_reinstated,
+        EventType.counter_opened,
+        EventType.counter_closed,
+    }
+)
 ANNOUNCED_TYPES = frozenset({EventType.ticket_called, EventType.ticket_recalled})
 ANNOUNCEMENT_URL = "/api/v1/announcements/{event_id}.wav"
 
@@ -123,3 +141,17 @@ def last_event_id(session: Session, *, branch_id: str | None = None) -> int:
     if branch_id is not None:
         statement = statement.where(Event.branch_id == branch_id)
     return int(session.exec(statement).one() or 0)
+
+
+def first_event_id_since(session: Session, *, branch_id: str, since: datetime) -> int | None:
+    """The branch's first event at or after `since`, found through ix_event_branch_at.
+
+    Reads that ask for "today's events, newest first" bound their id range with it: ordered by id
+    alone, a planner may walk the id index back through years of history to find today's edge.
+    """
+    return session.exec(
+        select(Event.id)
+        .where(Event.branch_id == branch_id, col(Event.at) >= since)
+        .order_by(col(Event.at), col(Event.id))
+        .limit(1)
+    ).first()

@@ -17,6 +17,7 @@ from typing import Any
 from fastapi import WebSocket
 
 from server.realtime.bus import PING, RESYNC, Delivery, Message, Subscription
+from server.realtime.events import WAITING_CHANGES
 
 logger = logging.getLogger("madoguchi.realtime")
 
@@ -150,18 +151,6 @@ class ClientStream:
                 return
 
 
-# Event types that can move other tickets in the same queue forward or back.
-QUEUE_MOVING_TYPES = frozenset(
-    {
-        "ticket.issued",
-        "ticket.called",
-        "ticket.transferred",
-        "ticket.routed",
-        "ticket.no_show",
-        "counter.opened",
-        "counter.closed",
-    }
-)
 # A status page's "people ahead" is refreshed at most this often on other tickets' events.
 TICKET_REFRESH_MIN_SECONDS = 2.0
 
@@ -214,7 +203,7 @@ class TicketStream(ClientStream):
     def _moves_my_queue(self, message: Message) -> bool:
         ticket = message.get("ticket") or {}
         touches_queue = ticket.get("queue") == self.queue or message.get("type", "").startswith("counter.")
-        return self.queue is not None and message.get("type") in QUEUE_MOVING_TYPES and touches_queue
+        return self.queue is not None and message.get("type") in WAITING_CHANGES and touches_queue
 
     async def _fresh_view(self) -> str:
         view, self.queue = await self._refresh()
