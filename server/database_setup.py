@@ -1,5 +1,6 @@
 """Create or migrate the schema (Alembic) and load a city-hall configuration."""
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from alembic import command
@@ -10,6 +11,7 @@ from sqlmodel import Session
 from server.catalog.loader import load_config_file
 from server.catalog.service import apply_config
 from server.models import Branch
+from server.realtime.events import EventType, record_event
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -34,5 +36,7 @@ def initialise(engine: Engine, config_path: Path) -> Branch:
     migrate(engine)
     with Session(engine, expire_on_commit=False) as session:
         branch = apply_config(session, config)
+        # A server already running reads the new rules when this reaches it through the bus.
+        record_event(session, type=EventType.catalog_changed, branch_id=branch.id, now=datetime.now(UTC))
         session.commit()
         return branch

@@ -9,6 +9,7 @@ from sqlalchemy import event
 from sqlmodel import Session
 
 from server.auth import service as auth_service
+from server.catalog.snapshot import CATALOGS_KEY, Catalogs
 from server.config import Settings
 from server.db import writer
 from server.errors import Forbidden, Unauthorized
@@ -37,10 +38,16 @@ async def get_clock(request: Request) -> Clock:
     return clock
 
 
-def _publish_after_commit(session: Session, bus: EventHub) -> None:
+def _publish_after_commit(session: Session, request: Request) -> None:
+    bus: EventHub = request.app.state.bus
+    catalogs: Catalogs = request.app.state.catalogs
+    session.info[CATALOGS_KEY] = catalogs
+
     @event.listens_for(session, "after_commit")
     def publish(committed: Session) -> None:
         pending = committed.info.pop(PENDING_EVENTS_KEY, [])
+        # A change of rules counts here at once; other processes hear of it through the bus.
+        catalogs.on_messages(message for _, message in pending)
         bus.publish_committed(pending)
 
     @event.listens_for(session, "after_rollback")
@@ -51,7 +58,7 @@ def _publish_after_commit(session: Session, bus: EventHub) -> None:
 
 def get_session(request: Request) -> Iterator[Session]:
     with Session(request.app.state.engine, expire_on_commit=False) as session:
-        _publish_after_commit(session, request.app.state.bus)
+        _publish_after_commit(session, request)
         yield session
 
 
@@ -63,7 +70,7 @@ def get_write_session(request: Request) -> Iterator[Session]:
     """
     engine = request.app.state.engine
     with Session(writer(engine), expire_on_commit=False) as session:
-        _publish_after_commit(session, request.app.state.bus)
+        _publish_after_commit(session, request)
 
         # Only the state change needs the lock; reading the response afterwards does not.
         @event.listens_for(session, "after_commit")

@@ -16,6 +16,7 @@ from server.admin.router import router as admin_router
 from server.auth.router import router as auth_router
 from server.auth.throttle import LoginThrottle
 from server.branches.router import router as branches_router
+from server.catalog.snapshot import Catalogs
 from server.config import Settings, get_settings
 from server.consoles import install_consoles
 from server.counters.router import router as counters_router
@@ -96,6 +97,10 @@ def create_app(
         app.state.engine, settings.audio_cache_dir, prefetch=settings.announcement_prefetch
     )
     app.state.announcements.attach(app.state.bus)
+    app.state.catalogs = Catalogs(app.state.engine)
+    app.state.bus.add_fan_out_listener(
+        lambda deliveries: app.state.catalogs.on_messages(delivery.message for delivery in deliveries)
+    )
 
     _install_error_handlers(app)
     install_security_headers(app)

@@ -45,6 +45,7 @@ from server.models import (
     Staff,
     StaffSession,
 )
+from server.realtime.events import EventType, record_event
 
 # Kiosks report every half minute; three missed reports mean the kiosk is down or cut off.
 KIOSK_OFFLINE_AFTER = timedelta(seconds=90)
@@ -168,6 +169,7 @@ def _save(
     except ConfigError as error:
         raise InvalidConfiguration(describe_problems(error, data)) from None
     apply_config(session, checked)
+    record_event(session, type=EventType.catalog_changed, branch_id=checked.branch.id, now=now)
     _audit(
         session,
         branch_id=checked.branch.id,
@@ -486,6 +488,7 @@ def set_issuing_stopped(session: Session, *, branch_id: str, stopped: bool, staf
         )
         branch.issuing_stopped = stopped
         session.add(branch)
+        record_event(session, type=EventType.catalog_changed, branch_id=branch.id, now=now)
         session.commit()
     return branch
 
