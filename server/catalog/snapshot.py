@@ -184,7 +184,17 @@ def branch_catalog(session: Session, branch_id: str) -> BranchCatalog:
     """The branch's rules: this process's snapshot when the session comes from the app, else
     read now through this session (command line, tests of the rules)."""
     catalogs: Catalogs | None = session.info.get(CATALOGS_KEY)
-    return load_catalog(session, branch_id) if catalogs is None else catalogs.get(branch_id)
+    if catalogs is not None:
+        return catalogs.get(branch_id)
+    # Read once per transaction: a later transaction of this session sees later changes.
+    key = (CATALOGS_KEY, branch_id)
+    memo = session.info.get(key)
+    if memo is not None and memo[0] is session.get_transaction():
+        known: BranchCatalog = memo[1]
+        return known
+    catalog = load_catalog(session, branch_id)
+    session.info[key] = (session.get_transaction(), catalog)
+    return catalog
 
 
 def forget_catalog(session: Session, branch_id: str) -> None:

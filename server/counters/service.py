@@ -13,6 +13,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from server.announcements.phrases import AnnouncementKind
+from server.catalog.snapshot import branch_catalog
 from server.counters.schemas import WaitingItem
 from server.errors import Conflict, Forbidden, NotFound, Unprocessable
 from server.models import (
@@ -33,12 +34,12 @@ from server.models import (
 from server.realtime.events import EventType, record_event
 from server.tickets.routing import begin_at_counter, make_waiting, move_to_front, pending_choices
 from server.tickets.service import (
-    counters_text,
     event_ticket,
     public_label,
     quickest_choice,
     serving_counters,
     ticket_stops,
+    window_of,
 )
 
 
@@ -144,15 +145,11 @@ def close_counter(session: Session, *, counter_id: int, staff: Staff, now: datet
 
 def _callable_services(session: Session, counter: Counter, staff: Staff) -> dict[int, tuple[float, int]]:
     """(weight, order) per service this counter serves and this staff member may take."""
-    links = session.exec(
-        select(CounterService, Service)
-        .join(Service, col(Service.id) == CounterService.service_id)
-        .where(CounterService.counter_id == counter.id, col(Service.active))
-    ).all()
+    catalog = branch_catalog(session, counter.branch_id)
+    assert counter.id is not None
+    served = catalog.served_by.get(counter.id, {})
     return {
-        service.id: (link.weight, link.position)
-        for link, service in links
-        if service.id is not None and _may_handle(staff, service)
+        service_id: rank for service_id, rank in served.items() if _may_handle(staff, catalog.services[service_id])
     }
 
 
@@ -341,9 +338,8 @@ DEFAULT_MAX_RECALLS = 2
 
 def max_recalls(session: Session, branch_id: str) -> int:
     """How often a called number may be called again before it is marked absent (config: announcements)."""
-    branch = session.get(Branch, branch_id)
-    assert branch is not None
-    return int((branch.settings.get("announcements") or {}).get("max_recalls", DEFAULT_MAX_RECALLS))
+    settings = branch_catalog(session, branch_id).branch.settings
+    return int((settings.get("announcements") or {}).get("max_recalls", DEFAULT_MAX_RECALLS))
 
 
 def _release(counter: Counter) -> None:
@@ -397,8 +393,7 @@ def complete_stop(session: Session, *, counter_id: int, staff: Staff, now: datet
 
 def _public_counters(session: Session, service: Service) -> str | None:
     """Where the citizen goes next; None while the work happens out of sight (back office)."""
-    assert service.id is not None
-    return counters_text(serving_counters(session, service.id)) if service.citizen_present else None
+    return window_of(branch_catalog(session, service.branch_id), service)
 
 
 def mark_no_show(session: Session, *, counter_id: int, staff: Staff, now: datetime) -> Ticket:

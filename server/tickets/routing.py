@@ -8,10 +8,14 @@ moves the chosen stop to the front of the pending part, so `Ticket.current_stop`
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import takewhile
+from typing import TypeVar
 
 from sqlmodel import Session
 
 from server.models import Counter, Service, Stop, StopStatus, Ticket, TicketStatus
+
+T = TypeVar("T")
 
 
 def step_applies(answers: dict[str, bool], *, when: Sequence[str], when_any: Sequence[str]) -> bool:
@@ -53,20 +57,18 @@ def order_by_window(route: list[PlannedStop], window_of: Callable[[Service], str
     return ordered
 
 
+def leading_choices(items: Sequence[T], group_of: Callable[[T], str | None]) -> list[T]:
+    """What may come next of these (in route order): the first, or the run of its any-order group."""
+    if not items:
+        return []
+    group = group_of(items[0])
+    return list(items[:1]) if group is None else list(takewhile(lambda item: group_of(item) == group, items))
+
+
 def pending_choices(stops: Sequence[tuple[Stop, Service]]) -> list[tuple[Stop, Service]]:
     """The stops that may come next: the first pending one, or the run of its any-order group."""
     pending = [(stop, service) for stop, service in stops if stop.status == StopStatus.pending]
-    if not pending:
-        return []
-    group = pending[0][0].group
-    if group is None:
-        return pending[:1]
-    choices = []
-    for stop, service in pending:
-        if stop.group != group:
-            break
-        choices.append((stop, service))
-    return choices
+    return leading_choices(pending, lambda choice: choice[0].group)
 
 
 def move_to_front(session: Session, stops: Sequence[Stop], chosen: Stop) -> None:

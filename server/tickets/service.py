@@ -3,7 +3,7 @@
 import heapq
 import math
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from server.catalog.schemas import minutes_of_day
+from server.catalog.snapshot import BranchCatalog, Window, branch_catalog
 from server.errors import Conflict, Forbidden, NotFound, Unprocessable
 from server.models import (
     Branch,
@@ -22,11 +23,8 @@ from server.models import (
     CounterState,
     Device,
     LifeEvent,
-    LifeEventQuestion,
-    LifeEventStep,
     NumberSequence,
     PriorityCategory,
-    Question,
     Queue,
     Role,
     Service,
@@ -37,14 +35,7 @@ from server.models import (
     TicketStatus,
 )
 from server.realtime.events import EventType, record_event
-from server.tickets.routing import (
-    PlannedStop,
-    make_waiting,
-    move_to_front,
-    order_by_window,
-    pending_choices,
-    step_applies,
-)
+from server.tickets.routing import PlannedStop, T, leading_choices, order_by_window, step_applies
 from server.tickets.schemas import StopPublic, TicketCreate, TicketPublic
 from server.tickets.visits import RouteStop, route_visits
 
@@ -120,12 +111,11 @@ def _check_issuing_open(branch: Branch, service: Service | None, now: datetime, 
 
 
 def _resolve_route(
-    session: Session, branch: Branch, request: TicketCreate, issuer: Issuer
+    catalog: BranchCatalog, request: TicketCreate, issuer: Issuer
 ) -> tuple[Queue, list[PlannedStop], LifeEvent | None, Service | None]:
+    """What the request asks for, checked against the branch's rules (no database read)."""
     if request.service is not None:
-        service = session.exec(
-            select(Service).where(Service.branch_id == branch.id, Service.key == request.service, col(Service.active))
-        ).first()
+        service = catalog.active_services.get(request.service)
         if service is None:
             raise NotFound(
                 f"Unknown service {request.service!r}; see the branch menu for valid ids.", code="service_not_found"
@@ -134,67 +124,38 @@ def _resolve_route(
             raise Forbidden(
                 f"Service {request.service!r} is not offered at the kiosk; ask the staff.", code="not_on_kiosk"
             )
-        queue = session.get(Queue, service.queue_id)
-        assert queue is not None
-        return queue, [PlannedStop(service, None)], None, service
+        return catalog.queues[service.queue_id], [PlannedStop(service, None)], None, service
 
-    life_event = session.exec(
-        select(LifeEvent).where(
-            LifeEvent.branch_id == branch.id, LifeEvent.key == request.life_event, col(LifeEvent.active)
-        )
-    ).first()
-    if life_event is None:
+    rules = catalog.life_events.get(request.life_event or "")
+    if rules is None:
         raise NotFound(
             f"Unknown life event {request.life_event!r}; see the branch menu for valid ids.",
             code="life_event_not_found",
         )
-    asked = set(
-        session.exec(
-            select(Question.key)
-            .join(LifeEventQuestion, col(LifeEventQuestion.question_id) == Question.id)
-            .where(LifeEventQuestion.life_event_id == life_event.id)
-        ).all()
-    )
-    unknown = sorted(set(request.answers) - asked)
+    unknown = sorted(set(request.answers) - rules.questions)
     if unknown:
-        expected = ", ".join(sorted(asked)) or "none"
+        expected = ", ".join(sorted(rules.questions)) or "none"
         raise Unprocessable(
-            f"Unknown question(s) {', '.join(unknown)} for life event {life_event.key!r}; expected: {expected}.",
+            f"Unknown question(s) {', '.join(unknown)} for life event {rules.row.key!r}; expected: {expected}.",
             code="unknown_question",
         )
-    steps = session.exec(
-        select(LifeEventStep, Service)
-        .join(Service, col(Service.id) == LifeEventStep.service_id)
-        .where(LifeEventStep.life_event_id == life_event.id)
-        .order_by(col(LifeEventStep.position))
-    ).all()
     # An unanswered question counts as "no": only what the citizen confirmed adds a stop.
     route = [
-        PlannedStop(service, step.group)
-        for step, service in steps
-        if service.active and step_applies(request.answers, when=step.when, when_any=step.when_any)
+        PlannedStop(step.service, step.group)
+        for step in rules.steps
+        if step_applies(request.answers, when=step.when, when_any=step.when_any)
     ]
     if not route:
         raise Unprocessable("None of this life event's procedures apply to these answers.", code="empty_route")
-    route = order_by_window(route, window_finder(session, [planned.service for planned in route]))
-    prefix = branch.settings.get("life_event_queue")
-    if prefix is None:
-        first = session.get(Queue, route[0].service.queue_id)
-        assert first is not None
-        return first, route, life_event, None
-    queue = session.exec(select(Queue).where(Queue.branch_id == branch.id, Queue.prefix == prefix)).one()
-    return queue, route, life_event, None
+    route = order_by_window(route, lambda service: window_of(catalog, service))
+    prefix = catalog.branch.settings.get("life_event_queue")
+    queue = catalog.queues[route[0].service.queue_id] if prefix is None else catalog.queue_by_prefix[prefix]
+    return queue, route, rules.row, None
 
 
-def window_finder(session: Session, services: Sequence[Service]) -> Callable[[Service], str | None]:
-    """The window group ("1–5") where each of these services is taken; None for back office."""
-    serving = public_counters_by_service(session, [service.id for service in services if service.id is not None])
-
-    def window_of(service: Service) -> str | None:
-        assert service.id is not None
-        return counters_text(serving.get(service.id, [])) if service.citizen_present else None
-
-    return window_of
+def window_of(catalog: BranchCatalog, service: Service) -> str | None:
+    """The window group ("1–5") where a service is taken; None for back office."""
+    return counters_text(catalog.service_windows(service)) if service.citizen_present else None
 
 
 def issue_ticket(
@@ -207,7 +168,10 @@ def issue_ticket(
     ignore_hours: bool = False,
     request_key: str | None = None,
 ) -> Ticket:
-    branch = get_branch(session, branch_id)
+    """Everything is checked and the route planned from the branch's rules first; the write
+    transaction then holds only what it writes (the number, the ticket, its stops, the event)."""
+    catalog = branch_catalog(session, branch_id)
+    branch = catalog.branch
     if issuer.branch_id is not None and issuer.branch_id != branch.id:
         raise Forbidden(f"This account belongs to branch {issuer.branch_id!r}, not {branch.id!r}.", code="wrong_branch")
     priority: PriorityCategory | None = None
@@ -215,17 +179,14 @@ def issue_ticket(
         if isinstance(issuer, Device):
             # Consideration (合理的配慮) is granted by staff, never self-declared at a kiosk.
             raise Forbidden("Priority is arranged by the floor staff; please ask them.", code="priority_by_staff_only")
-        priority = session.exec(
-            select(PriorityCategory).where(
-                PriorityCategory.branch_id == branch.id,
-                PriorityCategory.key == request.priority,
-                col(PriorityCategory.active),
-            )
-        ).first()
+        priority = catalog.priorities.get(request.priority)
         if priority is None:
             raise NotFound(f"Unknown priority category {request.priority!r}.", code="priority_not_found")
-    queue, route, life_event, service = _resolve_route(session, branch, request, issuer)
+    queue, route, life_event, service = _resolve_route(catalog, request, issuer)
     _check_issuing_open(branch, service, now, ignore_hours=ignore_hours)
+    choices = [(planned, planned.service) for planned in leading_choices(route, lambda planned: planned.group)]
+    first, _ = quickest_choice(session, choices, now=now)
+    route = [first, *(planned for planned in route if planned is not first)]
 
     business_on = business_day(branch, now)
     sequence = next_sequence(session, branch_id=branch.id, business_on=business_on, prefix=queue.prefix)
@@ -239,7 +200,7 @@ def issue_ticket(
         priority_id=priority.id if priority else None,
         life_event_id=life_event.id if life_event else None,
         service_id=service.id if service else None,
-        status=TicketStatus.waiting,
+        status=TicketStatus.waiting if first.service.citizen_present else TicketStatus.processing,
         status_token=secrets.token_urlsafe(24),
         answers=dict(request.answers),
         current_stop=0,
@@ -258,24 +219,25 @@ def issue_ticket(
             service_id=planned.service.id,
             group=planned.group,
             is_priority=priority is not None,
+            status=StopStatus.waiting if position == 0 else StopStatus.pending,
+            sort_at=now if position == 0 else None,
+            waiting_since=now if position == 0 else None,
         )
         for position, planned in enumerate(route)
     ]
     session.add_all(stops)
     session.flush()
-    first, first_service = quickest_choice(
-        session, pending_choices([(stop, planned.service) for stop, planned in zip(stops, route, strict=True)]), now=now
-    )
-    move_to_front(session, stops, first)
-    make_waiting(ticket, first, first_service, now=now)
-    session.flush()
+    rows = [
+        (stop, planned.service, catalog.queues[planned.service.queue_id])
+        for stop, planned in zip(stops, route, strict=True)
+    ]
     record_event(
         session,
         type=EventType.ticket_issued,
         branch_id=branch.id,
         now=now,
         ticket=ticket,
-        ticket_view=event_ticket(session, ticket),
+        ticket_view=event_ticket(session, ticket, rows),
     )
     session.commit()
     return ticket
@@ -344,14 +306,11 @@ def get_ticket_by_token(session: Session, *, status_token: str) -> Ticket:
 
 
 def ticket_stops(session: Session, ticket: Ticket) -> list[tuple[Stop, Service, Queue]]:
-    rows = session.exec(
-        select(Stop, Service, Queue)
-        .join(Service, col(Service.id) == Stop.service_id)
-        .join(Queue, col(Queue.id) == Service.queue_id)
-        .where(Stop.ticket_id == ticket.id)
-        .order_by(col(Stop.position))
-    ).all()
-    return [(stop, service, queue) for stop, service, queue in rows]
+    """The ticket's stops in route order, with their service and queue (from the branch's rules)."""
+    catalog = branch_catalog(session, ticket.branch_id)
+    rows = session.exec(select(Stop).where(Stop.ticket_id == ticket.id).order_by(col(Stop.position))).all()
+    services = [catalog.services[stop.service_id] for stop in rows]
+    return [(stop, service, catalog.queues[service.queue_id]) for stop, service in zip(rows, services, strict=True)]
 
 
 DEFAULT_SENSITIVE_LABEL = {"ja": "届出", "en": "Notifications"}
@@ -360,8 +319,8 @@ DEFAULT_SENSITIVE_LABEL = {"ja": "届出", "en": "Notifications"}
 def public_label(session: Session, service: Service, queue: Queue) -> tuple[str, str]:
     """The neutral label shown for a stop; a sensitive procedure never shows its own."""
     if service.sensitive:
-        branch = session.get(Branch, service.branch_id)
-        label = (branch.settings if branch else {}).get("sensitive_label") or DEFAULT_SENSITIVE_LABEL
+        settings = branch_catalog(session, service.branch_id).branch.settings
+        label = settings.get("sensitive_label") or DEFAULT_SENSITIVE_LABEL
         return label["ja"], label["en"]
     return queue.label_ja, queue.label_en
 
@@ -400,7 +359,7 @@ def serving_counters(session: Session, service_id: int, *, public_only: bool = T
     return list(session.exec(statement).all())
 
 
-def counters_text(counters: Sequence[Counter]) -> str | None:
+def counters_text(counters: Sequence[Counter | Window]) -> str | None:
     """'1–5' for a run of numbered windows, else '7・8'; None when only internal desks serve it."""
     codes = [counter.code for counter in counters]
     if not codes:
@@ -588,23 +547,23 @@ def estimate_wait_minutes(
 
 
 def quickest_choice(
-    session: Session, choices: Sequence[tuple[Stop, Service]], *, now: datetime, sample: int = 20
-) -> tuple[Stop, Service]:
-    """Of stops that may be taken in any order, the one called soonest: where a counter is open
-    first, then the shortest estimated wait for someone joining now, then the configured order."""
+    session: Session, choices: Sequence[tuple[T, Service]], *, now: datetime, sample: int = 20
+) -> tuple[T, Service]:
+    """Of stops that may be taken in any order (in route order), the one called soonest: where a
+    counter is open first, then the shortest estimated wait for someone joining now, then the
+    configured order. A single choice costs nothing."""
     if len(choices) == 1:
         return choices[0]
     counters = OpenCounters.of(session, branch_id=choices[0][1].branch_id, now=now)
     waiting = _stops_ahead(session, [service.id for _, service in choices if service.id is not None], None)
 
-    def soonest(choice: tuple[Stop, Service]) -> tuple[bool, int, int]:
-        stop, service = choice
+    def soonest(numbered: tuple[int, tuple[T, Service]]) -> tuple[bool, int, int]:
+        order, (_, service) = numbered
         assert service.id is not None
-        ahead = waiting.get(service.id, 0)
-        minutes = estimate_wait_minutes(session, service, ahead, now=now, sample=sample)
-        return (not counters.serving(service.id), minutes, stop.position)
+        minutes = estimate_wait_minutes(session, service, waiting.get(service.id, 0), now=now, sample=sample)
+        return (not counters.serving(service.id), minutes, order)
 
-    return min(choices, key=soonest)
+    return min(enumerate(choices), key=soonest)[1]
 
 
 def public_counters_by_service(session: Session, service_ids: Sequence[int]) -> dict[int, list[Counter]]:
@@ -633,17 +592,17 @@ def ticket_view(
     session: Session, ticket: Ticket, *, base_url: str, now: datetime, sample: int = 20, for_holder: bool = False
 ) -> TicketPublic:
     """A ticket as staff, kiosks and (with `for_holder`) the holder of its status link see it."""
+    catalog = branch_catalog(session, ticket.branch_id)
     stops = ticket_stops(session, ticket)
-    serving = public_counters_by_service(session, [service.id for _, service, _ in stops if service.id is not None])
     public_stops = []
     route = []
     for stop, service, queue in stops:
-        assert service.id is not None
-        windows = serving.get(service.id, []) if service.citizen_present else []
+        windows = catalog.service_windows(service) if service.citizen_present else ()
         window = counters_text(windows)
         called_at = None
         if stop.counter_id is not None and service.citizen_present:
-            counter = session.get(Counter, stop.counter_id)
+            # A window removed since keeps its name on old tickets.
+            counter = catalog.windows.get(stop.counter_id) or session.get(Counter, stop.counter_id)
             assert counter is not None
             called_at = counter.code if counter.public else None
         label_ja, label_en = public_label(session, service, queue)
