@@ -2,10 +2,13 @@
 
 Each past business day gets `per_day` tickets spread over opening hours, numbered per queue
 from 001 like the server does; each ticket has one stop that ended done (or no-show) at a counter
-serving it, and one final event. Nothing here is waiting, so a queue engine that only reads
-waiting stops should not notice any of it.
+serving it, and one final event — or, with `visit_events`, the whole visit's events (issued,
+called, recalled, serving, routed, completed: about six a ticket, as a real log has) and each
+counter's opening and closing of the day. Nothing here is waiting, so a queue engine that only
+reads waiting stops should not notice any of it.
 """
 
+import itertools
 import json
 import random
 import time
@@ -49,6 +52,11 @@ class Catalog:
     services: tuple[ServiceRow, ...]
 
 
+# A visit's events before its final one (with visit_events): times are offsets from the call.
+VISIT_EVENTS_BEFORE_CALL = ("ticket.issued",)
+VISIT_EVENTS_AFTER_CALL = ("ticket.recalled", "ticket.serving", "ticket.routed")
+
+
 @dataclass
 class Rows:
     tickets: list[tuple[Any, ...]]
@@ -60,6 +68,7 @@ class Rows:
 @dataclass(frozen=True)
 class HistoryStats:
     tickets: int
+    events: int
     business_days: int
     first_day: date | None
     last_day: date | None
@@ -116,13 +125,32 @@ def generate_day(
     first_id: int,
     random_source: random.Random,
     weights: Sequence[float],
+    first_event_id: int | None = None,
+    visit_events: bool = False,
 ) -> Rows:
-    """One business day of finished tickets; ids start at first_id (tickets, stops and events)."""
+    """One business day of finished tickets; ids start at first_id (tickets and stops) and at
+    first_event_id (events; by default first_id, one event a ticket)."""
     opening = datetime(day.year, day.month, day.day, tzinfo=catalog.zone) + timedelta(minutes=OPENS_AT_MINUTES)
+    rows = Rows([], [], [], [])
+    events: list[tuple[Any, ...]] = []
+
+    def add_event(event_type: str, at: datetime, ticket_id: int | None, counter_id: int | None, ticket: Any) -> None:
+        payload = {
+            "type": event_type,
+            "at": at.replace(tzinfo=UTC).isoformat(),
+            "branch": catalog.branch_id,
+            "ticket": ticket,
+            "counter": {"id": counter_id, "public": True} if counter_id else None,
+        }
+        events.append((catalog.branch_id, event_type, at, ticket_id, counter_id, json.dumps(payload)))
+
+    counters = sorted({counter for service in catalog.services for counter in service.counter_ids})
+    if visit_events:
+        for counter_id in counters:
+            add_event("counter.opened", _utc(opening), None, counter_id, None)
     offsets = sorted(random_source.uniform(0, ISSUING_MINUTES) for _ in range(tickets))
     chosen = random_source.choices(catalog.services, weights=weights, k=tickets)
     sequences: dict[str, int] = {}
-    rows = Rows([], [], [], [])
     for index, (offset, service) in enumerate(zip(offsets, chosen, strict=True)):
         row_id = first_id + index
         sequence = sequences[service.prefix] = sequences.get(service.prefix, 0) + 1
@@ -178,32 +206,59 @@ def generate_day(
                 completed_at,
             )
         )
-        event_type = "ticket.completed" if status == "done" else "ticket.no_show"
-        payload = {
-            "type": event_type,
-            "at": completed_at.replace(tzinfo=UTC).isoformat(),
-            "branch": catalog.branch_id,
-            "ticket": {"number": number, "status": status, "queue": service.prefix},
-            "counter": {"id": counter_id} if counter_id else None,
-        }
-        rows.events.append(
-            (row_id, catalog.branch_id, event_type, completed_at, row_id, counter_id, json.dumps(payload))
+        ticket = {"number": number, "status": status, "queue": service.prefix}
+        if visit_events:
+            add_event("ticket.issued", issued_at, row_id, None, ticket)
+            add_event("ticket.called", called_at, row_id, counter_id, ticket)
+            after_call = VISIT_EVENTS_AFTER_CALL if status == "done" else VISIT_EVENTS_AFTER_CALL[:1]
+            for step, event_type in enumerate(after_call, start=1):
+                at = called_at + (completed_at - called_at) * step / (len(after_call) + 1)
+                add_event(event_type, at, row_id, counter_id, ticket)
+        add_event(
+            "ticket.completed" if status == "done" else "ticket.no_show", completed_at, row_id, counter_id, ticket
         )
+    if visit_events:
+        closing = _utc(opening + timedelta(minutes=ISSUING_MINUTES + 60))
+        for counter_id in counters:
+            add_event("counter.closed", closing, None, counter_id, None)
+        # The log's ids follow time, as the server's do.
+        events.sort(key=lambda event: event[2])
+    event_ids = itertools.count(first_id if first_event_id is None else first_event_id)
+    rows.events.extend((next(event_ids), *event) for event in events)
     rows.sequences.extend((catalog.branch_id, day, prefix, last) for prefix, last in sequences.items())
     return rows
 
 
-def generate(catalog: Catalog, *, total: int, per_day: int, today: date, seed: int) -> Iterator[Rows]:
+def generate(
+    catalog: Catalog,
+    *,
+    total: int,
+    per_day: int,
+    today: date,
+    seed: int,
+    visit_events: bool = False,
+    first_event_id: int = 1,
+) -> Iterator[Rows]:
     """`total` tickets over as many past business days as it takes, oldest day first."""
     random_source = random.Random(seed)
     # Certificates are the most common errand at a one-stop counter; the rest share evenly.
     weights = [6.0 if service.key == "certificate" else 1.0 for service in catalog.services]
     days = past_business_days(today, -(-total // per_day)) if total else []
-    next_id, left = 1, total
+    next_id, next_event_id, left = 1, first_event_id, total
     for day in days:
         count = min(per_day, left)
-        yield generate_day(catalog, day, count, first_id=next_id, random_source=random_source, weights=weights)
-        next_id, left = next_id + count, left - count
+        rows = generate_day(
+            catalog,
+            day,
+            count,
+            first_id=next_id,
+            first_event_id=next_event_id,
+            random_source=random_source,
+            weights=weights,
+            visit_events=visit_events,
+        )
+        yield rows
+        next_id, next_event_id, left = next_id + count, next_event_id + len(rows.events), left - count
 
 
 def _sqlite_value(value: Any) -> Any:
@@ -268,17 +323,37 @@ class _Writer:
 
 
 def insert_history(
-    engine: Engine, *, branch_id: str, total: int, per_day: int, today: date, seed: int = 42
+    engine: Engine,
+    *,
+    branch_id: str,
+    total: int,
+    per_day: int,
+    today: date,
+    seed: int = 42,
+    visit_events: bool = False,
 ) -> HistoryStats:
     """Write `total` finished tickets (with stops, events and number sequences) before `today`."""
     catalog = load_catalog(engine, branch_id)
+    with engine.connect() as connection:
+        # `madoguchi init` logs its catalog change: history's events come after it.
+        first_event_id = connection.execute(text("SELECT coalesce(max(id), 0) + 1 FROM event")).scalar_one()
     started = time.perf_counter()
     writer = _Writer(engine)
     days: list[date] = []
+    events = 0
     batch = Rows([], [], [], [])
     try:
-        for rows in generate(catalog, total=total, per_day=per_day, today=today, seed=seed):
+        for rows in generate(
+            catalog,
+            total=total,
+            per_day=per_day,
+            today=today,
+            seed=seed,
+            visit_events=visit_events,
+            first_event_id=first_event_id,
+        ):
             days.append(rows.sequences[0][1])
+            events += len(rows.events)
             for name in ("tickets", "stops", "events", "sequences"):
                 getattr(batch, name).extend(getattr(rows, name))
             if len(batch.tickets) >= 50_000:
@@ -291,6 +366,7 @@ def insert_history(
         raise
     return HistoryStats(
         tickets=total,
+        events=events,
         business_days=len(days),
         first_day=days[0] if days else None,
         last_day=days[-1] if days else None,

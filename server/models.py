@@ -315,9 +315,17 @@ class Device(SQLModel, table=True):
 class Event(SQLModel, table=True):
     """Append-only log of every state change; ids strictly increase and are never reused."""
 
-    __table_args__ = ({"sqlite_autoincrement": True},)
+    __table_args__ = (
+        # Every read of the log seeks one of these, so none reads more as the years pile up:
+        # newest id and replay after an id (per branch), today's events (board, report),
+        # and a counter's last open/close before a day (report).
+        sa.Index("ix_event_branch_id", "branch_id", "id"),
+        sa.Index("ix_event_branch_at", "branch_id", "at"),
+        sa.Index("ix_event_counter_type", "counter_id", "type", "id"),
+        {"sqlite_autoincrement": True},
+    )
     id: int | None = Field(default=None, primary_key=True)
-    branch_id: str = Field(foreign_key="branch.id", index=True)
+    branch_id: str = Field(foreign_key="branch.id")
     type: str
     at: datetime = at_column(nullable=False)
     ticket_id: int | None = Field(default=None, foreign_key="ticket.id", index=True)

@@ -141,17 +141,3 @@ def last_event_id(session: Session, *, branch_id: str | None = None) -> int:
     if branch_id is not None:
         statement = statement.where(Event.branch_id == branch_id)
     return int(session.exec(statement).one() or 0)
-
-
-def first_event_id_since(session: Session, *, branch_id: str, since: datetime) -> int | None:
-    """The branch's first event at or after `since`, found through ix_event_branch_at.
-
-    Reads that ask for "today's events, newest first" bound their id range with it: ordered by id
-    alone, a planner may walk the id index back through years of history to find today's edge.
-    """
-    return session.exec(
-        select(Event.id)
-        .where(Event.branch_id == branch_id, col(Event.at) >= since)
-        .order_by(col(Event.at), col(Event.id))
-        .limit(1)
-    ).first()

@@ -187,7 +187,9 @@ def _recent_today(session: Session, branch_id: str, since: datetime) -> list[dic
             col(Event.at) >= since,
             col(Event.type).in_([*CALL_TYPES, str(EventType.ticket_routed)]),
         )
-        .order_by(col(Event.id).desc())
+        # Newest by time, walking ix_event_branch_at back from now: ordered by id alone, the
+        # planner may walk the id index back through years of history to find today's edge.
+        .order_by(col(Event.at).desc(), col(Event.id).desc())
         .limit(RECENT_EVENT_WINDOW)
     ).all()
     return [event_message(row) for row in rows]

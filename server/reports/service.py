@@ -427,14 +427,28 @@ def business_hours(branch: Branch) -> range:
 def counter_intervals(session: Session, *, branch_id: str, start: datetime, end: datetime) -> list[OpenInterval]:
     """Open intervals of every counter of the branch within [start, end), from the event log."""
     kinds = (str(EventType.counter_opened), str(EventType.counter_closed))
-    before = (
-        select(func.max(Event.id))
-        .where(Event.branch_id == branch_id, col(Event.type).in_(kinds), col(Event.at) < start)
-        .group_by(col(Event.counter_id))
-    )
-    open_at_start = session.exec(
-        select(Event.counter_id).where(col(Event.id).in_(before), Event.type == str(EventType.counter_opened))
+
+    def last_before_start(kind: str) -> Any:
+        # One seek per counter and kind in ix_event_counter_type, however long the log is.
+        return (
+            select(Event.id)
+            .where(Event.counter_id == Counter.id, Event.type == kind, col(Event.at) < start)
+            .order_by(col(Event.id).desc())
+            .limit(1)
+            .correlate(Counter)
+            .scalar_subquery()
+        )
+
+    last_events = session.exec(
+        select(Counter.id, last_before_start(kinds[0]), last_before_start(kinds[1])).where(
+            Counter.branch_id == branch_id
+        )
     ).all()
+    open_at_start = {
+        counter_id
+        for counter_id, opened, closed in last_events
+        if counter_id is not None and opened is not None and (closed is None or opened > closed)
+    }
     rows = session.exec(
         select(Event.counter_id, Event.type, Event.at)
         .where(Event.branch_id == branch_id, col(Event.type).in_(kinds), col(Event.at) >= start, col(Event.at) < end)
@@ -445,7 +459,7 @@ def counter_intervals(session: Session, *, branch_id: str, start: datetime, end:
         for counter_id, kind, at in rows
         if counter_id is not None
     ]
-    return open_intervals(events, open_at_start={c for c in open_at_start if c is not None}, start=start, end=end)
+    return open_intervals(events, open_at_start=open_at_start, start=start, end=end)
 
 
 def daily_report(session: Session, *, branch_id: str, business_on: date, now: datetime) -> DailyReport:
