@@ -16,6 +16,7 @@ from server.errors import Forbidden, Unauthorized
 from server.models import Device, DeviceKind, Role, Staff
 from server.realtime.bus import EventHub
 from server.realtime.events import PENDING_EVENTS_KEY
+from server.tickets.estimates import SERVICE_TIMES_KEY, ServiceTimes
 
 Clock = Callable[[], datetime]
 
@@ -41,13 +42,17 @@ async def get_clock(request: Request) -> Clock:
 def _publish_after_commit(session: Session, request: Request) -> None:
     bus: EventHub = request.app.state.bus
     catalogs: Catalogs = request.app.state.catalogs
+    service_times: ServiceTimes = request.app.state.service_times
     session.info[CATALOGS_KEY] = catalogs
+    session.info[SERVICE_TIMES_KEY] = service_times
 
     @event.listens_for(session, "after_commit")
     def publish(committed: Session) -> None:
         pending = committed.info.pop(PENDING_EVENTS_KEY, [])
-        # A change of rules counts here at once; other processes hear of it through the bus.
-        catalogs.on_messages(message for _, message in pending)
+        # What this process keeps in memory follows its own changes at once; other processes
+        # hear of them through the bus.
+        for cache in (catalogs, service_times):
+            cache.on_messages(message for _, message in pending)
         bus.publish_committed(pending)
 
     @event.listens_for(session, "after_rollback")

@@ -30,9 +30,11 @@ from server.realtime.audio_router import router as audio_router
 from server.realtime.bus import create_bus
 from server.realtime.digest import WaitingDigest
 from server.realtime.router import router as realtime_router
+from server.realtime.wire import RawSendCapture
 from server.reports.router import router as reports_router
 from server.satisfaction.router import router as satisfaction_router
 from server.security import install_security_headers
+from server.tickets.estimates import ServiceTimes
 from server.tickets.router import router as tickets_router
 
 logger = logging.getLogger("madoguchi")
@@ -97,13 +99,18 @@ def create_app(
         app.state.engine, settings.audio_cache_dir, prefetch=settings.announcement_prefetch
     )
     app.state.announcements.attach(app.state.bus)
+    # What each process keeps in memory, dropped when a committed event says it changed.
     app.state.catalogs = Catalogs(app.state.engine)
-    app.state.bus.add_fan_out_listener(
-        lambda deliveries: app.state.catalogs.on_messages(delivery.message for delivery in deliveries)
-    )
+    app.state.service_times = ServiceTimes()
+    for cache in (app.state.catalogs, app.state.service_times):
+        app.state.bus.add_fan_out_listener(
+            lambda deliveries, cache=cache: cache.on_messages(delivery.message for delivery in deliveries)
+        )
 
     _install_error_handlers(app)
     install_security_headers(app)
+    # Lets the hub write board frames straight to the socket (server/realtime/wire.py).
+    app.add_middleware(RawSendCapture)
     for router in (
         auth_router,
         branches_router,

@@ -32,11 +32,11 @@ from server.models import (
     TicketStatus,
 )
 from server.realtime.events import EventType, record_event
+from server.tickets.estimates import quickest_choice
 from server.tickets.routing import begin_at_counter, make_waiting, move_to_front, pending_choices
 from server.tickets.service import (
     event_ticket,
     public_label,
-    quickest_choice,
     serving_counters,
     ticket_stops,
     window_of,
@@ -148,9 +148,7 @@ def _callable_services(session: Session, counter: Counter, staff: Staff) -> dict
     catalog = branch_catalog(session, counter.branch_id)
     assert counter.id is not None
     served = catalog.served_by.get(counter.id, {})
-    return {
-        service_id: rank for service_id, rank in served.items() if _may_handle(staff, catalog.services[service_id])
-    }
+    return {service_id: rank for service_id, rank in served.items() if _may_handle(staff, catalog.services[service_id])}
 
 
 def _queue_heads(

@@ -16,6 +16,7 @@ import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, TypeVar
 
 import psycopg
@@ -25,6 +26,7 @@ from sqlmodel import Session, col, select
 
 from server.models import Event
 from server.realtime.events import NOTIFY_CHANNEL, event_message, last_event_id
+from server.realtime.wire import text_frame
 
 logger = logging.getLogger("madoguchi.realtime")
 
@@ -46,6 +48,11 @@ class Delivery:
     def __post_init__(self) -> None:
         object.__setattr__(self, "text", json.dumps(self.message, ensure_ascii=False, separators=(",", ":")))
 
+    @cached_property
+    def frame(self) -> bytes:
+        """The WebSocket frame of `text`, built once for every socket written to directly."""
+        return text_frame(self.text)
+
     @property
     def event_id(self) -> int | None:
         """Log events have ids; summaries and control messages (resync, waiting) do not."""
@@ -63,11 +70,16 @@ LISTENER_APPLICATION_NAME = "madoguchi-listener"
 
 @dataclass(eq=False)
 class Subscription:
-    """One client's bounded inbox for one branch's events."""
+    """One client's bounded inbox for one branch's events.
+
+    `write_now`, when the client's stream sets it, takes a delivery straight to the socket and
+    says whether it did; the hub offers it only while nothing is queued, so order is kept.
+    """
 
     branch_id: str
     queue: asyncio.Queue[Delivery]
     dropped: asyncio.Event = field(default_factory=asyncio.Event)
+    write_now: Callable[[Delivery], bool] | None = None
 
 
 class EventHub:
@@ -137,8 +149,9 @@ class EventHub:
 
     def broadcast(self, branch_id: str, message: Message) -> None:
         """A message that is not in the log (no id): queue summaries, resync."""
+        delivery = Delivery(message)  # encoded once, not once per client
         for subscription in list(self._by_branch.get(branch_id, ())):
-            self._offer(subscription, Delivery(message))
+            self._offer(subscription, delivery)
 
     def resync_everyone(self) -> None:
         for branch_id in list(self._by_branch):
@@ -150,6 +163,9 @@ class EventHub:
     @staticmethod
     def _offer(subscription: Subscription, delivery: Delivery) -> None:
         if subscription.dropped.is_set():
+            return
+        write_now = subscription.write_now
+        if write_now is not None and subscription.queue.empty() and write_now(delivery):
             return
         try:
             subscription.queue.put_nowait(delivery)

@@ -20,7 +20,6 @@ from server.realtime.events import WAITING_CHANGES
 logger = logging.getLogger("madoguchi.realtime")
 
 
-
 class WaitingDigest:
     def __init__(
         self,

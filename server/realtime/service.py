@@ -26,10 +26,10 @@ from server.models import (
 )
 from server.realtime.bus import Delivery
 from server.realtime.events import EventType, event_message, last_event_id
+from server.tickets.estimates import estimate_wait_minutes
 from server.tickets.schemas import TicketPublic
 from server.tickets.service import (
     business_day,
-    estimate_wait_minutes,
     event_ticket,
     get_branch,
     get_ticket_by_token,

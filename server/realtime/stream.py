@@ -1,8 +1,10 @@
 """One WebSocket client's life: opening messages, live events (pings among them), a lifetime cap.
 
-A client reads from its own bounded queue. When it falls behind, the hub marks it dropped and we
-close it with 1013 (try again later); it comes back with `after=<last id>` and catches up from
-the log. Nothing a client does can make the hub, or another client, wait.
+A board that is keeping up is written to directly by the hub (server/realtime/wire.py): one
+encoded frame to every idle socket, no coroutine woken per client. Otherwise a client reads from
+its own bounded queue. When it falls behind, the hub marks it dropped and we close it with 1013
+(try again later); it comes back with `after=<last id>` and catches up from the log. Nothing a
+client does can make the hub, or another client, wait.
 """
 
 import asyncio
@@ -18,6 +20,7 @@ from fastapi import WebSocket
 
 from server.realtime.bus import PING, RESYNC, Delivery, Message, Subscription
 from server.realtime.events import WAITING_CHANGES
+from server.realtime.wire import DirectSocket
 
 logger = logging.getLogger("madoguchi.realtime")
 
@@ -54,12 +57,18 @@ async def close_quietly(websocket: WebSocket, code: int, reason: str) -> None:
 class ClientStream:
     """Sends the opening messages, then whatever the subscription receives, until one side stops."""
 
+    # Every delivery goes out unchanged (bar duplicates), so the hub may write it directly.
+    writes_directly = True
+
     def __init__(self, websocket: WebSocket, subscription: Subscription, limits: StreamLimits) -> None:
         self.websocket = websocket
         self.subscription = subscription
         self.limits = limits
         self.last_event_id = 0
         self._resync_sent = False
+        self._direct = DirectSocket.of(websocket) if self.writes_directly else None
+        # True while the writer coroutine holds a delivery: a direct write then would overtake it.
+        self._sending = False
 
     async def run(self, opening: list[Message]) -> None:
         sender = asyncio.create_task(self._send_everything(opening))
@@ -71,6 +80,7 @@ class ClientStream:
                 tasks, timeout=self.limits.lifetime_seconds, return_when=asyncio.FIRST_COMPLETED
             )
         finally:
+            self.subscription.write_now = None
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
@@ -100,6 +110,22 @@ class ClientStream:
             self.last_event_id = event_id
         return [delivery.text]
 
+    def _write_now(self, delivery: Delivery) -> bool:
+        """The hub's direct path (nothing queued): True when the delivery needs nothing more."""
+        if self._sending or self._direct is None:
+            return False
+        if delivery.message.get("type") == RESYNC["type"]:
+            self.subscription.write_now = None  # the writer sends it and ends the stream
+            return False
+        event_id = delivery.event_id
+        if event_id is not None and event_id <= self.last_event_id:
+            return True  # already in the snapshot or the backlog
+        if not self._direct.try_write(delivery.frame):
+            return False
+        if event_id is not None:
+            self.last_event_id = event_id
+        return True
+
     def seconds_until_due(self) -> float | None:
         """How long the queue may stay quiet before on_quiet() must run; None: forever.
 
@@ -120,8 +146,11 @@ class ClientStream:
     async def _send_everything(self, opening: list[Message]) -> None:
         for message in opening:
             await self.send_message(message)
+        if self._direct is not None:
+            self.subscription.write_now = self._write_now
         queue = self.subscription.queue
         while not self._resync_sent:
+            self._sending = False
             try:
                 # A backlog drains without a timer per message; only an empty queue needs one.
                 delivery = queue.get_nowait()
@@ -135,6 +164,7 @@ class ClientStream:
                     except TimeoutError:
                         await self.on_quiet()
                         continue
+            self._sending = True
             if delivery.message.get("type") == RESYNC["type"]:
                 # Anything after a resync could follow a gap: the client starts over instead.
                 await self.send_text(delivery.text)
@@ -159,6 +189,8 @@ TicketView = tuple[dict[str, Any], str | None]
 
 class TicketStream(ClientStream):
     """One ticket's own events, each followed by its fresh view; others' calls refresh "ahead"."""
+
+    writes_directly = False  # it picks and adds messages per delivery, so it reads its queue
 
     def __init__(
         self,

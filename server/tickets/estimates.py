@@ -1,0 +1,247 @@
+"""Position and estimated wait: where a ticket stands and how long until it is called.
+
+Service times are a per-process statistic of each branch, read once and kept until a stop is
+finished here or (through the bus) in another process; open counters and queues are read per
+request, since they change with every call.
+"""
+
+import heapq
+import math
+import threading
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from server.catalog.snapshot import branch_catalog
+from server.models import Counter, CounterService, CounterState, Role, Service, Staff, Stop, StopStatus
+from server.tickets.routing import T
+
+# --- wait estimates -------------------------------------------------------------------------
+#
+# A counter calls the longest-waiting stop among all the services it serves, so a ticket waits
+# behind everything its counters will take first, not only behind its own service's queue. The
+# estimate replays that: the counters open now that may handle the ticket's service, each free
+# after what it has in hand, take in turn the stops ahead (of every service they serve, each
+# weighted by these counters' share of that service's open counters) for the recent mean time
+# of that service; the ticket is called when the next counter frees up after them.
+
+IN_HAND_MIN_REMAINING = 0.2  # of the mean: a long service is still expected to take a moment
+
+
+def _mean_minutes(session: Session, services: Sequence[Service], *, now: datetime, sample: int) -> dict[int, float]:
+    """Mean call→finish time (what a counter spends, no-shows included) over the last `sample`
+    finished stops of each service today; the configured typical time when fewer than 3."""
+    ids = [service.id for service in services if service.id is not None]
+    recent = (
+        select(
+            col(Stop.service_id).label("service_id"),
+            col(Stop.called_at).label("called_at"),
+            col(Stop.completed_at).label("completed_at"),
+            func.row_number()
+            .over(partition_by=col(Stop.service_id), order_by=col(Stop.completed_at).desc())
+            .label("recent"),
+        )
+        .where(
+            col(Stop.service_id).in_(ids),
+            col(Stop.completed_at) >= now - timedelta(hours=12),
+            col(Stop.status).in_([StopStatus.done, StopStatus.no_show]),
+        )
+        .subquery()
+    )
+    durations: dict[int, list[float]] = {}
+    for service_id, called, completed in session.execute(
+        select(recent.c.service_id, recent.c.called_at, recent.c.completed_at).where(recent.c.recent <= sample)
+    ).all():
+        if called is not None and completed is not None:
+            durations.setdefault(service_id, []).append((completed - called).total_seconds() / 60)
+    means = {}
+    for service in services:
+        assert service.id is not None
+        minutes = durations.get(service.id, [])
+        means[service.id] = sum(minutes) / len(minutes) if len(minutes) >= 3 else service.typical_minutes
+    return means
+
+
+SERVICE_TIMES_KEY = "madoguchi_service_times"
+# A finished stop anywhere changes the means; a process that missed the event still rereads them.
+SERVICE_TIMES_MAX_AGE_SECONDS = 60.0
+SERVICE_TIMES_CHANGES = frozenset({"ticket.completed", "ticket.no_show"})
+
+
+class ServiceTimes:
+    """This process's mean service minutes of every service of a branch, read in one query and
+    kept until a stop is finished (here at once, elsewhere when the event arrives by the bus)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._means: dict[tuple[str, int], tuple[float, dict[int, float]]] = {}
+
+    def get(self, session: Session, branch_id: str, *, now: datetime, sample: int) -> dict[int, float]:
+        key = (branch_id, sample)
+        known = self._means.get(key)
+        if known is not None and time.monotonic() - known[0] < SERVICE_TIMES_MAX_AGE_SECONDS:
+            return known[1]
+        services = list(branch_catalog(session, branch_id).services.values())
+        means = _mean_minutes(session, services, now=now, sample=sample)
+        with self._lock:
+            self._means[key] = (time.monotonic(), means)
+        return means
+
+    def on_messages(self, messages: Iterable[Mapping[str, Any]]) -> None:
+        for message in messages:
+            if message.get("type") in SERVICE_TIMES_CHANGES:
+                with self._lock:
+                    for key in [key for key in self._means if key[0] == message.get("branch")]:
+                        del self._means[key]
+
+
+def recent_service_minutes(
+    session: Session, services: Sequence[Service], *, now: datetime, sample: int
+) -> dict[int, float]:
+    """Mean minutes per service (see _mean_minutes): from this process's statistic when the
+    session comes from the app, else read now."""
+    times: ServiceTimes | None = session.info.get(SERVICE_TIMES_KEY)
+    if times is None or not services:
+        return _mean_minutes(session, services, now=now, sample=sample)
+    means = times.get(session, services[0].branch_id, now=now, sample=sample)
+    return {service.id: means[service.id] for service in services if service.id is not None}
+
+
+def average_service_minutes(session: Session, service: Service, *, now: datetime, sample: int) -> float:
+    """Mean call→finish time of the last completed stops today, else the configured typical time."""
+    assert service.id is not None
+    return recent_service_minutes(session, [service], now=now, sample=sample)[service.id]
+
+
+def waiting_ahead(session: Session, stop: Stop) -> int:
+    """Stops at the same service that will be called before this one."""
+    ahead = (
+        select(func.count())
+        .select_from(Stop)
+        .where(Stop.service_id == stop.service_id, Stop.status == StopStatus.waiting, Stop.id != stop.id)
+    )
+    return int(session.exec(_called_before(ahead, stop)).one())
+
+
+def _called_before(statement: Any, stop: Stop) -> Any:
+    """Waiting stops a counter takes before `stop`: priority first, then by arrival."""
+    if stop.is_priority:
+        return statement.where(col(Stop.is_priority), col(Stop.sort_at) <= stop.sort_at)
+    return statement.where(col(Stop.is_priority) | (col(Stop.sort_at) <= stop.sort_at))
+
+
+class OpenCounters:
+    """A branch's open counters now: what each may handle (by who sits there) and what it has
+    in hand since when. Read once per transaction and moment, so a board's per-service
+    estimates share one read."""
+
+    def __init__(self, session: Session, *, branch_id: str) -> None:
+        self.handles: dict[int, set[int]] = {}
+        self.in_hand: dict[int, tuple[int, datetime]] = {}
+        services: dict[int, Service] = {}
+        rows = session.exec(
+            select(Counter.id, Service, Staff.role, Stop.service_id, Stop.called_at)
+            .join(CounterService, col(CounterService.counter_id) == Counter.id)
+            .join(Service, col(Service.id) == CounterService.service_id)
+            .join(Staff, col(Staff.id) == Counter.staff_id, isouter=True)
+            .join(Stop, col(Stop.id) == Counter.current_stop_id, isouter=True)
+            .where(Counter.branch_id == branch_id, Counter.state == CounterState.open, col(Counter.active))
+        ).all()
+        for counter_id, service, role, hand_service, called_at in rows:
+            assert counter_id is not None
+            assert service.id is not None
+            may = service.active and not (service.staff_only and role == Role.contractor)
+            handled = self.handles.setdefault(counter_id, set())
+            if may:
+                handled.add(service.id)
+                services[service.id] = service
+            if hand_service is not None and called_at is not None:
+                self.in_hand[counter_id] = (hand_service, called_at)
+        self.services = services
+
+    @classmethod
+    def of(cls, session: Session, *, branch_id: str, now: datetime) -> "OpenCounters":
+        key = ("madoguchi_open_counters", branch_id, now)
+        memo = session.info.get(key)
+        if memo is not None and memo[0] is session.get_transaction():
+            cached: OpenCounters = memo[1]
+            return cached
+        counters = cls(session, branch_id=branch_id)
+        session.info[key] = (session.get_transaction(), counters)
+        return counters
+
+    def serving(self, service_id: int) -> list[int]:
+        return [counter_id for counter_id, handled in self.handles.items() if service_id in handled]
+
+
+def _stops_ahead(session: Session, service_ids: Sequence[int], stop: Stop | None) -> dict[int, int]:
+    """Waiting stops per service that a counter would call before `stop` (before a newcomer
+    when None)."""
+    statement = (
+        select(Stop.service_id, func.count())
+        .where(Stop.status == StopStatus.waiting, col(Stop.service_id).in_(service_ids))
+        .group_by(col(Stop.service_id))
+    )
+    if stop is not None:
+        statement = _called_before(statement.where(Stop.id != stop.id), stop)
+    return {service_id: int(count) for service_id, count in session.exec(statement).all()}
+
+
+def estimate_wait_minutes(
+    session: Session, service: Service, ahead: int, *, now: datetime, sample: int, stop: Stop | None = None
+) -> int:
+    """Minutes until a stop of `service` with `ahead` people before it in its own queue is
+    called: `stop` itself when given, else someone joining the queue now."""
+    assert service.id is not None
+    counters = OpenCounters.of(session, branch_id=service.branch_id, now=now)
+    pool = counters.serving(service.id)
+    if not pool:
+        # Nobody open may take it yet: as if one counter opened now.
+        return math.ceil(ahead * average_service_minutes(session, service, now=now, sample=sample))
+    shared = sorted({other for counter_id in pool for other in counters.handles[counter_id]})
+    minutes = recent_service_minutes(session, [counters.services[other] for other in shared], now=now, sample=sample)
+    waiting = _stops_ahead(session, [other for other in shared if other != service.id], stop)
+    waiting[service.id] = ahead
+    # Each counter is free once it finishes what it holds (expected remaining time).
+    free_at = []
+    for counter_id in pool:
+        held = counters.in_hand.get(counter_id)
+        if held is None:
+            free_at.append(0.0)
+            continue
+        mean = minutes.get(held[0], 0.0)
+        spent = (now - held[1]).total_seconds() / 60
+        free_at.append(max(mean - spent, mean * IN_HAND_MIN_REMAINING))
+    heapq.heapify(free_at)
+    members = set(pool)
+    for other, count in waiting.items():
+        # These counters do only their share of a service that other counters serve too.
+        serving = counters.serving(other)
+        work = minutes[other] * len(members.intersection(serving)) / len(serving)
+        for _ in range(count):
+            heapq.heappush(free_at, heapq.heappop(free_at) + work)
+    return math.ceil(free_at[0] - 1e-9)
+
+
+def quickest_choice(
+    session: Session, choices: Sequence[tuple[T, Service]], *, now: datetime, sample: int = 20
+) -> tuple[T, Service]:
+    """Of stops that may be taken in any order (in route order), the one called soonest: where a
+    counter is open first, then the shortest estimated wait for someone joining now, then the
+    configured order. A single choice costs nothing."""
+    if len(choices) == 1:
+        return choices[0]
+    counters = OpenCounters.of(session, branch_id=choices[0][1].branch_id, now=now)
+    waiting = _stops_ahead(session, [service.id for _, service in choices if service.id is not None], None)
+
+    def soonest(numbered: tuple[int, tuple[T, Service]]) -> tuple[bool, int, int]:
+        order, (_, service) = numbered
+        assert service.id is not None
+        minutes = estimate_wait_minutes(session, service, waiting.get(service.id, 0), now=now, sample=sample)
+        return (not counters.serving(service.id), minutes, order)
+
+    return min(enumerate(choices), key=soonest)[1]
