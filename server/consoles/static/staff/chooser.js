@@ -4,7 +4,7 @@ import { api, remember } from "../common/api.js";
 import { bi, h } from "../common/ui.js";
 import { enterCounter } from "./desk.js";
 import { lookupForm } from "./lookup.js";
-import { mayHandle, state } from "./state.js";
+import { fill, mayHandle, state } from "./state.js";
 
 export async function showChooser() {
   state.view = "chooser";
@@ -39,7 +39,7 @@ export async function showChooser() {
   };
   const windows = counters.filter((counter) => counter.public);
   const desks = counters.filter((counter) => !counter.public);
-  app().replaceChildren(
+  fill(app(),
     h(
       "section",
       { class: "chooser", "aria-labelledby": "chooser-title" },

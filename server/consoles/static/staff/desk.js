@@ -8,7 +8,7 @@ import { announce, bi, explain, h, minutesSince } from "../common/ui.js";
 import { showChooser } from "./chooser.js";
 import { lookupForm, openTicket, reinstate } from "./lookup.js";
 import { confirmNoShow, offerUndo } from "./no_show.js";
-import { STAGES, reasonName, serviceName, serviceNameEn, state } from "./state.js";
+import { STAGES, fill, reasonName, serviceName, serviceNameEn, state } from "./state.js";
 import { continuedFrom, currentStop, isBackOffice, stopStatusText, visitList, windowsText } from "./visits.js";
 
 const ui = {}; // elements of the desk view, built once per counter
@@ -64,6 +64,8 @@ function buildDesk() {
   ui.notMine = h("p", { class: "card not-mine", hidden: true });
   ui.inHand = h("section", { class: "card in-hand", "aria-labelledby": "in-hand-title", "aria-live": "polite" });
   ui.outcome = h("section", { class: "card outcome", id: "outcome", hidden: true, "aria-live": "polite" });
+  // Below the buttons: the clerk acts first, reads the whole route when needed.
+  ui.route = h("section", { class: "card hand-route", hidden: true, "aria-labelledby": "hand-route-title" });
   const editRoute = actionButton("edit-route", "経路を変更", "Change route", {
     handler: () => state.desk?.ticket && openTicket(state.desk.ticket.number).catch((error) => announce(explain(error), "error")),
   });
@@ -132,7 +134,7 @@ function buildDesk() {
     ? h("p", { class: "keys" }, "キー操作 Keys: N / Space = 取る Take next")
     : h("p", { class: "keys" }, "キー操作 Keys: N / Space = 呼出 Call next・R = 再呼出 Recall");
   ui.dialog = h("dialog", { id: "transfer-dialog", "aria-labelledby": "transfer-title" });
-  app().replaceChildren(
+  fill(app(),
     h(
       "div",
       { class: "desk", "data-internal": internal ? "true" : "false" },
@@ -158,6 +160,7 @@ function buildDesk() {
           h("div", { class: "actions-grid secondary", role: "group", "aria-label": "ほかの操作 More actions" }, Object.values(ui.secondary)),
           ui.absentBox,
           keys,
+          ui.route,
           ui.outcome,
         ),
         h("div", { class: "side" }, h("div", { class: "card lookup-card" }, lookupForm()), waiting),
@@ -212,8 +215,9 @@ function inHandTitle() {
 function renderInHand() {
   const ticket = state.desk.ticket;
   const internal = !state.desk.public;
+  ui.route.hidden = !ticket;
   if (!ticket) {
-    ui.inHand.replaceChildren(
+    fill(ui.inHand,
       h("h2", { id: "in-hand-title" }, ...inHandTitle()),
       h("p", { class: "empty" }, ...(internal ? bi("ありません。「取る」で次の作業を取ります。", "None. Press Take next.") : bi("ありません。「呼出」で次の方をお呼びします。", "None. Press Call next."))),
     );
@@ -224,7 +228,7 @@ function renderInHand() {
   const taken = isBackOffice(stop);
   const before = continuedFrom(ticket);
   ui.inHand.dataset.kind = taken ? "taken" : "window";
-  ui.inHand.replaceChildren(
+  fill(ui.inHand,
     h("h2", { id: "in-hand-title" }, ...inHandTitle()),
     h(
       "div",
@@ -271,9 +275,8 @@ function renderInHand() {
           ),
         )
       : null,
-    h("h3", {}, ...bi("この方の経路", "This citizen's route")),
-    visitList(ticket, { id: "hand-route" }),
   );
+  fill(ui.route, h("h2", { id: "hand-route-title" }, ...bi("この方の経路", "This citizen's route")), visitList(ticket, { id: "hand-route" }));
 }
 
 function nextLine(ticket, action) {
@@ -341,7 +344,7 @@ function renderOutcome() {
     return: ["差戻し", "Returned"],
   };
   const [ja, en] = verbs[action] || [action, action];
-  ui.outcome.replaceChildren(
+  fill(ui.outcome,
     h(
       "h2",
       {},
@@ -599,7 +602,7 @@ function openTransfer(mode) {
     act(mode, body);
   });
   ui.dialog.setAttribute("aria-labelledby", "transfer-title");
-  ui.dialog.replaceChildren(form);
+  fill(ui.dialog, form);
   ui.dialog.showModal();
   (reasonSelect || select).focus();
 }

@@ -4,7 +4,7 @@
 
 import { api } from "../common/api.js";
 import { announce, bi, explain, h } from "../common/ui.js";
-import { STAGES, state, serviceName, serviceNameEn } from "./state.js";
+import { STAGES, fill, serviceName, serviceNameEn, state } from "./state.js";
 import { currentStop, stopStatusText, visitList } from "./visits.js";
 
 // Not yet begun: the part of a route that staff may replace (server/tickets/visit.py).
@@ -18,6 +18,13 @@ export const TICKET_STATUS = {
   done: ["すべて完了", "All done"],
   no_show: ["不在(保留中)", "Absent (on hold)"],
   cancelled: ["取消", "Cancelled"],
+};
+
+// The server's words come in English for some refusals; the clerk reads Japanese first.
+const REFUSALS = {
+  ticket_finished: ["この番号札は終了したか不在のため、経路を変えられません(不在なら先に呼び戻してください)。"],
+  duplicate_service: ["同じ手続きが二度入っています。"],
+  service_not_found: ["その手続きはこの庁舎では受け付けていません。"],
 };
 
 const REASONS = [
@@ -152,11 +159,11 @@ function render() {
   // A refusal that ended the editing (the ticket finished meanwhile) still says why.
   const refused =
     panel.error && !body.matches("form") ? h("p", { class: "form-error", id: "route-error", role: "alert" }, panel.error) : null;
-  dialog.replaceChildren(
+  fill(dialog,
     h(
       "div",
       { class: "ticket-head" },
-      h("h2", { id: "ticket-title" }, h("span", { class: "ticket-number", id: "found-number" }, ticket.number), " ", ...bi("の番号札", "ticket")),
+      h("h2", { id: "ticket-title" }, h("span", { class: "visually-hidden" }, "番号札 Ticket "), h("span", { class: "ticket-number", id: "found-number" }, ticket.number)),
       h(
         "p",
         { class: "ticket-state", id: "found-status", "data-status": ticket.status },
@@ -168,8 +175,8 @@ function render() {
       ),
       close,
     ),
-    h("h3", {}, ...bi("経路", "Route")),
     refused,
+    h("h3", {}, ...bi("経路", "Route")),
     visitList(ticket, { id: "found-route" }),
     body,
   );
@@ -346,7 +353,8 @@ function editorPart(ticket) {
       } catch {
         // Keep what we had on screen.
       }
-      panel.error = `変更できませんでした。 Not changed: ${message}`;
+      const [ja] = REFUSALS[failure.code] || [""];
+      panel.error = `変更できませんでした。${ja} ${message}`;
       render();
     }
   });

@@ -2,6 +2,7 @@
 // seconds afterwards 「取り消す」 brings the citizen back (reinstate) with their place in line.
 
 import { bi, h } from "../common/ui.js";
+import { fill } from "./state.js";
 
 export const UNDO_SECONDS = 8;
 
@@ -14,7 +15,7 @@ export function confirmNoShow(dialog, number) {
       { type: "button", class: "danger-solid", id: "no-show-confirm", onclick: () => dialog.close("confirm") },
       ...bi(`${number}番を不在にする`, `Mark ${number} absent`),
     );
-    dialog.replaceChildren(
+    fill(dialog,
       h(
         "div",
         { class: "no-show-ask" },

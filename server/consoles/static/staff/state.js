@@ -1,6 +1,13 @@
 // What every panel of the staff console shares: the session, the branch's services and reason
 // codes, the counter in use and the ticket in hand. Panels read it; staff.js fills it.
 
+import { h } from "../common/ui.js";
+
+/** element.replaceChildren(), but like h(): arrays flattened, null and false left out. */
+export function fill(element, ...children) {
+  element.replaceChildren(...h("div", {}, ...children).childNodes);
+}
+
 export const STAGES = {
   front: ["受付・お渡し", "Front"],
   middle: ["審査・決定(職員)", "Review (municipal staff)"],
