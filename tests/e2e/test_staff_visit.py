@@ -294,14 +294,15 @@ def test_recall_limit_is_shown_and_offers_no_show(city_hall: CityHall, page: Pag
     page.locator('[data-action="call-next"]').click()
     expect(page.locator("#current-number")).to_have_text(number)
     recall = page.locator('[data-action="recall"]')
-    for _ in range(2):  # max_recalls: 2 in the demo configuration
+    for times in (1, 2):  # max_recalls: 2 in the demo configuration
         recall.click()
-        expect(recall).to_be_enabled()
+        expect(page.locator("#recall-count")).to_contain_text(f"再呼出 {times}回")
     recall.click()
 
     limit = page.locator("#recall-limit")
     expect(limit).to_be_visible()
-    expect(limit).to_contain_text("再呼出の上限")
+    expect(limit).to_contain_text("再呼出の上限に達しました")
+    expect(limit).to_contain_text("D001番は再呼出の上限(2回)に達しました".replace("D001", number))  # the server's words
     expect(recall).to_be_disabled()
     _screenshots(page, "staff-visit-recall-limit")
     page.locator("#recall-limit-no-show").click()

@@ -240,6 +240,9 @@ function renderInHand() {
         h("span", { class: "procedure-now" }, serviceName(stop.service)),
         h("span", { class: `badge status-badge ${taken ? "taken" : stop.status}` }, ja, " ", h("span", { class: "en" }, en)),
         ticket.priority ? h("span", { class: "badge priority" }, "優先 Priority") : null,
+        state.recalls?.number === ticket.number && state.recalls.count
+          ? h("span", { class: "badge recalls", id: "recall-count" }, `再呼出 ${state.recalls.count}回 Recalled ×${state.recalls.count}`)
+          : null,
         state.desk.returned_reason
           ? h("span", { class: "badge returned" }, `差戻し Returned: ${reasonName(state.desk.returned_reason)}`)
           : null,
@@ -267,7 +270,8 @@ function renderInHand() {
       ? h(
           "div",
           { class: "recall-limit", id: "recall-limit", role: "alert" },
-          h("p", {}, state.recallLimit.message),
+          h("p", { class: "recall-limit-title" }, ...bi("再呼出の上限に達しました。来られない場合は不在にしてください。", "Recall limit reached. If nobody comes, mark absent.")),
+          h("p", { class: "server-says" }, state.recallLimit.message),
           h(
             "button",
             { type: "button", class: "no-show", id: "recall-limit-no-show", onclick: noShow },
@@ -465,7 +469,9 @@ async function act(action, body) {
     } catch (error) {
       if (error.code === "recall_limit" && state.desk?.ticket) {
         // The configured limit is reached: say so where the clerk looks, and offer 不在 there.
+        // The box in the ticket card says it; no second message in the corner.
         state.recallLimit = { number: state.desk.ticket.number, message: explain(error) };
+        return;
       }
       throw error;
     }
@@ -474,20 +480,19 @@ async function act(action, body) {
         announce("お待ちの方はいません / No one is waiting that you may take");
       } else {
         state.outcome = null; // the previous ticket's hand-off is done with
-        const number = result.ticket.number;
-        if (isBackOffice(currentStop(result.ticket))) announce(`${number} を受け付けました(処理中) / Taken`, "success");
-        else announce(`${number} をお呼びしました / Called`, "success");
+        state.recalls = { number: result.ticket.number, count: 0 };
       }
       return;
     }
     if (action === "recall") {
-      announce(`${result.ticket.number} をもう一度お呼びしました / Called again`, "success");
+      // Shown in the ticket card as 「再呼出 1回」: the clerk sees it took, without a pop-up.
+      const count = state.recalls?.number === result.ticket.number ? state.recalls.count + 1 : 1;
+      state.recalls = { number: result.ticket.number, count };
       return;
     }
     if (action === "complete" && currentStop(result.ticket)?.status === "serving") {
       // One visit per window: the same citizen goes on here; the in-hand card says what is next.
       state.outcome = null;
-      announce(`${result.ticket.number} 続けて ${serviceName(currentStop(result.ticket).service)} / Continue`, "success");
       return;
     }
     if (["complete", "no-show", "transfer", "back-office", "return"].includes(action)) {

@@ -23,6 +23,7 @@ export const state = {
   desk: null, // GET /counters/{id}
   waiting: [],
   outcome: null, // what the last action did to the last ticket
+  recalls: null, // {number, count}: recalls of the ticket in hand, from this console
   recallLimit: null, // {number, message} once the server refused another recall
   busy: false,
   view: null, // "chooser" | "desk"
