@@ -64,7 +64,10 @@ def page(browser: Browser) -> Iterator[Page]:
     problems: list[str] = []
     page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
     page.on("pageerror", lambda error: problems.append(str(error)))
-    page.on("response", lambda response: problems.append(f"{response.status} {response.url}") if response.status >= 500 else None)
+    page.on(
+        "response",
+        lambda response: problems.append(f"{response.status} {response.url}") if response.status >= 500 else None,
+    )
     yield page
     context.close()
     # A refused request is logged by the browser as a failed resource; the ones we provoke are 4xx.
@@ -134,7 +137,11 @@ def test_desk_takes_back_office_work_without_calling_anyone(city_hall: CityHall,
 
 def test_same_window_goes_on_with_the_next_procedure(city_hall: CityHall, page: Page) -> None:
     ticket = city_hall.api(
-        "POST", f"/branches/{BRANCH}/tickets", kiosk=True, life_event="move_in", answers={"wants_seal_registration": True}
+        "POST",
+        f"/branches/{BRANCH}/tickets",
+        kiosk=True,
+        life_event="move_in",
+        answers={"wants_seal_registration": True},
     )
     _sign_in(page, city_hall.url)
     _open_counter(page, "3")
@@ -302,7 +309,7 @@ def test_recall_limit_is_shown_and_offers_no_show(city_hall: CityHall, page: Pag
     limit = page.locator("#recall-limit")
     expect(limit).to_be_visible()
     expect(limit).to_contain_text("再呼出の上限に達しました")
-    expect(limit).to_contain_text("D001番は再呼出の上限(2回)に達しました".replace("D001", number))  # the server's words
+    expect(limit).to_contain_text(f"{number}番は再呼出の上限(2回)に達しました")  # the server's words
     expect(recall).to_be_disabled()
     _screenshots(page, "staff-visit-recall-limit")
     page.locator("#recall-limit-no-show").click()
