@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from server.auth import service as auth_service
@@ -21,12 +21,11 @@ from server.models import (
     Queue,
     Service,
     Stop,
-    StopStatus,
     Ticket,
 )
 from server.realtime.bus import Delivery
 from server.realtime.events import EventType, event_message, last_event_id
-from server.tickets.estimates import estimate_wait_minutes
+from server.tickets.estimates import estimate_wait_minutes, waiting_per_service
 from server.tickets.schemas import TicketPublic
 from server.tickets.service import (
     business_day,
@@ -109,15 +108,7 @@ def branch_opening(
 
 def waiting_by_label(session: Session, *, branch_id: str, now: datetime, sample: int) -> list[dict[str, Any]]:
     """People waiting per neutral public label (several services share one), with the longest estimate."""
-    waiting_counts: dict[int, int] = {
-        service_id: int(count)
-        for service_id, count in session.exec(
-            select(Stop.service_id, func.count())
-            .join(Service, col(Service.id) == Stop.service_id)
-            .where(Service.branch_id == branch_id, Stop.status == StopStatus.waiting)
-            .group_by(col(Stop.service_id))
-        ).all()
-    }
+    waiting_counts = waiting_per_service(session, branch_id=branch_id)
     rows = session.exec(
         select(Service, Queue)
         .join(Queue, col(Queue.id) == Service.queue_id)
@@ -134,7 +125,9 @@ def waiting_by_label(session: Session, *, branch_id: str, now: datetime, sample:
         waiting = waiting_counts.get(service.id or 0, 0)
         if waiting:
             entry["waiting"] += waiting
-            estimate = estimate_wait_minutes(session, service, waiting, now=now, sample=sample)
+            estimate = estimate_wait_minutes(
+                session, service, waiting, now=now, sample=sample, waiting_now=waiting_counts
+            )
             entry["estimated_wait_minutes"] = max(entry["estimated_wait_minutes"], estimate)
     return list(labels.values())
 

@@ -117,6 +117,17 @@ def average_service_minutes(session: Session, service: Service, *, now: datetime
     return recent_service_minutes(session, [service], now=now, sample=sample)[service.id]
 
 
+def waiting_per_service(session: Session, *, branch_id: str) -> dict[int, int]:
+    """How many stops wait at each service of a branch (the partial index of waiting stops)."""
+    rows = session.exec(
+        select(Stop.service_id, func.count())
+        .join(Service, col(Service.id) == Stop.service_id)
+        .where(Service.branch_id == branch_id, Stop.status == StopStatus.waiting)
+        .group_by(col(Stop.service_id))
+    ).all()
+    return {service_id: int(count) for service_id, count in rows}
+
+
 def waiting_ahead(session: Session, stop: Stop) -> int:
     """Stops at the same service that will be called before this one."""
     ahead = (
@@ -192,10 +203,18 @@ def _stops_ahead(session: Session, service_ids: Sequence[int], stop: Stop | None
 
 
 def estimate_wait_minutes(
-    session: Session, service: Service, ahead: int, *, now: datetime, sample: int, stop: Stop | None = None
+    session: Session,
+    service: Service,
+    ahead: int,
+    *,
+    now: datetime,
+    sample: int,
+    stop: Stop | None = None,
+    waiting_now: Mapping[int, int] | None = None,
 ) -> int:
     """Minutes until a stop of `service` with `ahead` people before it in its own queue is
-    called: `stop` itself when given, else someone joining the queue now."""
+    called: `stop` itself when given, else someone joining the queue now. An overview of every
+    queue passes what waits per service (`waiting_now`), read once for all of them."""
     assert service.id is not None
     counters = OpenCounters.of(session, branch_id=service.branch_id, now=now)
     pool = counters.serving(service.id)
@@ -204,7 +223,11 @@ def estimate_wait_minutes(
         return math.ceil(ahead * average_service_minutes(session, service, now=now, sample=sample))
     shared = sorted({other for counter_id in pool for other in counters.handles[counter_id]})
     minutes = recent_service_minutes(session, [counters.services[other] for other in shared], now=now, sample=sample)
-    waiting = _stops_ahead(session, [other for other in shared if other != service.id], stop)
+    others = [other for other in shared if other != service.id]
+    if waiting_now is not None and stop is None:
+        waiting = {other: waiting_now.get(other, 0) for other in others}
+    else:
+        waiting = _stops_ahead(session, others, stop)
     waiting[service.id] = ahead
     # Each counter is free once it finishes what it holds (expected remaining time).
     free_at = []

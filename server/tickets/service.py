@@ -6,7 +6,6 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -31,7 +30,7 @@ from server.models import (
     TicketStatus,
 )
 from server.realtime.events import EventType, record_event
-from server.tickets.estimates import estimate_wait_minutes, quickest_choice, waiting_ahead
+from server.tickets.estimates import estimate_wait_minutes, quickest_choice, waiting_ahead, waiting_per_service
 from server.tickets.routing import PlannedStop, leading_choices, order_by_window, step_applies
 from server.tickets.schemas import StopPublic, TicketCreate, TicketPublic
 from server.tickets.visits import RouteStop, route_visits
@@ -447,26 +446,20 @@ def ticket_view(
 
 
 def queue_overview(session: Session, *, branch_id: str, now: datetime, sample: int = 20) -> list[dict[str, Any]]:
-    branch = get_branch(session, branch_id)
-    waiting_counts = dict(
-        session.exec(  # type: ignore[arg-type]
-            select(Stop.service_id, func.count())
-            .where(Stop.status == StopStatus.waiting)
-            .join(Service, col(Service.id) == Stop.service_id)
-            .where(Service.branch_id == branch.id)
-            .group_by(col(Stop.service_id))
-        ).all()
+    """Waiting and estimated wait per citizen-facing service: two reads, however many services."""
+    catalog = branch_catalog(session, branch_id)
+    waiting_counts = waiting_per_service(session, branch_id=branch_id)
+    services = sorted(
+        (service for service in catalog.active_services.values() if service.citizen_present),
+        key=lambda service: service.position,
     )
-    rows = session.exec(
-        select(Service, Queue)
-        .join(Queue, col(Queue.id) == Service.queue_id)
-        .where(Service.branch_id == branch.id, col(Service.active), col(Service.citizen_present))
-        .order_by(col(Service.position))
-    ).all()
     overview = []
-    for service, queue in rows:
-        waiting = int(waiting_counts.get(service.id, 0))
+    for service in services:
+        assert service.id is not None
+        queue = catalog.queues[service.queue_id]
+        waiting = waiting_counts.get(service.id, 0)
         label_ja, label_en = public_label(session, service, queue)
+        estimate = estimate_wait_minutes(session, service, waiting, now=now, sample=sample, waiting_now=waiting_counts)
         overview.append(
             {
                 "service": service.key,
@@ -474,7 +467,7 @@ def queue_overview(session: Session, *, branch_id: str, now: datetime, sample: i
                 "label_en": label_en,
                 "prefix": queue.prefix,
                 "waiting": waiting,
-                "estimated_wait_minutes": estimate_wait_minutes(session, service, waiting, now=now, sample=sample),
+                "estimated_wait_minutes": estimate,
             }
         )
     return overview
