@@ -1,8 +1,10 @@
 """Fan-out of committed events to this process's WebSocket clients.
 
 One source of truth per deployment, so an event reaches each client exactly once:
-- LocalBus (SQLite, embedded default) reads the event log back after each commit. SQLite has a
-  single writer, so log order is commit order, and a rolled-back transaction leaves nothing to read.
+- LocalBus (SQLite, embedded default) fans out what this process commits when it follows the
+  last event sent, and otherwise reads the event log back (another writer, hooks run out of
+  order). SQLite has a single writer, so log order is commit order, and a rolled-back
+  transaction leaves nothing to read.
 - PgNotifyBus (PostgreSQL, scale-out) listens on the channel that record_event() NOTIFYs inside
   the transaction; PostgreSQL delivers it on commit, to every process, in commit order.
 Either way clients receive only what committed, and each client reads from its own bounded
@@ -112,11 +114,12 @@ class EventHub:
             for branch_id in list(self._by_branch):
                 self.broadcast(branch_id, PING)
 
-    def publish_committed(self, events: Sequence[object]) -> None:
-        """Called right after a session commits `events` (from a worker thread).
+    def publish_committed(self, events: Sequence[tuple[int | None, Message]]) -> None:
+        """Called right after a session commits `events`, (ticket id, message) pairs, from a
+        worker thread.
 
         A no-op here and in PgNotifyBus, where the NOTIFY sent inside the transaction is the one
-        delivery (doing both would deliver twice); LocalBus takes it as its cue to read the log.
+        delivery (doing both would deliver twice); LocalBus fans them out or reads the log.
         """
 
     def subscribe(self, branch_id: str) -> Subscription:
@@ -220,13 +223,26 @@ class LocalBus(EventHub):
     async def _read(self, function: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._reader, function, *args)
 
-    def publish_committed(self, events: Sequence[object]) -> None:
-        # The payloads are not pushed: two commits' after-commit hooks can run in either order,
-        # but the log read back in id order cannot. The commit only says "there is news".
+    def publish_committed(self, events: Sequence[tuple[int | None, Message]]) -> None:
         if not events or self._loop is None:
             return
+        # Encoded here, in the committing thread, not on the loop.
+        deliveries = [Delivery(message, ticket_id) for ticket_id, message in events]
         with contextlib.suppress(RuntimeError):  # loop closed during shutdown
-            self._loop.call_soon_threadsafe(self._wake.set)
+            self._loop.call_soon_threadsafe(self._take_committed, deliveries)
+
+    def _take_committed(self, deliveries: list[Delivery]) -> None:
+        """Fan a commit's events out at once when they follow the last one sent, in id order.
+
+        Two commits' after-commit hooks can run in either order, and other processes may write
+        to the same file: on any gap the log, read back in id order, decides instead.
+        """
+        ids = [delivery.event_id for delivery in deliveries]
+        if ids == list(range(self._cursor + 1, self._cursor + 1 + len(ids))):
+            self._cursor += len(ids)
+            self.fan_out(deliveries)
+        elif ids[-1] is None or ids[-1] > self._cursor:
+            self._wake.set()
 
     async def _tail(self) -> None:
         while True:
@@ -246,8 +262,11 @@ class LocalBus(EventHub):
             batch = await self._read(read_log_after, self._engine, self._cursor)
             if not batch:
                 return
-            self._cursor = int(batch[-1].message["id"])
-            self.fan_out(batch)
+            # A commit may have been fanned out directly while we read: send only what is newer.
+            fresh = [delivery for delivery in batch if int(delivery.message["id"]) > self._cursor]
+            self._cursor = max(self._cursor, int(batch[-1].message["id"]))
+            if fresh:
+                self.fan_out(fresh)
 
 
 def listener_dsn(engine: Engine) -> str:
