@@ -243,9 +243,8 @@ def call_next(session: Session, *, counter_id: int, staff: Staff, now: datetime)
         taken_elsewhere.add(stop.id)
     counter.normal_calls_since_priority = 0 if take_priority else counter.normal_calls_since_priority + 1
     ticket = session.get(Ticket, stop.ticket_id)
-    service = session.get(Service, stop.service_id)
+    service = branch_catalog(session, counter.branch_id).services[stop.service_id]
     assert ticket is not None
-    assert service is not None
     if not service.citizen_present:
         # Back-office work is taken, not called (even at a public window): nobody is announced,
         # the citizen keeps waiting for their next window.
