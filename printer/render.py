@@ -30,12 +30,12 @@ __all__ = [
     "get_paper_profile",
     "render_test_slip",
     "render_ticket",
+    "slip_length_mm",
 ]
 
 DEFAULT_TIME_ZONE = "Asia/Tokyo"
-DEFAULT_NOTICE_JA = "番号順にお呼びします。画面と音声でお知らせしますので、お近くでお待ちください。"
-DEFAULT_NOTICE_EN = "We call numbers in order on the screen and by voice. Please wait nearby."
-COUNTER_NOT_YET_KNOWN_JA = "窓口はお呼びするときにご案内します"
+DEFAULT_NOTICE_JA = "番号順に、画面と音声でお呼びします。"
+DEFAULT_NOTICE_EN = "We call numbers on the screen and by voice."
 
 Align = Literal["left", "center", "right"]
 
@@ -50,6 +50,8 @@ class PaperProfile:
     name: str
     paper_mm: int
     width_dots: int
+    # 203 dpi thermal heads: 8 dots per millimetre of paper feed.
+    dots_per_mm: float = 8.0
 
 
 PAPER_PROFILES: dict[str, PaperProfile] = {
@@ -67,6 +69,11 @@ def get_paper_profile(profile: PaperProfile | str | int) -> PaperProfile:
     except KeyError:
         choices = ", ".join(PAPER_PROFILES)
         raise ValueError(f"Unknown paper profile {profile!r}: use one of {choices} (paper width in mm).") from None
+
+
+def slip_length_mm(slip: Image.Image, profile: PaperProfile | str | int = "80") -> float:
+    """How much paper the slip takes, in millimetres of feed."""
+    return slip.height / get_paper_profile(profile).dots_per_mm
 
 
 def format_issued_at(issued_at: str | datetime, time_zone: str = DEFAULT_TIME_ZONE) -> str:
@@ -102,14 +109,18 @@ class _Fonts:
         self.body = regular.sized(max(22, round(28 * scale)))
         self.value = bold.sized(max(26, round(34 * scale)))
         self.small = regular.sized(max(18, round(22 * scale)))
+        # The route: the longest part of a life-event slip, so a size that reads but saves paper.
+        self.route = regular.sized(max(20, round(22 * scale)))
+        self.place = bold.sized(max(20, round(25 * scale)))
 
 
 _TOKEN = re.compile(
     # Latin words stay whole; every other character may break, but closing punctuation
-    # sticks to what precedes it (kinsoku: a line never starts with 、。）」 …).
-    r"[A-Za-z0-9@#&%+\-_/:.,'!?()]+[、。，．）」』】〕！？ー]*"
+    # sticks to what precedes it and an opening bracket to what follows (kinsoku: a line never
+    # starts with 、。）」・ … nor ends with （「).
+    r"[A-Za-z0-9@#&%+\-_/:.,'!?()]+[、。，．）」』】〕！？ー・)]*"
     r"|\s+"
-    r"|.[、。，．）」』】〕！？ー…]*"
+    r"|[(（「『【〔]*.[、。，．）」』】〕！？ー…・)]*"
 )
 
 
@@ -151,9 +162,15 @@ class _Sheet:
         *,
         align: Align = "center",
         indent: int = 0,
+        tight: bool = False,
     ) -> None:
+        """Wrapped lines; `tight` sets them 1.3 em apart (lists, where paper is counted)."""
         for line in _wrap(text, font, self.inner_width - indent):
-            band = Image.new("L", (self.width, self._line_height(font)), WHITE)
+            if tight:
+                height, baseline = round(font.size * 1.3), round(font.size * 1.06)
+            else:
+                height, baseline = self._line_height(font), font.getmetrics()[0]
+            band = Image.new("L", (self.width, height), WHITE)
             line_width = font.getlength(line)
             x: float
             if align == "left":
@@ -162,7 +179,7 @@ class _Sheet:
                 x = self.width - self.margin - line_width
             else:
                 x = (self.width - line_width) / 2
-            ImageDraw.Draw(band).text((x, 0), line, font=font, fill=BLACK)
+            ImageDraw.Draw(band).text((x, baseline), line, font=font, fill=BLACK, anchor="ls")
             self._bands.append(band)
 
     def row(
@@ -181,13 +198,59 @@ class _Sheet:
             self.text(left, left_font, align="left", indent=indent)
             self.text(right, right_font, align="right")
             return
-        height = max(self._line_height(left_font), self._line_height(right_font))
-        band = Image.new("L", (self.width, height), WHITE)
+        size = max(left_font.size, right_font.size)
+        band = Image.new("L", (self.width, round(size * 1.3)), WHITE)
         draw = ImageDraw.Draw(band)
         # Shared baseline so a bigger value does not look like it floats.
-        baseline = max(left_font.getmetrics()[0], right_font.getmetrics()[0])
+        baseline = round(size * 1.06)
         draw.text((self.margin + indent, baseline), left, font=left_font, fill=BLACK, anchor="ls")
         draw.text((self.width - self.margin, baseline), right, font=right_font, fill=BLACK, anchor="rs")
+        self._bands.append(band)
+
+    def entry(
+        self,
+        ordinal: str,
+        place: str,
+        text: str,
+        *,
+        lead_font: ImageFont.FreeTypeFont,
+        place_font: ImageFont.FreeTypeFont,
+        text_font: ImageFont.FreeTypeFont,
+        indent: int,
+    ) -> None:
+        """「① 1–5番窓口 転入届・印鑑登録」: the place in bold, what is done there after it on the
+        same line, wrapping under the place (a hanging indent after the ordinal)."""
+        gap = round(text_font.getlength(" "))
+        place_width = round(place_font.getlength(place))
+        first_width = self.inner_width - indent - place_width - gap
+        words = _wrap(text, text_font, max(first_width, 1)) if text else []
+        first = words[0] if words and text_font.getlength(words[0]) <= first_width else None
+        rest_text = text[len(first) :].lstrip() if first is not None else text
+        height = round(max(place_font.size, text_font.size) * 1.3)
+        band = Image.new("L", (self.width, height), WHITE)
+        draw = ImageDraw.Draw(band)
+        baseline = round(max(place_font.size, text_font.size) * 1.06)
+        draw.text((self.margin, baseline), ordinal, font=lead_font, fill=BLACK, anchor="ls")
+        draw.text((self.margin + indent, baseline), place, font=place_font, fill=BLACK, anchor="ls")
+        if first:
+            x = self.margin + indent + place_width + gap
+            draw.text((x, baseline), first, font=text_font, fill=BLACK, anchor="ls")
+        self._bands.append(band)
+        if rest_text:
+            self.text(rest_text, text_font, align="left", indent=indent, tight=True)
+
+    def picture_with_caption(self, picture: Image.Image, caption: Sequence[str], font: ImageFont.FreeTypeFont) -> None:
+        """A picture at the left margin, short caption lines beside it, vertically centred."""
+        line_height = round(font.size * 1.3)
+        height = max(picture.height, line_height * len(caption))
+        band = Image.new("L", (self.width, height), WHITE)
+        band.paste(picture.convert("L"), (self.margin, (height - picture.height) // 2))
+        draw = ImageDraw.Draw(band)
+        x = self.margin + picture.width + round(self.width * 0.02)
+        y = (height - line_height * len(caption)) // 2
+        for line in caption:
+            draw.text((x, y + round(font.size * 1.06)), line, font=font, fill=BLACK, anchor="ls")
+            y += line_height
         self._bands.append(band)
 
     def rule(self, *, thickness: int = 2, padding: int = 12) -> None:
@@ -252,9 +315,70 @@ def qr_image(data: str, *, target_width: int) -> Image.Image:
     return picture
 
 
-def _stop_lines(stops: Sequence[Mapping[str, Any]]) -> list[tuple[str, str | None]]:
-    visible = [stop for stop in stops if stop.get("status") != "skipped"]
-    return [(str(stop.get("label") or ""), stop.get("counter")) for stop in visible]
+@dataclass(frozen=True)
+class RouteLine:
+    """One line of the route as the citizen lives it: a window visit, or back-office progress."""
+
+    # 「1–5番窓口」, or 「書類の準備」 for back-office work.
+    place: str
+    # 「転入届・印鑑登録」; for back office, what the citizen does meanwhile.
+    what: str
+    back_office: bool = False
+
+
+BACK_OFFICE_PLACE_JA = "書類の準備"
+BACK_OFFICE_WHAT_JA = "お待ちの間に職員が行います"
+LABEL_SEPARATOR = "・"
+# About 0.5 mm per module for a status URL (QR version 4): phones read it at arm's length, and
+# it leaves the paper to the route.
+QR_WIDTH_MM = 17
+
+
+def window_place(counters: str | None) -> str:
+    """'1–5' → 「1–5番窓口」; a window not yet known → 「窓口」."""
+    return f"{counters}番窓口" if counters else "窓口"
+
+
+def route_lines(ticket: Mapping[str, Any]) -> list[RouteLine]:
+    """The ticket's `visits` (the server's one presentation of the route) as printable lines.
+
+    Visits made only of skipped stops are left out. A server without `visits` (older than v1's
+    visit presentation) gets consecutive stops at the same window and label folded together.
+    """
+    stops = list(ticket.get("stops") or [])
+    visits = ticket.get("visits")
+    lines: list[RouteLine] = []
+    if visits is None:
+        for stop in stops:
+            if stop.get("status") == "skipped":
+                continue
+            if stop.get("citizen_present") is False:
+                line = RouteLine(BACK_OFFICE_PLACE_JA, BACK_OFFICE_WHAT_JA, back_office=True)
+            else:
+                line = RouteLine(window_place(stop.get("counter")), str(stop.get("label") or ""))
+            if not lines or lines[-1] != line:
+                lines.append(line)
+        return lines
+    for visit in visits:
+        indexes = [index for index in visit.get("stops") or [] if 0 <= index < len(stops)]
+        if indexes and all(stops[index].get("status") == "skipped" for index in indexes):
+            continue
+        if visit.get("kind") == "back_office":
+            line = RouteLine(BACK_OFFICE_PLACE_JA, BACK_OFFICE_WHAT_JA, back_office=True)
+        else:
+            line = RouteLine(window_place(visit.get("counters")), LABEL_SEPARATOR.join(visit.get("labels") or []))
+        # Two back-office visits in a row would print the same line twice.
+        if not lines or lines[-1] != line or not line.back_office:
+            lines.append(line)
+    return lines
+
+
+_CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
+
+
+def _ordinal(order: int) -> str:
+    # Circled ordinals, so that the order is never read as a counter number (「1. 1–5番窓口」).
+    return _CIRCLED[order - 1] if order <= len(_CIRCLED) else f"{order}."
 
 
 def render_ticket(
@@ -268,7 +392,8 @@ def render_ticket(
 ) -> Image.Image:
     """The ticket slip as a mode '1' image exactly as wide as the paper profile.
 
-    `position` is read as the number of people ahead of this ticket.
+    `position` is read as the number of people ahead of this ticket. The route is printed from
+    `visits`, one line per window visit, so the slip reads like the kiosk and the status page.
     Raises FontMissingError when no Japanese font is installed.
     """
     paper = get_paper_profile(profile)
@@ -276,20 +401,18 @@ def render_ticket(
     sheet = _Sheet(paper.width_dots)
     unit = round(paper.width_dots / 48)
 
-    sheet.space(unit * 2)
-    sheet.text(branch_name, fonts.title)
-    sheet.space(unit)
-    sheet.text("受付番号  Your number", fonts.small)
-    sheet.space(unit)
-    sheet.headline(str(ticket["number"]), fonts.bold, max_height=round(paper.width_dots * 0.3))
-    sheet.space(unit * 2)
-    sheet.text(format_issued_at(ticket["issued_at"], time_zone), fonts.body)
-    sheet.rule()
+    sheet.space(unit // 2)
+    sheet.text(branch_name, fonts.heading)
+    sheet.space(unit // 2)
+    sheet.headline(str(ticket["number"]), fonts.bold, max_height=round(paper.width_dots * 0.21))
+    sheet.space(unit // 2)
+    sheet.text(f"受付 {format_issued_at(ticket['issued_at'], time_zone)}", fonts.small, tight=True)
+    sheet.rule(padding=unit // 2)
 
     position = ticket.get("position")
+    wait = format_wait_range(ticket.get("estimated_wait_minutes"))
     if position is not None:
         sheet.row("あなたの前に", f"{int(position)}人", fonts.body, fonts.value)
-    wait = format_wait_range(ticket.get("estimated_wait_minutes"))
     if wait is not None:
         sheet.row("待ち時間の目安", wait[0], fonts.body, fonts.value)
     english = []
@@ -299,37 +422,38 @@ def render_ticket(
         english.append(f"Estimated wait: {wait[1]}")
     one_line = " / ".join(english)
     if english and fonts.small.getlength(one_line) <= sheet.inner_width:
-        sheet.text(one_line, fonts.small, align="left")
+        sheet.text(one_line, fonts.small, align="left", tight=True)
     else:
         for line in english:
-            sheet.text(line, fonts.small, align="left")
+            sheet.text(line, fonts.small, align="left", tight=True)
 
-    stops = _stop_lines(ticket.get("stops") or [])
-    if stops:
-        sheet.rule()
-        sheet.text("手続きの順番  Your steps", fonts.heading, align="left")
-        sheet.space(unit // 2)
-        number_width = round(fonts.body.getlength("8. "))
-        for order, (label, counter) in enumerate(stops, start=1):
-            sheet.text(f"{order}. {label}", fonts.body, align="left")
-            if counter:
-                sheet.text(f"→ {counter}", fonts.value, align="left", indent=number_width)
-            else:
-                sheet.text(f"→ {COUNTER_NOT_YET_KNOWN_JA}", fonts.small, align="left", indent=number_width)
-            sheet.space(unit // 2)
+    lines = route_lines(ticket)
+    if lines:
+        sheet.rule(padding=unit // 2)
+        sheet.text("手続きの順番  Your route", fonts.heading, align="left", tight=True)
+        ordinal_width = round(fonts.route.getlength("⑳ "))
+        for order, line in enumerate(lines, start=1):
+            sheet.space(unit // 4)
+            sheet.entry(
+                _ordinal(order),
+                line.place,
+                line.what,
+                lead_font=fonts.route,
+                place_font=fonts.place,
+                text_font=fonts.route,
+                indent=ordinal_width,
+            )
 
+    sheet.rule(padding=unit // 2)
     status_url = ticket.get("status_url")
     if status_url:
-        sheet.rule()
-        sheet.picture(qr_image(str(status_url), target_width=round(paper.width_dots * 0.45)))
-        sheet.text("スマートフォンで待ち状況を確認できます", fonts.small)
-        sheet.text("Scan to see your place in the queue", fonts.small)
-
-    sheet.rule()
-    sheet.text(notice_ja or DEFAULT_NOTICE_JA, fonts.small, align="left")
+        caption = ["スマートフォンで", "待ち状況と順番を", "確認できます", "Scan to see your", "place in the queue"]
+        sheet.picture_with_caption(
+            qr_image(str(status_url), target_width=round(QR_WIDTH_MM * paper.dots_per_mm)), caption, fonts.small
+        )
+    sheet.text(notice_ja or DEFAULT_NOTICE_JA, fonts.small, align="left", tight=True)
+    sheet.text(notice_en or DEFAULT_NOTICE_EN, fonts.small, align="left", tight=True)
     sheet.space(unit // 2)
-    sheet.text(notice_en or DEFAULT_NOTICE_EN, fonts.small, align="left")
-    sheet.space(unit * 2)
     return sheet.finish()
 
 

@@ -7,11 +7,17 @@ import zxingcpp
 from PIL import Image, ImageChops
 
 from printer.render import (
+    BACK_OFFICE_WHAT_JA,
+    RouteLine,
+    _wrap,
+    find_japanese_font,
     format_issued_at,
     format_wait_range,
     get_paper_profile,
     render_test_slip,
     render_ticket,
+    route_lines,
+    slip_length_mm,
 )
 from tests.printer.conftest import BRANCH_NAME, STATUS_URL, make_ticket
 
@@ -59,12 +65,12 @@ def test_qr_code_holds_the_status_url(ticket: dict[str, Any], profile: str) -> N
     assert decoded == [STATUS_URL]
 
 
-def test_qr_code_is_about_45_percent_of_the_width(ticket: dict[str, Any]) -> None:
+def test_qr_code_is_at_least_16_mm_across(ticket: dict[str, Any]) -> None:
     image = _render(ticket, "80")
 
     (barcode,) = zxingcpp.read_barcodes(image)
     xs = [point.x for point in (barcode.position.top_left, barcode.position.top_right)]
-    assert 0.35 * image.width <= max(xs) - min(xs) <= 0.6 * image.width
+    assert max(xs) - min(xs) >= 16 * 8  # 8 dots per mm at 203 dpi
 
 
 def test_nothing_about_the_person_reaches_the_slip(ticket: dict[str, Any]) -> None:
@@ -74,23 +80,108 @@ def test_nothing_about_the_person_reaches_the_slip(ticket: dict[str, Any]) -> No
     assert _render(revealing).tobytes() == _render(ticket).tobytes()
 
 
-def test_stops_change_the_slip(ticket: dict[str, Any]) -> None:
-    single = make_ticket(stops=[ticket["stops"][0]])
-
+def test_route_is_printed_from_visits(ticket: dict[str, Any]) -> None:
+    assert route_lines(ticket) == [
+        RouteLine("1–5番窓口", "転入届"),
+        RouteLine("書類の準備", BACK_OFFICE_WHAT_JA, back_office=True),
+        RouteLine("10・11番窓口", "国民健康保険の加入"),
+    ]
+    single = make_ticket(visits=[ticket["visits"][0]])
     assert _render(single).height < _render(ticket).height
 
 
-def test_skipped_stops_are_not_listed(ticket: dict[str, Any]) -> None:
-    skipped = {"service": 9, "label": "児童手当", "status": "skipped", "counter": "3番窓口"}
-    with_skipped = make_ticket(stops=[*ticket["stops"], skipped])
+def test_procedures_at_one_window_share_one_line() -> None:
+    visit = {
+        "kind": "counter",
+        "counters": "1–5",
+        "labels": ["転入届", "印鑑登録"],
+        "labels_en": ["Moving-in notification", "Seal registration"],
+        "status": "current",
+        "stops": [0, 1],
+    }
+    stops = [
+        {"service": "moving_in", "label": "届出", "status": "waiting", "counter": "1–5", "citizen_present": True},
+        {
+            "service": "seal_registration",
+            "label": "届出",
+            "status": "pending",
+            "counter": "1–5",
+            "citizen_present": True,
+        },
+    ]
+
+    assert route_lines(make_ticket(stops=stops, visits=[visit])) == [RouteLine("1–5番窓口", "転入届・印鑑登録")]
+
+
+def test_visits_of_skipped_stops_are_not_listed(ticket: dict[str, Any]) -> None:
+    skipped = {
+        "service": "child_allowance",
+        "label": "子育て",
+        "status": "skipped",
+        "counter": "12・14",
+        "citizen_present": True,
+    }
+    visit = {
+        "kind": "counter",
+        "counters": "12・14",
+        "labels": ["児童手当"],
+        "labels_en": ["Child allowance"],
+        "status": "done",
+        "stops": [3],
+    }
+    with_skipped = make_ticket(stops=[*ticket["stops"], skipped], visits=[*ticket["visits"], visit])
 
     assert _render(with_skipped).tobytes() == _render(ticket).tobytes()
 
 
+def test_a_server_without_visits_still_gets_one_line_per_window() -> None:
+    stops = [
+        {"service": "a", "label": "届出", "status": "waiting", "counter": "1–5", "citizen_present": True},
+        {"service": "b", "label": "届出", "status": "pending", "counter": "1–5", "citizen_present": True},
+        {"service": "c", "label": "届出", "status": "pending", "counter": None, "citizen_present": False},
+        {"service": "d", "label": "届出", "status": "pending", "counter": None, "citizen_present": False},
+        {"service": "e", "label": "子育て", "status": "skipped", "counter": "12", "citizen_present": True},
+    ]
+    ticket = make_ticket(stops=stops)
+    del ticket["visits"]
+
+    assert route_lines(ticket) == [
+        RouteLine("1–5番窓口", "届出"),
+        RouteLine("書類の準備", BACK_OFFICE_WHAT_JA, back_office=True),
+    ]
+
+
+def test_a_long_label_wraps_under_its_window_never_starting_a_line_with_a_dot() -> None:
+    visit = {
+        "kind": "counter",
+        "counters": "20–22",
+        "labels": ["原付・小型特殊自動車の登録・廃車", "児童手当(認定請求・変更・消滅)"],
+        "labels_en": ["Moped", "Child allowance"],
+        "status": "current",
+        "stops": [0],
+    }
+    stop = {"service": "moped", "label": "税", "status": "waiting", "counter": "20–22", "citizen_present": True}
+    image = _render(make_ticket(stops=[stop], visits=[visit]), "58")
+
+    assert image.width == 384
+    for width in (200, 260, 300, 340):
+        for line in _wrap("原付・小型特殊自動車の登録・廃車・児童手当(認定請求・変更・消滅)", _font(), width):
+            assert not line.startswith(("・", ")", "、"))
+            assert not line.endswith("(")
+
+
+def _font() -> Any:
+    return find_japanese_font().sized(22)
+
+
 def test_missing_estimates_still_render() -> None:
-    image = _render(make_ticket(position=None, estimated_wait_minutes=None, stops=[]))
+    image = _render(make_ticket(position=None, estimated_wait_minutes=None, stops=[], visits=[]))
 
     assert image.width == 576
+
+
+def test_slip_length_in_mm_at_203_dpi() -> None:
+    assert slip_length_mm(Image.new("1", (576, 1200)), "80") == 150.0
 
 
 @pytest.mark.parametrize(
