@@ -53,7 +53,12 @@ def explain(engine: Engine, statements: list[Statement]) -> list[Statement]:
     explained = []
     with engine.connect() as connection:
         for statement in statements:
-            if statement.sql.lstrip().split(None, 1)[0].upper() not in ("SELECT", "UPDATE", "DELETE"):
+            verb = statement.sql.lstrip().split(None, 1)[0].upper()
+            if verb == "SET":
+                # Settings the function chose for its transaction (SET LOCAL) shape its plans too.
+                connection.exec_driver_sql(statement.sql, statement.parameters or None)
+                continue
+            if verb not in ("SELECT", "UPDATE", "DELETE"):
                 continue
             rows = connection.exec_driver_sql(prefix + statement.sql, statement.parameters).all()
             # SQLite: (id, parent, notused, detail); PostgreSQL: one text column per line.
