@@ -2,7 +2,7 @@
 
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Path, Request
 from sqlalchemy import event
@@ -39,12 +39,16 @@ async def get_clock(request: Request) -> Clock:
     return clock
 
 
+def process_caches(state: Any) -> dict[str, Any]:
+    """What this process keeps in memory, for a session's info (see server/catalog/snapshot.py)."""
+    return {CATALOGS_KEY: state.catalogs, SERVICE_TIMES_KEY: state.service_times}
+
+
 def _publish_after_commit(session: Session, request: Request) -> None:
     bus: EventHub = request.app.state.bus
     catalogs: Catalogs = request.app.state.catalogs
     service_times: ServiceTimes = request.app.state.service_times
-    session.info[CATALOGS_KEY] = catalogs
-    session.info[SERVICE_TIMES_KEY] = service_times
+    session.info.update(process_caches(request.app.state))
 
     @event.listens_for(session, "after_commit")
     def publish(committed: Session) -> None:

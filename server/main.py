@@ -21,6 +21,7 @@ from server.config import Settings, get_settings
 from server.consoles import install_consoles
 from server.counters.router import router as counters_router
 from server.db import create_db_engine
+from server.deps import process_caches
 from server.devices.router import router as devices_router
 from server.drill_clock import drill_clock_or
 from server.errors import ERROR_RESPONSES, DomainError
@@ -92,16 +93,20 @@ def create_app(
         poll_seconds=settings.event_poll_seconds,
         reconnect_max_seconds=settings.listener_reconnect_max_seconds,
     )
+    # What each process keeps in memory, dropped when a committed event says it changed.
+    app.state.catalogs = Catalogs(app.state.engine)
+    app.state.service_times = ServiceTimes()
     app.state.waiting_digest = WaitingDigest(
-        app.state.bus, app.state.engine, clock, sample=settings.estimate_sample_size
+        app.state.bus,
+        app.state.engine,
+        clock,
+        sample=settings.estimate_sample_size,
+        caches=process_caches(app.state),
     )
     app.state.announcements = CallAnnouncements(
         app.state.engine, settings.audio_cache_dir, prefetch=settings.announcement_prefetch
     )
     app.state.announcements.attach(app.state.bus)
-    # What each process keeps in memory, dropped when a committed event says it changed.
-    app.state.catalogs = Catalogs(app.state.engine)
-    app.state.service_times = ServiceTimes()
     for cache in (app.state.catalogs, app.state.service_times):
         app.state.bus.add_fan_out_listener(
             lambda deliveries, cache=cache: cache.on_messages(delivery.message for delivery in deliveries)

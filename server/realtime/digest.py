@@ -7,7 +7,7 @@ can change it, for the branches it has clients for, and broadcasts it as `{"type
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -29,8 +29,10 @@ class WaitingDigest:
         *,
         sample: int,
         settle_seconds: float = 1.0,
+        caches: Mapping[str, Any] | None = None,
     ) -> None:
         self._hub = hub
+        self._caches = caches
         self._engine = engine
         self._clock = clock
         self._sample = sample
@@ -71,5 +73,5 @@ class WaitingDigest:
             self._hub.broadcast(branch_id, {"type": "waiting", "branch": branch_id, "waiting": waiting})
 
     def _read(self, branch_id: str) -> list[dict[str, Any]]:
-        with service.consistent_read(self._engine) as session:
+        with service.consistent_read(self._engine, self._caches) as session:
             return service.waiting_by_label(session, branch_id=branch_id, now=self._clock(), sample=self._sample)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, WebSocket
 from sqlalchemy import Engine
 
 from server.config import Settings
-from server.deps import MAX_ROW_ID
+from server.deps import MAX_ROW_ID, process_caches
 from server.errors import DomainError, Forbidden, NotFound
 from server.realtime import service
 from server.realtime.bus import EventHub
@@ -45,6 +45,7 @@ class Context:
         self.engine: Engine = state.engine
         self.bus: EventHub = state.bus
         self.clock: Callable[[], datetime] = state.clock
+        self.caches = process_caches(state)
         self.limits = StreamLimits(
             lifetime_seconds=self.settings.websocket_max_lifetime_seconds,
         )
@@ -53,7 +54,7 @@ class Context:
         """Run one read in a worker thread with its own short, consistent session."""
 
         def in_session() -> T:
-            with service.consistent_read(self.engine) as session:
+            with service.consistent_read(self.engine, self.caches) as session:
                 return function(session, **kwargs)
 
         return await asyncio.to_thread(in_session)

@@ -4,7 +4,7 @@ Every function here runs in one short session (a worker thread), never for a soc
 Boards see numbers, counters and neutral labels only: no status tokens, no procedure names.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -45,9 +45,13 @@ CALL_TYPES = (str(EventType.ticket_called), str(EventType.ticket_recalled))
 
 
 @contextmanager
-def consistent_read(engine: Engine) -> Iterator[Session]:
-    """All reads see one moment (PostgreSQL's default isolation re-reads per statement)."""
+def consistent_read(engine: Engine, info: Mapping[str, Any] | None = None) -> Iterator[Session]:
+    """All reads see one moment (PostgreSQL's default isolation re-reads per statement).
+
+    `info`: the process's caches (server.deps.process_caches), so the rules are not read again.
+    """
     with Session(engine, expire_on_commit=False) as session:
+        session.info.update(info or {})
         if engine.dialect.name == "postgresql":
             session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
         yield session
