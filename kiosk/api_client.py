@@ -58,12 +58,19 @@ class ServerClient:
         self.base_url = base_url.rstrip("/")
         self.branch = branch
         self._token = token
+        self._transport = transport
         self._http = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport)
         self._branch_names: dict[str, str] | None = None
         self._names_lock = threading.Lock()
 
     def close(self) -> None:
         self._http.close()
+
+    def long_poll_client(self, wait_seconds: float) -> httpx.Client:
+        """A connection of its own for a long poll, with a read timeout that outlasts the wait."""
+        return httpx.Client(
+            base_url=self.base_url, timeout=httpx.Timeout(wait_seconds + 10, connect=3.0), transport=self._transport
+        )
 
     # -- kiosk calls (device token) -------------------------------------------------------------
 
@@ -102,6 +109,27 @@ class ServerClient:
     def request_help(self, *, language: str) -> dict[str, Any]:
         accepted: dict[str, Any] = self._call("POST", "/devices/help", json={"language": language}, token=self._token)
         return accepted
+
+    def collect_print_requests(self, *, wait_seconds: float, http: httpx.Client | None = None) -> list[dict[str, Any]]:
+        """Slips staff asked this kiosk to print; waits up to `wait_seconds` for one (long poll)."""
+        jobs: list[dict[str, Any]] = self._call(
+            "GET",
+            "/devices/print-requests",
+            params={"wait_seconds": f"{wait_seconds:g}"},
+            token=self._token,
+            http=http,
+        )
+        return jobs
+
+    def report_print_result(self, request_id: str, *, ok: bool, error: str | None) -> None:
+        self._call(
+            "POST", f"/devices/print-requests/{request_id}/result", json={"ok": ok, "error": error}, token=self._token
+        )
+
+    def holder_ticket(self, status_token: str) -> dict[str, Any]:
+        """The ticket as its holder sees it through the status link: what a slip may show."""
+        ticket: dict[str, Any] = self._call("GET", f"/tickets/{status_token}")
+        return ticket
 
     def branch_names(self) -> dict[str, str]:
         """This branch's name in Japanese and English (printed on the slip); fetched once."""
@@ -148,10 +176,13 @@ class ServerClient:
         params: Mapping[str, str] | None = None,
         json: Any = None,
         headers: Mapping[str, str] | None = None,
+        http: httpx.Client | None = None,
     ) -> Any:
         headers = {**(headers or {}), **({"Authorization": f"Bearer {token}"} if token else {})}
         try:
-            response = self._http.request(method, API_PREFIX + path, params=params, json=json, headers=headers)
+            response = (http or self._http).request(
+                method, API_PREFIX + path, params=params, json=json, headers=headers
+            )
         except httpx.TransportError as error:
             raise ServerUnreachableError(f"{method} {path}: {error!r}") from error
         if response.status_code in _GATEWAY_STATUSES:

@@ -34,6 +34,7 @@ from kiosk.printing import (
     ReprintExpiredError,
     SlipNotPendingError,
 )
+from kiosk.remote_print import DEFAULT_WAIT_SECONDS, RemotePrints
 from printer.agent import PrintQueue
 from printer.status import PrinterStatus
 
@@ -58,6 +59,12 @@ class KioskSettings:
     citizen_reprint_seconds: float = DEFAULT_CITIZEN_REPRINT_SECONDS
     # A second press of "Need help?" within this time does not alert the concierge again.
     help_cooldown_seconds: float = 30.0
+    # How long the number and the status QR code stay on screen after issuing, so the next
+    # person cannot scan them; longer when the slip did not print and the screen is all there is.
+    result_seconds: float = 20.0
+    result_unprinted_seconds: float = 60.0
+    # Slips staff ask this kiosk to print are collected by a long poll of this length.
+    print_poll_seconds: float = DEFAULT_WAIT_SECONDS
 
 
 class KioskError(Exception):
@@ -128,6 +135,7 @@ def create_app(
     server: ServerClient | None = None,
     printer: KioskPrinter | None = None,
     report_health: bool = True,
+    listen_for_prints: bool = True,
 ) -> FastAPI:
     server = server or ServerClient(settings.server_url, token=settings.token, branch=settings.branch)
     printer = printer or KioskPrinter(
@@ -136,14 +144,23 @@ def create_app(
     )
     reporter = HealthReporter(server=server, printer=printer, interval_seconds=settings.health_interval_seconds)
     help_throttle = _HelpThrottle(settings.help_cooldown_seconds)
+    remote_prints = RemotePrints(
+        server=server,
+        printer=printer,
+        branch_name=lambda: _branch_name(server, settings.branch),
+        wait_seconds=settings.print_poll_seconds,
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if report_health:
             reporter.start()
+        if listen_for_prints:
+            remote_prints.start()
         try:
             yield
         finally:
+            remote_prints.stop()
             reporter.stop()
             server.close()
 
@@ -176,6 +193,8 @@ def create_app(
             "languages": i18n.languages(),
             "idle_timeout_seconds": settings.idle_timeout_seconds,
             "status_poll_seconds": settings.status_poll_seconds,
+            "result_seconds": settings.result_seconds,
+            "result_unprinted_seconds": settings.result_unprinted_seconds,
         }
 
     @app.get("/kiosk/menu")

@@ -53,6 +53,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="return to the start screen after this long without a touch (default 60)",
     )
     parser.add_argument(
+        "--result-seconds",
+        type=float,
+        default=20.0,
+        metavar="SECONDS",
+        help="how long the issued number and QR code stay on screen (default 20; 60 when the slip did not print)",
+    )
+    parser.add_argument(
         "--health-interval",
         type=float,
         default=30.0,
@@ -71,6 +78,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parse_printer_url(arguments.printer)
     except ValueError as error:
         parser.error(str(error))
+    if not 5 <= arguments.result_seconds <= 120:
+        parser.error("--result-seconds must be between 5 and 120: long enough to read, short enough for privacy")
     if arguments.idle_timeout < 10:
         parser.error("--idle-timeout must be at least 10 seconds: people need time to read")
     settings = KioskSettings(
@@ -82,6 +91,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         profile=arguments.profile,
         idle_timeout_seconds=arguments.idle_timeout,
         health_interval_seconds=arguments.health_interval,
+        result_seconds=arguments.result_seconds,
+        result_unprinted_seconds=max(60.0, arguments.result_seconds),
     )
     import uvicorn
 

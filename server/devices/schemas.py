@@ -64,3 +64,44 @@ class DevicePublic(BaseModel):
     last_seen_at: datetime | None
     level: HealthLevel
     health: DeviceHealthPublic | None
+
+
+class PrintRequestCreate(BaseModel):
+    """Print this ticket's slip at the kiosk: only the status token travels, nothing personal."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status_token: str = Field(min_length=8, max_length=100)
+
+
+class PrintRequestState(StrEnum):
+    pending = "pending"  # waiting for the kiosk to collect it
+    sent = "sent"  # the kiosk has it and is printing
+    printed = "printed"
+    failed = "failed"  # the kiosk keeps the slip in its spool for staff to reprint
+    expired = "expired"  # no kiosk collected it in time; nothing will print
+
+
+class PrintRequestPublic(BaseModel):
+    id: str
+    device_id: int
+    device_name: str
+    number: str
+    requested_at: datetime
+    state: PrintRequestState
+    error: str | None
+
+
+class PrintJob(BaseModel):
+    """What the kiosk receives: it fetches the holder's view of the ticket and prints it."""
+
+    id: str
+    status_token: str
+    requested_at: datetime
+
+
+class PrintResultReport(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ok: bool
+    error: str | None = Field(default=None, max_length=100)

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from server.devices.printing import MAILBOX_KEY, locked_device
 from server.devices.schemas import (
     DeviceHealthPublic,
     DevicePublic,
@@ -47,10 +48,15 @@ def _reporting_device(session: Session, device_id: int) -> Device:
 
 
 def report_health(session: Session, *, device_id: int, report: HealthReport, now: datetime) -> Device:
-    device = _reporting_device(session, device_id)
+    # Locked: the column is shared with the print mailbox, written back whole by both.
+    device = locked_device(session, device_id)
+    if device is None or device.revoked_at is not None:
+        raise Unauthorized("This device token is not valid any more.", code="invalid_token")
     previous = device.health.get("printer")
-    # A new dict, not an in-place update: the JSON column only notices reassignment.
+    # A new dict, not an in-place update: the JSON column only notices reassignment. The print
+    # mailbox shares the column (server/devices/printing.py) and is kept as it is.
     device.health = {
+        **{key: value for key, value in device.health.items() if key == MAILBOX_KEY},
         "printer": str(report.printer),
         "detail": report.detail,
         "pending_prints": report.pending_prints,
@@ -93,7 +99,7 @@ def device_view(device: Device) -> DevicePublic:
     assert device.id is not None
     health = None
     printer = None
-    if device.health:
+    if device.health.get("printer"):
         printer = PrinterHealth(device.health["printer"])
         reported_at = device.health.get("reported_at")
         health = DeviceHealthPublic(

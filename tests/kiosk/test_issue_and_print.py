@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import pytest
 import zxingcpp
 from sqlmodel import Session, select
 
 from printer.simulator import PrinterSimulator
-from server.models import Branch, Ticket
+from server.models import Role, Ticket
 from tests.kiosk.conftest import Agent, MakeAgent
 from tests.kiosk.lossy_proxy import LossyProxy
 from tests.kiosk.servers import LiveServer, free_port, wait_until
-from tests.support import BRANCH
+from tests.support import BRANCH, make_staff, staff_token
 
 MOVE_IN = {"life_event": "move_in", "answers": {"has_children": True, "over_75": False}}
 
@@ -241,19 +244,18 @@ def test_the_servers_refusal_passes_through_in_the_citizens_language(
 
 
 def test_stopped_issuing_shows_in_the_menu_and_refuses_tickets(agent: Agent, server: LiveServer) -> None:
-    with Session(server.engine) as session:
-        branch = session.get(Branch, BRANCH)
-        assert branch is not None
-        branch.issuing_stopped = True
-        session.add(branch)
-        session.commit()
-        try:
-            menu = agent.client.get("/kiosk/menu?lang=en").json()
-            response = agent.issue(service="certificate", language="ko")
-        finally:
-            branch.issuing_stopped = False
-            session.add(branch)
-            session.commit()
+    # Through the admin API: the server keeps each branch's rules in memory until a change
+    # it hears of, so a row written behind its back would not stop anything.
+    now = datetime.now(UTC)
+    admin = make_staff(server.engine, f"kiosk-admin-{uuid.uuid4().hex[:6]}", Role.admin, now)
+    headers = {"Authorization": f"Bearer {staff_token(server.engine, admin, now)}"}
+    issuing = f"{server.url}/api/v1/admin/branches/{BRANCH}/issuing"
+    assert httpx.put(issuing, json={"stopped": True}, headers=headers, timeout=10).status_code == 200
+    try:
+        menu = agent.client.get("/kiosk/menu?lang=en").json()
+        response = agent.issue(service="certificate", language="ko")
+    finally:
+        assert httpx.put(issuing, json={"stopped": False}, headers=headers, timeout=10).status_code == 200
 
     assert menu["issuing_open"] is False
     assert response.status_code == 409
