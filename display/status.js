@@ -16,29 +16,35 @@ const TEXT = {
     wait: "待ち時間の目安",
     people: (n) => `${n}人`,
     minutes: (n) => `約${n}分`,
-    stops: "本日の手続き",
+    stops: "本日の手続きの順番",
     status: {
       waiting: "お待ちください",
       called: "お呼びしています",
       serving: "手続き中",
       processing: "書類を準備しています",
       done: "すべての手続きが終わりました",
-      no_show: "お呼びしましたが、いらっしゃいませんでした",
+      no_show: "お呼びしましたが、お越しを確認できませんでした",
       cancelled: "この番号札は取り消されました",
     },
-    goTo: (c) => `${c}番窓口へお越しください`,
+    window: (c) => (c ? `${c}番窓口` : "窓口"),
+    goTo: (c) => (c ? `${c}番窓口へお越しください` : "窓口へお越しください"),
     waitNear: (c) => `${c}番窓口付近でお待ちください`,
-    servedAt: (c) => `${c}番窓口で手続き中です`,
-    preparing: "お呼びするまで、番号札をお持ちになってお待ちください",
-    noShow: "お近くの職員にお声がけください",
-    thanks: "ご来庁ありがとうございました",
+    waitCall: "お呼びするまでお待ちください",
+    servedAt: (c) => (c ? `${c}番窓口で手続き中です` : "窓口で手続き中です"),
+    preparing: "お呼びするまで、番号札をお持ちになってお待ちください。準備ができたら、この画面と館内の表示でお知らせします。",
+    noShow: "お近くの職員にこの画面か番号札をお見せください。続きの手続きをご案内します。",
+    thanks: "ご来庁ありがとうございました。",
+    cancelled: "ご不明な点は、お近くの職員にお尋ねください。",
     soon: (n) => (n === 0 ? "次にお呼びします。窓口の近くでお待ちください" : `まもなくお呼びします(あと${n}人)`),
-    calledBanner: (c) => `${c}番窓口へお越しください`,
+    calledLead: "お越しください",
+    backOffice: "書類の準備",
+    join: "・",
+    visitState: { done: "済み", current: "ただいま", upcoming: "", missed: "職員へ" },
+    preparingNow: "準備中",
     notify: "呼ばれたら通知を受け取る",
     live: "最新の状況を表示しています",
     offline: "再接続しています…",
     gone: "この番号札は見つかりません。番号札のQRコードをもう一度読み取ってください。",
-    marks: { done: "✓", current: "▶", pending: "・", skipped: "–" },
   },
   en: {
     title: "Your ticket",
@@ -48,36 +54,45 @@ const TEXT = {
     wait: "Estimated wait",
     people: (n) => `${n}`,
     minutes: (n) => `about ${n} min`,
-    stops: "Your procedures today",
+    stops: "Your route today",
     status: {
       waiting: "Please wait",
       called: "You are being called",
       serving: "Being served",
       processing: "We are preparing your documents",
-      done: "All procedures are finished",
-      no_show: "You were called but did not come",
+      done: "All your procedures are finished",
+      no_show: "We called your number but could not find you",
       cancelled: "This ticket was cancelled",
     },
-    goTo: (c) => `Please go to counter ${c}`,
-    waitNear: (c) => `Please wait near counter ${c}`,
-    servedAt: (c) => `Being served at counter ${c}`,
-    preparing: "Please keep your ticket and wait until we call you",
-    noShow: "Please speak to a member of staff",
-    thanks: "Thank you for your visit",
+    window: (c) => (c ? (/[–・,]/.test(c) ? `Counters ${c}` : `Counter ${c}`) : "Counter"),
+    goTo: (c) => (c ? `Please go to counter ${c}` : "Please go to the counter"),
+    waitNear: (c) => `Please wait near ${/[–・,]/.test(c) ? "counters" : "counter"} ${c}`,
+    waitCall: "Please wait until we call you",
+    servedAt: (c) => (c ? `Being served at counter ${c}` : "Being served at the counter"),
+    preparing: "Please keep your ticket and wait. We will call you on this page and on the lobby screens when it is ready.",
+    noShow: "Please show this page or your ticket to a member of staff. They will help you continue.",
+    thanks: "Thank you for your visit.",
+    cancelled: "If you have any questions, please ask a member of staff.",
     soon: (n) => (n === 0 ? "You are next. Please wait near the counter" : `You will be called soon (${n} ahead)`),
-    calledBanner: (c) => `Please go to counter ${c}`,
+    calledLead: "Please go to ",
+    backOffice: "Preparing your documents",
+    join: ", ",
+    visitState: { done: "Done", current: "Now", upcoming: "", missed: "Ask staff" },
+    preparingNow: "In progress",
     notify: "Notify me when I am called",
     live: "Showing live status",
     offline: "Reconnecting…",
     gone: "This ticket was not found. Please scan the QR code on your ticket again.",
-    marks: { done: "✓", current: "▶", pending: "・", skipped: "–" },
   },
 };
+
+const MARKS = { done: "✓", current: "▶", upcoming: "・", missed: "!" };
 
 const statusToken = decodeURIComponent(location.pathname.split("/").filter(Boolean).pop());
 let ticket = null;
 let language = sessionStorage.getItem("madoguchi.language");
 let connectionState = "offline";
+let notifyOffered = false; // the browser may still ask for notification permission
 const alerted = new Set(); // alerts already given, so a refresh never buzzes twice
 
 function t() {
@@ -107,54 +122,104 @@ function render() {
   if (!ticket) return;
 
   const stop = currentStop();
-  const counter = stop?.counter;
+  // Back-office work is never a call: a desk's name means nothing to the citizen.
+  const counter = stop && stop.citizen_present !== false ? stop.counter : null;
+  document.body.dataset.status = ticket.status;
   byId("number").textContent = ticket.number;
   byId("status").textContent = text.status[ticket.status] ?? ticket.status;
-  byId("where").textContent = whereToGo(text, stop, counter);
+  byId("where").textContent = whereToGo(text, counter);
+  // Figures only while they mean something: waiting in a queue for a window.
   const waiting = ticket.status === "waiting" && ticket.position !== null;
-  byId("ahead").textContent = waiting ? text.people(ticket.position) : "–";
+  byId("facts").hidden = !waiting;
+  byId("ahead").textContent = waiting ? text.people(ticket.position) : "";
   byId("wait").textContent = waiting && ticket.estimated_wait_minutes !== null ? text.minutes(ticket.estimated_wait_minutes) : "–";
   renderStops(text);
   renderBanner(text, counter);
+  byId("notify").hidden = !notifyOffered || FINISHED.has(ticket.status);
 }
 
-function whereToGo(text, stop, counter) {
+const FINISHED = new Set(["done", "cancelled", "no_show"]);
+
+function whereToGo(text, counter) {
   switch (ticket.status) {
     case "called":
-      return counter ? text.goTo(counter) : "";
+      return ""; // the banner says where, large
     case "waiting":
-      return counter ? text.waitNear(counter) : "";
+      return counter ? text.waitNear(counter) : text.waitCall;
     case "serving":
-      return counter ? text.servedAt(counter) : "";
+      return text.servedAt(counter);
     case "processing":
       return text.preparing;
     case "no_show":
       return text.noShow;
     case "done":
       return text.thanks;
+    case "cancelled":
+      return text.cancelled;
     default:
       return "";
   }
 }
 
+/** The route as visits: one line per window visit, back-office work as one line of progress. */
+function visitsOf(view) {
+  if (Array.isArray(view.visits)) return view.visits;
+  // A server older than the visit presentation: fold consecutive stops at the same place.
+  const visits = [];
+  view.stops.forEach((stop, index) => {
+    const backOffice = stop.citizen_present === false;
+    const status = stop.status === "done" || stop.status === "skipped" ? "done"
+      : stop.status === "no_show" ? "missed"
+      : index === view.current_stop ? "current" : "upcoming";
+    const last = visits[visits.length - 1];
+    if (last && last.kind === (backOffice ? "back_office" : "counter") && (backOffice || last.counters === stop.counter)) {
+      last.stops.push(index);
+      if (!last.labels.includes(stop.label)) last.labels.push(stop.label);
+      if (!last.labels_en.includes(stop.label_en)) last.labels_en.push(stop.label_en);
+      if (status !== "done" && last.status === "done") last.status = status;
+      return;
+    }
+    visits.push({
+      kind: backOffice ? "back_office" : "counter",
+      counters: backOffice ? null : stop.counter,
+      labels: [stop.label],
+      labels_en: [stop.label_en],
+      status,
+      stops: [index],
+    });
+  });
+  return visits;
+}
+
+/** 「1–5番窓口: 転入届・印鑑登録」 / "Counters 1–5: Moving-in notification, Seal registration". */
+export function visitLine(text, visit, english) {
+  if (visit.kind === "back_office") return text.backOffice;
+  const labels = (english ? visit.labels_en : visit.labels) || [];
+  return `${text.window(visit.counters)}: ${labels.join(text.join)}`;
+}
+
 function renderStops(text) {
+  const english = language === "en";
+  const visits = visitsOf(ticket).filter(
+    (visit) => !visit.stops.every((index) => ticket.stops[index]?.status === "skipped"),
+  );
   byId("stops").replaceChildren(
-    ...ticket.stops.map((stop, index) => {
+    ...visits.map((visit) => {
       const item = document.createElement("li");
-      const kind = index === ticket.current_stop && !["done", "skipped"].includes(stop.status)
-        ? "current"
-        : stop.status === "done" ? "done" : stop.status === "skipped" ? "skipped" : "pending";
-      item.className = kind;
-      item.dataset.status = stop.status;
+      item.className = `${visit.status} ${visit.kind === "back_office" ? "back-office" : "window"}`;
+      item.dataset.status = visit.status;
+      if (visit.status === "current") item.setAttribute("aria-current", "step");
       const mark = document.createElement("span");
       mark.className = "mark";
-      mark.textContent = text.marks[kind];
+      mark.setAttribute("aria-hidden", "true");
+      mark.textContent = MARKS[visit.status] ?? "・";
       const label = document.createElement("span");
-      label.textContent = language === "en" ? stop.label_en : stop.label;
-      const where = document.createElement("span");
-      where.className = "counter";
-      where.textContent = stop.counter ? (language === "en" ? `Counter ${stop.counter}` : `${stop.counter}番`) : "";
-      item.append(mark, label, where);
+      label.className = "line";
+      label.textContent = visitLine(text, visit, english);
+      const state = document.createElement("span");
+      state.className = "state";
+      state.textContent = visit.kind === "back_office" && visit.status === "current" ? text.preparingNow : text.visitState[visit.status] ?? "";
+      item.append(mark, label, state);
       return item;
     }),
   );
@@ -162,21 +227,29 @@ function renderStops(text) {
 
 function renderBanner(text, counter) {
   const banner = byId("banner");
+  banner.replaceChildren();
   let kind = null;
-  let message = "";
   if (ticket.status === "called") {
     kind = "called";
-    message = text.calledBanner(counter ?? "");
+    // The window in large type: what a citizen walking across the lobby needs to read.
+    const where = document.createElement("span");
+    where.className = "banner-window";
+    where.textContent = language === "en" ? (counter ? `counter ${counter}` : "the counter") : text.window(counter);
+    const lead = document.createElement("span");
+    lead.className = "banner-lead";
+    lead.textContent = language === "en" ? text.calledLead : "へお越しください";
+    banner.setAttribute("aria-label", text.goTo(counter));
+    if (language === "en") banner.append(lead, where);
+    else banner.append(where, lead);
   } else if (ticket.status === "waiting" && ticket.position !== null && ticket.position <= SOON_AHEAD) {
     kind = "soon";
-    message = text.soon(ticket.position);
-  } else if (ticket.status === "done") {
-    kind = "finished";
-    message = text.status.done;
+    banner.textContent = text.soon(ticket.position);
+    banner.removeAttribute("aria-label");
+  } else {
+    banner.removeAttribute("aria-label");
   }
   banner.hidden = kind === null;
   banner.className = `banner ${kind ?? ""}`;
-  banner.textContent = message;
 }
 
 function alertOnce(key, vibration, notificationText) {
@@ -191,7 +264,7 @@ function alertOnce(key, vibration, notificationText) {
 function checkAlerts(callEventId) {
   const stop = currentStop();
   if (ticket.status === "called") {
-    alertOnce(`called:${ticket.current_stop}:${callEventId ?? 0}`, CALL_VIBRATION, t().calledBanner(stop?.counter ?? ""));
+    alertOnce(`called:${ticket.current_stop}:${callEventId ?? 0}`, CALL_VIBRATION, t().goTo(stop?.counter));
   } else if (ticket.status === "waiting" && ticket.position !== null && ticket.position <= SOON_AHEAD) {
     alertOnce(`soon:${ticket.current_stop}`, SOON_VIBRATION, null);
   }
@@ -237,9 +310,11 @@ byId("language").addEventListener("click", () => {
 
 if ("Notification" in window && Notification.permission === "default") {
   const button = byId("notify");
+  notifyOffered = true;
   button.hidden = false;
   button.addEventListener("click", async () => {
     await Notification.requestPermission();
+    notifyOffered = false;
     button.hidden = true;
   });
 }

@@ -34,6 +34,8 @@
     message: null,
     idleTimer: null,
     helpTimer: null,
+    resultTimer: null,
+    resultDeadline: 0,
   };
 
   const $ = (id) => document.getElementById(id);
@@ -311,6 +313,7 @@
       state.pending = null;
       state.result = response.data;
       renderResult();
+      startResultTimer();
       return;
     }
     const code = response.data && response.data.code;
@@ -324,6 +327,74 @@
       // In the language it was issued in: the agent worded it from the server's code.
       showMessage("error", () => message, () => "");
     }
+  }
+
+  // A server without `visits` (older than the visit presentation): consecutive stops at the
+  // same place fold into one line; back-office steps become one line of progress.
+  function visitsOf(ticket) {
+    const visits = Array.isArray(ticket.visits) ? ticket.visits : [];
+    if (Array.isArray(ticket.visits)) {
+      return visits.filter((visit) => !visit.stops.every((index) => ticket.stops[index]?.status === "skipped"));
+    }
+    for (const [index, stop] of ticket.stops.entries()) {
+      if (stop.status === "skipped") continue;
+      const kind = stop.citizen_present === false ? "back_office" : "counter";
+      const last = visits[visits.length - 1];
+      if (last && last.kind === kind && (kind === "back_office" || last.counters === stop.counter)) {
+        if (!last.labels.includes(stop.label)) last.labels.push(stop.label);
+        if (!last.labels_en.includes(stop.label_en)) last.labels_en.push(stop.label_en);
+        last.stops.push(index);
+        continue;
+      }
+      visits.push({ kind, counters: kind === "counter" ? stop.counter : null, labels: [stop.label], labels_en: [stop.label_en || stop.label], stops: [index] });
+    }
+    return visits;
+  }
+
+  // -- the result screen clears itself -------------------------------------------------------
+  // The number and the status QR code belong to the person who just left with the slip: the
+  // next person at the kiosk must not be able to scan them. Printers here cannot tell when the
+  // slip is taken, so the screen clears after a short time (longer when the slip did not
+  // print and the screen is all the citizen has), or at once with 「次の方へ」.
+
+  function resultSeconds() {
+    const config = state.config || {};
+    return state.result && state.result.print.ok ? config.result_seconds ?? 20 : config.result_unprinted_seconds ?? 60;
+  }
+
+  function startResultTimer() {
+    stopResultTimer();
+    state.resultDeadline = Date.now() + resultSeconds() * 1000;
+    tickResult();
+    state.resultTimer = window.setInterval(tickResult, 250);
+  }
+
+  function stopResultTimer() {
+    window.clearInterval(state.resultTimer);
+    state.resultTimer = null;
+  }
+
+  function tickResult() {
+    if (state.screen !== "result" || state.result === null) {
+      stopResultTimer();
+      return;
+    }
+    const left = Math.ceil((state.resultDeadline - Date.now()) / 1000);
+    if (left <= 0) {
+      clearResult();
+      return;
+    }
+    $("result-countdown").textContent = t("result_clears", { seconds: left });
+  }
+
+  function clearResult() {
+    stopResultTimer();
+    // Nothing of this ticket stays in the page, not even hidden.
+    $("result-number").textContent = "";
+    $("result-qr").removeAttribute("src");
+    $("result-stops").replaceChildren();
+    $("result-wait").replaceChildren();
+    goToStart({ resetLanguage: true });
   }
 
   function renderResult() {
@@ -347,23 +418,26 @@
       wait.append(line);
     }
 
+    // The route as the server tells it everywhere (slip, status page, staff console): one line
+    // per window visit, back-office work as one line of progress.
     const stops = $("result-stops");
     stops.replaceChildren();
-    // Back-office steps happen while the citizen waits, so only the places they go to are
-    // listed, and two procedures in a row at the same counters are one visit there.
-    let previous = "";
-    for (const stop of ticket.stops.filter((item) => item.citizen_present !== false)) {
-      const name = usesJapaneseNames() ? stop.label : (stop.label_en || stop.label);
-      const place = stop.counter ? t("stop_counter", { counter: stop.counter }) : t("stop_counter_later");
-      if (`${name}\n${place}` === previous) continue;
-      previous = `${name}\n${place}`;
+    for (const visit of visitsOf(ticket)) {
       const item = document.createElement("li");
-      const label = document.createElement("span");
-      label.textContent = name;
+      item.className = visit.kind === "back_office" ? "back-office" : "window";
       const where = document.createElement("span");
       where.className = "where";
-      where.textContent = place;
-      item.append(label, where);
+      const what = document.createElement("span");
+      what.className = "what";
+      if (visit.kind === "back_office") {
+        where.textContent = t("back_office");
+        what.textContent = t("back_office_hint");
+      } else {
+        const labels = usesJapaneseNames() ? visit.labels : (visit.labels_en || visit.labels);
+        where.textContent = visit.counters ? t("stop_counter", { counter: visit.counters }) : t("stop_counter_later");
+        what.textContent = labels.join(usesJapaneseNames() ? "・" : ", ");
+      }
+      item.append(where, what);
       stops.append(item);
     }
 
@@ -398,6 +472,7 @@
       state.result.print = response.data.print;
       state.printerDown = false;
       renderPrintStatus("print_ok");
+      startResultTimer(); // the slip is out now: the usual short time to take it
     } else if (response.ok) {
       renderPrintStatus("print_retry_failed");
     } else {
@@ -427,6 +502,7 @@
   // -- returning to the start ----------------------------------------------------------------
 
   async function goToStart({ resetLanguage = false } = {}) {
+    stopResultTimer();
     state.choice = null;
     state.result = null;
     state.answers = {};
@@ -464,6 +540,7 @@
         const key = state.printKey;
         renderResult();
         renderPrintStatus(key);
+        tickResult();
         break;
       }
       case "start": renderStart(); show("start", "start-heading"); break;
@@ -532,6 +609,7 @@
     for (const button of document.querySelectorAll("[data-action='start-over']")) {
       button.addEventListener("click", () => goToStart({ resetLanguage: true }));
     }
+    $("next-person").addEventListener("click", clearResult);
     for (const type of ["pointerdown", "keydown", "touchstart"]) {
       document.addEventListener(type, resetIdleTimer, { passive: true });
     }

@@ -12,7 +12,6 @@ import {
   ensureSignedIn,
   explain,
   h,
-  routeList,
   showConnection,
 } from "../common/ui.js";
 
@@ -35,7 +34,7 @@ const PRINTER = {
   unknown: "状態不明 Unknown",
 };
 
-const state = { session: null, branch: null, menu: null, names: new Map(), services: [], categories: [] };
+const state = { session: null, branch: null, menu: null, names: new Map(), services: [], categories: [], kiosks: [] };
 const ui = {};
 
 // --- help calls ------------------------------------------------------------------------
@@ -114,7 +113,7 @@ function buildIssueForm() {
     h("option", { value: "" }, "選んでください / Choose"),
     state.menu.life_events.map((item) => h("option", { value: item.id }, `${item.icon} ${item.name}`)),
   );
-  const questions = h("fieldset", { class: "questions", hidden: true }, h("legend", {}, ...bi("確認事項(該当すればチェック)", "Questions (check if yes)")));
+  const questions = h("fieldset", { class: "questions", hidden: true }, h("legend", {}, ...bi("お客様に確認してください", "Ask the citizen")));
   const language = h(
     "select",
     { id: "issue-language", name: "language" },
@@ -139,14 +138,28 @@ function buildIssueForm() {
   };
   kindService.addEventListener("change", syncKind);
   kindEvent.addEventListener("change", syncKind);
+  // The same questions as the kiosk, each answered はい or いいえ: ask the citizen every one
+  // (an unanswered question would silently drop a counter from the route).
   lifeEvent.addEventListener("change", () => {
     const chosen = state.menu.life_events.find((item) => item.id === lifeEvent.value);
     questions.replaceChildren(questions.firstChild);
     questions.hidden = !chosen || chosen.questions.length === 0;
-    for (const question of chosen?.questions || []) {
-      const id = `question-${question.id}`;
+    for (const [index, question] of (chosen?.questions || []).entries()) {
+      const name = `question-${question.id}`;
+      const choice = (value, ja, en) =>
+        h(
+          "label",
+          { class: `inline answer ${value}`, for: `${name}-${value}` },
+          h("input", { type: "radio", name, id: `${name}-${value}`, value, required: true, "data-question": question.id }),
+          ...bi(ja, en),
+        );
       questions.append(
-        h("label", { class: "inline", for: id }, h("input", { type: "checkbox", id, "data-question": question.id }), question.text),
+        h(
+          "div",
+          { class: "question", role: "radiogroup", "aria-labelledby": `${name}-text` },
+          h("p", { class: "question-text", id: `${name}-text` }, `${index + 1}. ${question.text}`),
+          h("div", { class: "answers" }, choice("yes", "はい", "Yes"), choice("no", "いいえ", "No")),
+        ),
       );
     }
   });
@@ -195,7 +208,7 @@ function buildIssueForm() {
     if (kindEvent.checked) {
       body.life_event = lifeEvent.value;
       body.answers = Object.fromEntries(
-        [...questions.querySelectorAll("input[data-question]")].map((box) => [box.dataset.question, box.checked]),
+        [...questions.querySelectorAll("input[data-question]:checked")].map((box) => [box.dataset.question, box.value === "yes"]),
       );
     } else {
       body.service = service.value;
@@ -217,6 +230,7 @@ function buildIssueForm() {
       announce(`${ticket.number} を発券しました / Issued`, "success");
       form.reset();
       category.disabled = true;
+      questions.replaceChildren(questions.firstChild);
       questions.hidden = true;
       syncKind();
     } catch (error) {
@@ -228,9 +242,38 @@ function buildIssueForm() {
   return form;
 }
 
+/** 「1–5番窓口: 転入届・印鑑登録」: the route as on the slip, the kiosk and the status page. */
+function visitItems(ticket) {
+  return (ticket.visits || []).map((visit) => {
+    const windows = visit.counters && /[–・,]/.test(visit.counters) ? "Counters" : "Counter";
+    const [ja, en] =
+      visit.kind === "back_office"
+        ? ["書類の準備", "Preparing the documents"]
+        : [`${visit.counters}番窓口: ${visit.labels.join("・")}`, `${windows} ${visit.counters}: ${visit.labels_en.join(", ")}`];
+    return h("li", { "data-status": visit.status, class: visit.kind === "back_office" ? "back-office" : "window" }, ja, " ", h("span", { class: "en" }, en));
+  });
+}
+
 function showIssued(ticket) {
   const category = state.categories.find((item) => item.id === ticket.priority);
   const link = new URL(ticket.status_url, location.href);
+  const printStatus = h("p", { class: "print-status", id: "print-status", role: "status" });
+  const kiosks = state.kiosks;
+  const kioskSelect = h(
+    "select",
+    { id: "print-kiosk", "aria-label": "印刷する発券機 Kiosk to print at" },
+    kiosks.map((kiosk) => h("option", { value: kiosk.id }, `${kiosk.name}${kiosk.level === "fault" ? "(プリンター異常)" : ""}`)),
+  );
+  const printButton = h(
+    "button",
+    { type: "button", id: "print-at-kiosk", disabled: kiosks.length === 0, onclick: () => printAtKiosk(ticket, Number(kioskSelect.value), printButton, printStatus) },
+    ...bi("発券機で印刷", "Print at kiosk"),
+  );
+  const showButton = h(
+    "button",
+    { type: "button", class: "primary", id: "show-qr", onclick: () => showLarge(ticket) },
+    ...bi("番号とQRを大きく表示", "Show number and QR large"),
+  );
   ui.issued.hidden = false;
   ui.issued.replaceChildren(
     h("h2", {}, ...bi("発券しました", "Issued")),
@@ -244,7 +287,9 @@ function showIssued(ticket) {
         ? h("span", {}, ...bi(`目安 ${ticket.estimated_wait_minutes} 分`, `about ${ticket.estimated_wait_minutes} min`))
         : null,
     ),
-    routeList(ticket),
+    h("ol", { class: "visits", id: "issued-visits", "aria-label": "手続きの順番 Route" }, visitItems(ticket)),
+    h("div", { class: "handover" }, showButton, h("span", { class: "print-at" }, kioskSelect, printButton)),
+    printStatus,
     h(
       "p",
       {},
@@ -256,17 +301,81 @@ function showIssued(ticket) {
   );
 }
 
+// --- handing the number over ---------------------------------------------------------------
+
+/** The number and the status QR full screen, for the citizen to scan from the tablet. */
+function showLarge(ticket) {
+  const close = h("button", { type: "button", class: "primary", id: "close-qr" }, ...bi("閉じる", "Close"));
+  const overlay = h(
+    "div",
+    { class: "qr-overlay", id: "qr-overlay", role: "dialog", "aria-modal": "true", "aria-labelledby": "qr-number" },
+    h("p", { class: "qr-caption" }, "あなたの番号", " ", h("span", { class: "en" }, "Your number")),
+    h("p", { class: "qr-number", id: "qr-number" }, ticket.number),
+    h("img", { class: "qr-code", id: "qr-code", alt: "呼び出し状況のQRコード Status QR code", src: `/api/v1/tickets/${encodeURIComponent(ticket.status_token)}/qr.svg` }),
+    h("p", { class: "qr-caption" }, "スマートフォンで読み取ると、呼び出し状況を確認できます", h("br"), h("span", { class: "en" }, "Scan with your phone to follow your place in the queue")),
+    close,
+  );
+  // The QR is as good as the ticket: it leaves the screen by itself, like the kiosk's.
+  const timer = window.setTimeout(() => overlay.remove(), 60_000);
+  close.addEventListener("click", () => {
+    window.clearTimeout(timer);
+    overlay.remove();
+  });
+  document.body.append(overlay);
+  close.focus();
+}
+
+const PRINT_STATE = {
+  pending: ["発券機に送っています…", "Sending to the kiosk…"],
+  sent: ["印刷しています…", "Printing…"],
+  printed: ["印刷しました。発券機から番号札をお取りください。", "Printed: take the slip from the kiosk."],
+  failed: ["印刷できませんでした", "Could not print"],
+  expired: ["発券機が応答しません。別の発券機を選ぶか、番号を大きく表示してください。", "The kiosk did not answer: choose another or show the number large."],
+};
+
+async function printAtKiosk(ticket, kioskId, button, status) {
+  button.disabled = true;
+  const say = (key, extra = "") => {
+    const [ja, en] = PRINT_STATE[key];
+    status.dataset.state = key;
+    status.replaceChildren(ja + extra, " ", h("span", { class: "en" }, en));
+  };
+  try {
+    let request = await api(`/devices/${kioskId}/print`, { method: "POST", body: { status_token: ticket.status_token } });
+    say(request.state);
+    const deadline = Date.now() + 30_000;
+    while (["pending", "sent"].includes(request.state) && Date.now() < deadline) {
+      await new Promise((resolve) => window.setTimeout(resolve, 700));
+      request = await api(`/devices/${kioskId}/print/${request.id}`);
+      say(request.state);
+    }
+    if (request.state === "failed") {
+      const reason = PRINTER[request.error] ? `(${PRINTER[request.error]})` : "";
+      say("failed", `${reason}。発券機の係員画面から再印刷できます。`);
+    } else if (["pending", "sent"].includes(request.state)) {
+      say("expired");
+    }
+  } catch (error) {
+    status.dataset.state = "error";
+    status.textContent = explain(error);
+  } finally {
+    button.disabled = false;
+  }
+}
+
 // --- start ---------------------------------------------------------------------------------
 
 async function main() {
   state.session = await ensureSignedIn(app, { title: "コンシェルジュ端末にサインイン", titleEn: "Sign in to the concierge tablet" });
   state.branch = await resolveBranch(state.session);
   bindHeader(state.session, state.branch);
-  const [menu, services, categories] = await Promise.all([
+  const [menu, services, categories, devices] = await Promise.all([
     api(`/branches/${state.branch}/menu?lang=ja`),
     api(`/branches/${state.branch}/services`),
     api(`/branches/${state.branch}/priority-categories`),
+    api(`/branches/${state.branch}/devices`),
   ]);
+  state.kiosks = devices.filter((device) => device.kind === "kiosk");
   state.menu = menu;
   state.names = new Map(services.map((service) => [service.id, service.name]));
   // Staff may issue what a citizen can be called for at a window, including non-kiosk ones (予約, お渡し).
