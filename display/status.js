@@ -60,7 +60,7 @@ const TEXT = {
       called: "You are being called",
       serving: "Being served",
       processing: "We are preparing your documents",
-      done: "All your procedures are finished",
+      done: "All procedures are finished",
       no_show: "We called your number but could not find you",
       cancelled: "This ticket was cancelled",
     },
