@@ -107,6 +107,13 @@ BENCHMARKS = (
                 "a year of history (500,000 tickets, ~3M events), SQLite; EXPLAIN of every event-log read",
                 "p50 within 1.2× of empty; no unbounded read of the event log",
             ),
+            Row(
+                "history_flat-postgresql",
+                "flat",
+                "Same on PostgreSQL (one server process per size)",
+                "p50 within 1.2× of empty; no unbounded read of the event log",
+                run="`.venv/bin/python -m bench.history_flat --database-url postgresql://postgres@127.0.0.1:5432/bench`",
+            ),
         ),
     ),
     Benchmark(
