@@ -3,21 +3,18 @@ a kiosk print a slip (the kiosk collects the request: the server never connects 
 
 import asyncio
 import contextlib
-import io
 import time
 from typing import Annotated
 
 import anyio.from_thread
-import qrcode
-import qrcode.image.svg
-from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response, status
+from fastapi import APIRouter, Depends, FastAPI, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from server.auth import service as auth_service
 from server.db import read_session, write_session
-from server.deps import Clock, ClockDep, CurrentStaff, RowId, SessionDep, SettingsDep, TokenDep, WriteSessionDep
+from server.deps import Clock, ClockDep, CurrentStaff, RowId, SessionDep, TokenDep, WriteSessionDep
 from server.devices import printing, service
 from server.devices.schemas import (
     DevicePublic,
@@ -29,9 +26,8 @@ from server.devices.schemas import (
     PrintRequestPublic,
     PrintResultReport,
 )
-from server.errors import Forbidden, NotFound, Unauthorized
-from server.models import Device, DeviceKind, Ticket
-from server.tickets.router import base_url
+from server.errors import Forbidden, Unauthorized
+from server.models import Device, DeviceKind
 
 router = APIRouter(tags=["devices"])
 
@@ -163,20 +159,3 @@ def report_print_result(
     """The kiosk says whether the slip printed (a failed slip stays in its spool)."""
     assert device.id is not None
     return printing.report_result(session, device_id=device.id, request_id=request_id, report=body, now=clock())
-
-
-# -- the status QR code, large on a tablet ------------------------------------------------------
-
-
-@router.get("/tickets/{status_token}/qr.svg", responses={200: {"content": {"image/svg+xml": {}}}})
-def status_qr(status_token: str, request: Request, session: SessionDep, settings: SettingsDep) -> Response:
-    """The QR code of a ticket's status link, for a tablet to show the citizen (SVG)."""
-    ticket = session.exec(select(Ticket.id).where(Ticket.status_token == status_token)).first()
-    if ticket is None:
-        raise NotFound("No ticket has that status token.", code="ticket_not_found")
-    link = f"{base_url(request, settings).rstrip('/')}/t/{status_token}"
-    picture = qrcode.make(link, image_factory=qrcode.image.svg.SvgPathImage, border=4)
-    buffer = io.BytesIO()
-    picture.save(buffer)
-    # The link is as good as the ticket: keep it out of caches on a shared tablet.
-    return Response(buffer.getvalue(), media_type="image/svg+xml", headers={"Cache-Control": "no-store"})

@@ -1,7 +1,10 @@
+import io
 from datetime import datetime
 from typing import Annotated
 
+import qrcode
 from fastapi import APIRouter, Header, Path, Request, Response, status
+from qrcode.image.svg import SvgPathImage
 from sqlmodel import Session
 
 from server.config import Settings
@@ -139,3 +142,15 @@ def reinstate(
     now = clock()
     ticket = visit.reinstate(session, branch_id=branch, number=number, staff=staff, now=now)
     return _staff_view(session, ticket, request, settings, now)
+
+
+@router.get("/tickets/{status_token}/qr.svg", responses={200: {"content": {"image/svg+xml": {}}}})
+def status_qr(status_token: str, request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+    """The QR code of a ticket's status link, for a tablet to show the citizen (SVG)."""
+    ticket = service.get_ticket_by_token(session, status_token=status_token)
+    link = service.status_url(base_url(request, settings), ticket.status_token)
+    picture = qrcode.make(link, image_factory=SvgPathImage, border=4)
+    buffer = io.BytesIO()
+    picture.save(buffer)
+    # The link is as good as the ticket: keep it out of caches on a shared tablet.
+    return Response(buffer.getvalue(), media_type="image/svg+xml", headers={"Cache-Control": "no-store"})

@@ -389,6 +389,11 @@ HOLDER_SENSITIVE_SERVICE = "notification"  # like DEFAULT_SENSITIVE_LABEL, å±Šå‡
 HOLDER_PRIORITY = "priority"
 
 
+def status_url(base_url: str, status_token: str) -> str:
+    """The holder's page, printed as the QR code on the slip."""
+    return f"{base_url.rstrip('/')}/t/{status_token}"
+
+
 def ticket_view(
     session: Session, ticket: Ticket, *, base_url: str, now: datetime, sample: int = 20, for_holder: bool = False
 ) -> TicketPublic:
@@ -436,7 +441,7 @@ def ticket_view(
         priority=(HOLDER_PRIORITY if for_holder else priority.key) if priority else None,
         issued_at=ticket.issued_at,
         status_token=ticket.status_token,
-        status_url=f"{base_url.rstrip('/')}/t/{ticket.status_token}",
+        status_url=status_url(base_url, ticket.status_token),
         current_stop=ticket.current_stop,
         stops=public_stops,
         visits=route_visits(route),

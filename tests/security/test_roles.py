@@ -100,6 +100,8 @@ def test_the_policy_a_kiosk_only_issues_tickets_and_reports_itself() -> None:
         ("POST", f"{API}/branches/{{branch}}/tickets"),
         ("POST", f"{API}/devices/health"),
         ("POST", f"{API}/devices/help"),
+        # How a slip the concierge sent to this kiosk came out of its printer.
+        ("POST", f"{API}/devices/print-requests/{{request_id}}/result"),
     } | _writes_for(Caller.anonymous)
 
 
