@@ -37,7 +37,9 @@ from server.tickets.service import (
     ticket_view,
 )
 
-RECENT_CALLS = 12
+# As many as a board keeps (display/board.js RECENT_KEPT): with 20 windows calling, the numbers
+# on the tiles alone fill a shorter list and the "just called" column would come back empty.
+RECENT_CALLS = 40
 GUIDANCE_ROWS = 8
 # Events read back to rebuild "recently called" and next-stop guidance for a snapshot.
 RECENT_EVENT_WINDOW = 400
