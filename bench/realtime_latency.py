@@ -60,6 +60,7 @@ TARGET_AUDIO_P95_MS = 300.0
 # Calls are spaced so one call's fan-out is over before the next starts: we measure latency,
 # not throughput.
 CALL_SPACING_SECONDS = 0.3
+SETTLE_SECONDS = 6.0
 CLIENTS_PER_PROCESS = 250
 CONNECT_CONCURRENCY = 50
 
@@ -165,7 +166,9 @@ async def make_calls(servers: Sequence[RunningServer], setup: Setup, calls: int)
             response.raise_for_status()
         opened = await http.post(f"{servers[0].base_url}/api/v1/counters/{window}/open", headers=staff)
         opened.raise_for_status()
-        await asyncio.sleep(1)  # let the issue events and summaries drain before measuring
+        # Let the issue events and summaries drain, and the speech processes finish warming the
+        # numbers just issued (40 in one burst: seconds of both cores), before measuring calls.
+        await asyncio.sleep(SETTLE_SECONDS)
         for index in range(calls):
             base = servers[index % len(servers)].base_url
             stamp = time.time()
@@ -348,6 +351,7 @@ def run(*, quick: bool, postgresql_url: str | None, keep: Path | None) -> dict[s
         "audio_calls": audio_calls,
         "memory": f"SQLite, one fresh process, {rss_clients} display clients connected",
         "call_spacing_seconds": CALL_SPACING_SECONDS,
+        "settle_seconds_before_calls": SETTLE_SECONDS,
         "client": (
             "websockets (asyncio) in separate processes, ≤250 clients each; "
             "they offer permessage-deflate, the server declines it"
