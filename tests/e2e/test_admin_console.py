@@ -3,8 +3,6 @@ a life event's route and the next ticket follows it; refusals are explained in b
 a kiosk's printer fault shows up live. Screenshots are saved under tests/output/."""
 
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +12,7 @@ import httpx
 import pytest
 
 from server.config import PROJECT_ROOT
+from tests.e2e.support import run_cli
 from tests.realtime.live_server import LiveServer, live_server, server_environment
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
@@ -29,15 +28,6 @@ pytestmark = [
 OUTPUT = PROJECT_ROOT / "tests" / "output"
 BRANCH = "honcho"
 PASSWORD = "correct-horse-42"
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @dataclass
@@ -62,29 +52,15 @@ class CityHall:
         return token
 
 
-def _cli(environment: dict[str, str], *args: str) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "server.cli", *args], cwd=PROJECT_ROOT, env=environment, check=True, capture_output=True
-    )
-
-
 @pytest.fixture(scope="module")
 def city_hall(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CityHall]:
     directory = tmp_path_factory.mktemp("admin-console")
     environment = server_environment(f"sqlite:///{directory / 'madoguchi.db'}")
-    _cli(environment, "init")
-    _cli(environment, "staff", "add", "admin", "--role", "admin", "--password", PASSWORD, "--branch", BRANCH)
-    _cli(environment, "staff", "add", "shokuin", "--role", "municipal", "--password", PASSWORD, "--branch", BRANCH)
+    run_cli(environment, "init")
+    run_cli(environment, "staff", "add", "admin", "--role", "admin", "--password", PASSWORD, "--branch", BRANCH)
+    run_cli(environment, "staff", "add", "shokuin", "--role", "municipal", "--password", PASSWORD, "--branch", BRANCH)
     with live_server(environment, directory, name="admin-console") as server:
         yield CityHall(server)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with playwright_sync.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture

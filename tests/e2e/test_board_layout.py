@@ -4,8 +4,6 @@ Measured in the real layout: each called number's box is inside the viewport and
 its centre and inset corners is that number (nothing covers it), after every single call."""
 
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -25,7 +23,8 @@ Browser = playwright_sync.Browser
 Page = playwright_sync.Page
 expect = playwright_sync.expect
 
-from tests.e2e.test_display_and_status import BRANCH, CHROMIUM_ARGS, PASSWORD, CityHall  # noqa: E402
+from tests.e2e.support import run_cli  # noqa: E402
+from tests.e2e.test_display_and_status import BRANCH, PASSWORD, CityHall  # noqa: E402
 
 pytestmark = [
     pytest.mark.browser,
@@ -97,31 +96,15 @@ def city_hall(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CityHall]:
     environment = server_environment(
         f"sqlite:///{folder / 'madoguchi.db'}", audio_cache_dir=str(folder / "audio"), config_path=str(config_path)
     )
-    _cli(environment, "init", "--config", str(config_path))
-    _cli(environment, "staff", "add", "shokuin", "--role", "municipal", "--password", PASSWORD, "--branch", BRANCH)
-    display_token = _cli(environment, "device", "add", "lobby-board", "--kind", "display")
-    kiosk_token = _cli(environment, "device", "add", "kiosk-1", "--kind", "kiosk")
+    run_cli(environment, "init", "--config", str(config_path))
+    run_cli(environment, "staff", "add", "shokuin", "--role", "municipal", "--password", PASSWORD, "--branch", BRANCH)
+    display_token = run_cli(environment, "device", "add", "lobby-board", "--kind", "display")
+    kiosk_token = run_cli(environment, "device", "add", "kiosk-1", "--kind", "kiosk")
     with live_server(environment, folder, name="e2e-layout") as server:
         login = httpx.post(
             f"{server.base_url}/api/v1/auth/login", json={"username": "shokuin", "password": PASSWORD}, timeout=10
         )
         yield CityHall(server, display_token, kiosk_token, login.json()["access_token"])
-
-
-def _cli(environment: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "server.cli", *args], cwd=PROJECT_ROOT, env=environment, capture_output=True, text=True
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout.strip()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with playwright_sync.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def _board(browser: Browser, city_hall: CityHall, screen: str, **context: Any) -> tuple[Page, list[str]]:

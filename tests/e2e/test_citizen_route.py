@@ -33,7 +33,6 @@ pytestmark = [
 ]
 
 OUTPUT = Path(__file__).resolve().parents[1] / "output"
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
 PHONE = {"width": 390, "height": 844}
 KIOSK = {"width": 1080, "height": 1920}
 
@@ -72,14 +71,6 @@ def hall(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hall]:
         token, device_id = server.new_kiosk()
         with kiosk_agent(server.url, token, printer.url, tmp_dir, "--result-seconds", "6") as url:
             yield Hall(server=server, printer=printer, kiosk_url=url, kiosk_id=device_id)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with playwright_sync.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def _page(browser: Browser, viewport: dict[str, int], **options: Any) -> tuple[Page, list[str]]:

@@ -2,8 +2,6 @@
 
 import re
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +10,7 @@ import httpx
 import pytest
 
 from server.config import PROJECT_ROOT
+from tests.e2e.support import run_cli
 from tests.realtime.live_server import LiveServer, live_server, server_environment
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
@@ -29,16 +28,6 @@ pytestmark = [
 OUTPUT = PROJECT_ROOT / "tests" / "output"
 BRANCH = "honcho"
 PASSWORD = "correct-horse-42"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--autoplay-policy=no-user-gesture-required",
-]
 # Stand-ins for the phone's buzzer and notifications, so the test can see them being used.
 PHONE_STUBS = """
 window.vibrations = [];
@@ -84,39 +73,19 @@ class CityHall:
         return f"{self.server.base_url}/display/{BRANCH}?token={self.display_token}{query}"
 
 
-def _cli(environment: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "server.cli", *args],
-        cwd=PROJECT_ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return done.stdout.strip()
-
-
 @pytest.fixture(scope="module")
 def city_hall(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CityHall]:
     folder = tmp_path_factory.mktemp("e2e-board")
     environment = server_environment(f"sqlite:///{folder / 'madoguchi.db'}", audio_cache_dir=str(folder / "audio"))
-    _cli(environment, "init")
-    _cli(environment, "staff", "add", "shokuin", "--role", "municipal", "--password", PASSWORD, "--branch", BRANCH)
-    display_token = _cli(environment, "device", "add", "lobby-board", "--kind", "display")
-    kiosk_token = _cli(environment, "device", "add", "kiosk-1", "--kind", "kiosk")
+    run_cli(environment, "init")
+    run_cli(environment, "staff", "add", "shokuin", "--role", "municipal", "--password", PASSWORD, "--branch", BRANCH)
+    display_token = run_cli(environment, "device", "add", "lobby-board", "--kind", "display")
+    kiosk_token = run_cli(environment, "device", "add", "kiosk-1", "--kind", "kiosk")
     with live_server(environment, folder, name="e2e") as server:
         login = httpx.post(
             f"{server.base_url}/api/v1/auth/login", json={"username": "shokuin", "password": PASSWORD}, timeout=10
         )
         yield CityHall(server, display_token, kiosk_token, login.json()["access_token"])
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with playwright_sync.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def _watched(page: Page) -> list[str]:

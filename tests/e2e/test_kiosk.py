@@ -35,15 +35,6 @@ pytestmark = [
 ]
 
 OUTPUT = Path(__file__).resolve().parents[1] / "output"
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 # The order of move_in's questions in the demo configuration.
 MOVE_IN_QUESTIONS = 11
 HAS_MYNUMBER_CARD, HAS_CHILDREN = 1, 6
@@ -64,14 +55,6 @@ def kiosk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kiosk]:
         token, _ = server.new_kiosk()
         with kiosk_agent(server.url, token, printer.url, tmp_dir) as url:
             yield Kiosk(server=server, printer=printer, url=url, tmp_dir=tmp_dir)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with playwright_sync.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from bench.harness import stop_process
+from tests.e2e.support import run_cli
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 Browser = playwright_sync.Browser
@@ -28,15 +29,6 @@ ROOT = Path(__file__).resolve().parents[2]
 OUTPUT = ROOT / "tests" / "output"
 BRANCH = "honcho"
 PASSWORD = "correct-horse-42"
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 USERS = (("admin", "admin"), ("shokuin", "municipal"), ("itaku", "contractor"))
 
 pytestmark = [
@@ -74,13 +66,6 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _cli(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "server.cli", *args], cwd=ROOT, env=env, capture_output=True, text=True, check=True
-    )
-    return done.stdout
-
-
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     database = tmp_path_factory.mktemp("e2e-reports") / "madoguchi.db"
@@ -90,10 +75,10 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         "MADOGUCHI_IGNORE_HOURS": "true",
         "MADOGUCHI_AUDIO_CACHE_DIR": str(database.parent / "audio"),
     }
-    _cli(env, "init")
+    run_cli(env, "init")
     for username, role in USERS:
-        _cli(env, "staff", "add", username, "--role", role, "--password", PASSWORD, "--branch", BRANCH)
-    kiosk_token = _cli(env, "device", "add", "kiosk-1", "--kind", "kiosk").strip()
+        run_cli(env, "staff", "add", username, "--role", role, "--password", PASSWORD, "--branch", BRANCH)
+    kiosk_token = run_cli(env, "device", "add", "kiosk-1", "--kind", "kiosk").strip()
     port = _free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "server.cli", "serve", "--port", str(port)],
@@ -147,14 +132,6 @@ def day(live_server: LiveServer) -> dict[str, dict[str, Any]]:
     live_server.act("6", "complete", "shokuin")
     waiting = live_server.issue(service="certificate")
     return {"served": served, "absent": absent, "explained": explained, "waiting": waiting}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with playwright_sync.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 # status.js buzzes the phone; headless chromium refuses vibrate() before a tap and says so.

@@ -3,8 +3,6 @@ real server process (the Playwright sync API cannot run inside the server's even
 
 import re
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +11,7 @@ import httpx
 import pytest
 
 from server.config import PROJECT_ROOT
+from tests.e2e.support import run_cli
 from tests.realtime.live_server import live_server as run_live_server
 from tests.realtime.live_server import server_environment
 
@@ -25,15 +24,6 @@ OUTPUT = PROJECT_ROOT / "tests" / "output"
 BRANCH = "honcho"
 PASSWORD = "correct-horse-42"
 SOCKET_LIFETIME_SECONDS = 4
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 pytestmark = [
     pytest.mark.browser,
@@ -66,18 +56,6 @@ class CityHall:
         return self.api("POST", f"/counters/{self.counters()[counter]}/{action}", who=who, **body)
 
 
-def _cli(environment: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "server.cli", *args],
-        cwd=PROJECT_ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return done.stdout
-
-
 @pytest.fixture(scope="module")
 def city_hall(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CityHall]:
     directory = tmp_path_factory.mktemp("staff-console")
@@ -87,10 +65,10 @@ def city_hall(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CityHall]:
         # Every console socket is recycled this often, so the tests also cover resuming with ?after=.
         websocket_max_lifetime_seconds=str(SOCKET_LIFETIME_SECONDS),
     )
-    _cli(environment, "init")
+    run_cli(environment, "init")
     for username, role in (("shokuin", "municipal"), ("itaku", "contractor")):
-        _cli(environment, "staff", "add", username, "--role", role, "--password", PASSWORD, "--branch", BRANCH)
-    kiosk_token = _cli(environment, "device", "add", "kiosk-1F-entrance", "--kind", "kiosk").strip()
+        run_cli(environment, "staff", "add", username, "--role", role, "--password", PASSWORD, "--branch", BRANCH)
+    kiosk_token = run_cli(environment, "device", "add", "kiosk-1F-entrance", "--kind", "kiosk").strip()
     with run_live_server(environment, directory, name="staff-console") as server:
         tokens = {
             username: httpx.post(
@@ -99,14 +77,6 @@ def city_hall(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CityHall]:
             for username in ("shokuin", "itaku")
         }
         yield CityHall(url=server.base_url, kiosk_token=kiosk_token, tokens=tokens)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with playwright_sync.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

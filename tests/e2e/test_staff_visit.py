@@ -10,7 +10,8 @@ import httpx
 import pytest
 
 from server.config import PROJECT_ROOT
-from tests.e2e.test_staff_console import BRANCH, CHROMIUM_ARGS, PASSWORD, CityHall, _cli
+from tests.e2e.support import run_cli
+from tests.e2e.test_staff_console import BRANCH, PASSWORD, CityHall
 from tests.realtime.live_server import live_server as run_live_server
 from tests.realtime.live_server import server_environment
 
@@ -35,10 +36,10 @@ def city_hall(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CityHall]:
     environment = server_environment(
         f"sqlite:///{directory / 'madoguchi.db'}", audio_cache_dir=str(directory / "audio")
     )
-    _cli(environment, "init")
+    run_cli(environment, "init")
     for username, role in (("shokuin", "municipal"), ("itaku", "contractor")):
-        _cli(environment, "staff", "add", username, "--role", role, "--password", PASSWORD, "--branch", BRANCH)
-    kiosk_token = _cli(environment, "device", "add", "kiosk-1F", "--kind", "kiosk").strip()
+        run_cli(environment, "staff", "add", username, "--role", role, "--password", PASSWORD, "--branch", BRANCH)
+    kiosk_token = run_cli(environment, "device", "add", "kiosk-1F", "--kind", "kiosk").strip()
     with run_live_server(environment, directory, name="staff-visit") as server:
         tokens = {
             username: httpx.post(
@@ -47,14 +48,6 @@ def city_hall(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CityHall]:
             for username in ("shokuin", "itaku")
         }
         yield CityHall(url=server.base_url, kiosk_token=kiosk_token, tokens=tokens)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with playwright_sync.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
