@@ -268,3 +268,31 @@ def test_concierge_asks_the_questions_shows_the_qr_and_prints_at_a_kiosk(hall: H
     page.locator("#close-qr").click()
     expect(page.locator("#qr-overlay")).to_have_count(0)
     assert problems == []
+
+
+def test_the_concierge_finds_a_number_and_brings_back_a_citizen_marked_absent(hall: Hall, browser: Browser) -> None:
+    """The visit at the counter on the floor tablet too: the citizen who stepped out is reinstated."""
+    make_staff(hall.server.engine, "concierge-2", Role.municipal, datetime.now(UTC))
+    missed = hall.api("POST", f"/branches/{BRANCH}/tickets", service="seal_registration")
+    window = hall.counter("2")
+    hall.api("POST", f"/counters/{window}/open")
+    _call_until(hall, window, missed["number"])
+    hall.api("POST", f"/counters/{window}/no-show")
+    hall.api("POST", f"/counters/{window}/close")
+
+    page, problems = _page(browser, {"width": 1280, "height": 800})
+    page.goto(f"{hall.server.url}/concierge")
+    page.get_by_label("ユーザー名").fill("concierge-2")
+    page.get_by_label("パスワード").fill(PASSWORD)
+    page.get_by_role("button", name="サインイン").click()
+    expect(page.locator("#connection")).to_have_attribute("data-state", "live")
+    page.locator("#lookup-number").fill(missed["number"])
+    page.locator("#lookup-submit").click()
+    dialog = page.locator("#ticket-dialog")
+    expect(dialog.locator("#found-number")).to_have_text(missed["number"])
+    expect(dialog.locator("#found-status")).to_contain_text("不在")
+    _screenshot(page, "concierge-lookup-absent")
+    dialog.locator("#reinstate").click()
+    expect(dialog.locator("#found-status")).to_contain_text("お待ち")
+    assert hall.ticket(missed["number"])["status"] == "waiting"
+    assert problems == []

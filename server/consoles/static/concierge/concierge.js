@@ -4,6 +4,9 @@
 
 import { api, requestKey, resolveBranch } from "../common/api.js";
 import { coalesce, connectBranchStream } from "../common/live.js";
+// The visit at the counter, as in the staff console: find a number, change its route, reinstate.
+import { lookupForm, onTicketEvent } from "../staff/lookup.js";
+import { state as visitDesk } from "../staff/state.js";
 import {
   announce,
   bi,
@@ -67,6 +70,7 @@ function onEvent(message) {
     addAlert("printer", `${name}: プリンター ${PRINTER[message.printer] || message.printer}`, message.at, "");
     return;
   }
+  if (message.type?.startsWith("ticket.")) onTicketEvent(message);
   if (message.type?.startsWith("ticket.") || message.type?.startsWith("counter.")) refreshQueuesSoon();
 }
 
@@ -381,6 +385,11 @@ async function main() {
   // Staff may issue what a citizen can be called for at a window, including non-kiosk ones (予約, お渡し).
   state.services = services.filter((service) => service.citizen_present && service.stage === "front");
   state.categories = categories;
+  Object.assign(visitDesk, {
+    session: state.session,
+    branch: state.branch,
+    services: new Map(services.map((service) => [service.id, service])),
+  });
 
   ui.alerts = h("section", { class: "alerts", id: "alerts", "aria-label": "発券機からの呼出 Kiosk help calls", "aria-live": "assertive" });
   ui.issued = h("section", { class: "card issued", id: "issued", hidden: true, "aria-live": "polite" });
@@ -409,7 +418,12 @@ async function main() {
   );
   app.replaceChildren(
     ui.alerts,
-    h("div", { class: "grid-2" }, h("div", { class: "stack" }, buildIssueForm(), ui.issued), queues),
+    h(
+      "div",
+      { class: "grid-2" },
+      h("div", { class: "stack" }, buildIssueForm(), ui.issued),
+      h("div", { class: "stack" }, h("div", { class: "card lookup-card" }, lookupForm()), queues),
+    ),
   );
   await refreshQueues();
   connectBranchStream(state.branch, {
