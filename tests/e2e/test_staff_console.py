@@ -4,7 +4,9 @@ real server process (the Playwright sync API cannot run inside the server's even
 import re
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -56,20 +58,17 @@ class CityHall:
         return self.api("POST", f"/counters/{self.counters()[counter]}/{action}", who=who, **body)
 
 
-@pytest.fixture(scope="module")
-def city_hall(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CityHall]:
-    directory = tmp_path_factory.mktemp("staff-console")
+@contextmanager
+def staffed_city_hall(directory: Path, name: str, **settings: str) -> Iterator[CityHall]:
+    """A real server with the demo city hall, a municipal and a contractor account, and a kiosk."""
     environment = server_environment(
-        f"sqlite:///{directory / 'madoguchi.db'}",
-        audio_cache_dir=str(directory / "audio"),
-        # Every console socket is recycled this often, so the tests also cover resuming with ?after=.
-        websocket_max_lifetime_seconds=str(SOCKET_LIFETIME_SECONDS),
+        f"sqlite:///{directory / 'madoguchi.db'}", audio_cache_dir=str(directory / "audio"), **settings
     )
     run_cli(environment, "init")
     for username, role in (("shokuin", "municipal"), ("itaku", "contractor")):
         run_cli(environment, "staff", "add", username, "--role", role, "--password", PASSWORD, "--branch", BRANCH)
-    kiosk_token = run_cli(environment, "device", "add", "kiosk-1F-entrance", "--kind", "kiosk").strip()
-    with run_live_server(environment, directory, name="staff-console") as server:
+    kiosk_token = run_cli(environment, "device", "add", "kiosk-1F-entrance", "--kind", "kiosk")
+    with run_live_server(environment, directory, name=name) as server:
         tokens = {
             username: httpx.post(
                 f"{server.base_url}/api/v1/auth/login", json={"username": username, "password": PASSWORD}, timeout=10
@@ -77,6 +76,14 @@ def city_hall(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CityHall]:
             for username in ("shokuin", "itaku")
         }
         yield CityHall(url=server.base_url, kiosk_token=kiosk_token, tokens=tokens)
+
+
+@pytest.fixture(scope="module")
+def city_hall(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CityHall]:
+    # Every console socket is recycled this often, so the tests also cover resuming with ?after=.
+    settings = {"websocket_max_lifetime_seconds": str(SOCKET_LIFETIME_SECONDS)}
+    with staffed_city_hall(tmp_path_factory.mktemp("staff-console"), "staff-console", **settings) as hall:
+        yield hall
 
 
 @pytest.fixture

@@ -6,14 +6,10 @@ import shutil
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 
 from server.config import PROJECT_ROOT
-from tests.e2e.support import run_cli
-from tests.e2e.test_staff_console import BRANCH, PASSWORD, CityHall
-from tests.realtime.live_server import live_server as run_live_server
-from tests.realtime.live_server import server_environment
+from tests.e2e.test_staff_console import BRANCH, PASSWORD, CityHall, staffed_city_hall
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 Browser = playwright_sync.Browser
@@ -32,22 +28,8 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def city_hall(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CityHall]:
-    directory = tmp_path_factory.mktemp("staff-visit")
-    environment = server_environment(
-        f"sqlite:///{directory / 'madoguchi.db'}", audio_cache_dir=str(directory / "audio")
-    )
-    run_cli(environment, "init")
-    for username, role in (("shokuin", "municipal"), ("itaku", "contractor")):
-        run_cli(environment, "staff", "add", username, "--role", role, "--password", PASSWORD, "--branch", BRANCH)
-    kiosk_token = run_cli(environment, "device", "add", "kiosk-1F", "--kind", "kiosk").strip()
-    with run_live_server(environment, directory, name="staff-visit") as server:
-        tokens = {
-            username: httpx.post(
-                f"{server.base_url}/api/v1/auth/login", json={"username": username, "password": PASSWORD}, timeout=10
-            ).json()["access_token"]
-            for username in ("shokuin", "itaku")
-        }
-        yield CityHall(url=server.base_url, kiosk_token=kiosk_token, tokens=tokens)
+    with staffed_city_hall(tmp_path_factory.mktemp("staff-visit"), "staff-visit") as hall:
+        yield hall
 
 
 @pytest.fixture
