@@ -367,20 +367,6 @@ def counters_text(counters: Sequence[Counter | Window]) -> str | None:
     return "・".join(codes)
 
 
-def public_counters_by_service(session: Session, service_ids: Sequence[int]) -> dict[int, list[Counter]]:
-    """The public windows serving each of these services, in one read."""
-    rows = session.exec(
-        select(CounterService.service_id, Counter)
-        .join(Counter, col(Counter.id) == CounterService.counter_id)
-        .where(col(CounterService.service_id).in_(service_ids), col(Counter.active), col(Counter.public))
-        .order_by(col(Counter.position))
-    ).all()
-    serving: dict[int, list[Counter]] = {}
-    for service_id, counter in rows:
-        serving.setdefault(service_id, []).append(counter)
-    return serving
-
-
 # What the status link says instead of a sensitive procedure's key and a priority's reason. The
 # link is printed on paper anyone may pick up: it shows *that* a ticket has priority (the holder
 # may need to know they are called early) but not why, no procedure the lobby board hides, and no
