@@ -112,7 +112,7 @@ def _screenshot(page: Page, name: str) -> None:
     page.screenshot(path=str(OUTPUT / f"{name}.png"), full_page=True)
 
 
-def _sign_in(page: Page, url: str, username: str) -> None:
+def sign_in(page: Page, url: str, username: str) -> None:
     page.goto(url)
     page.get_by_label("ユーザー名").fill(username)
     page.get_by_label("パスワード").fill(PASSWORD)
@@ -120,7 +120,7 @@ def _sign_in(page: Page, url: str, username: str) -> None:
     expect(page.locator("#connection")).to_have_attribute("data-state", "live")
 
 
-def _choose_counter(page: Page, code: str) -> None:
+def choose_counter(page: Page, code: str) -> None:
     page.locator(f'.counter-card[data-counter="{code}"]').click()
     page.locator('[data-action="open"]').click()
     expect(page.locator('[data-action="close"]')).to_be_visible()
@@ -141,8 +141,8 @@ def test_staff_calls_completes_and_sees_the_ticket_move_on(city_hall: CityHall, 
         assert city_hall.act(counter, "call-next", who=who)["ticket"]["number"] == ticket["number"]
         city_hall.act(counter, "complete", who=who)
 
-    _sign_in(page, f"{city_hall.url}/staff", "shokuin")
-    _choose_counter(page, "7")
+    sign_in(page, f"{city_hall.url}/staff", "shokuin")
+    choose_counter(page, "7")
     waiting = page.locator("#waiting-table tbody tr")
     expect(waiting.first).to_have_attribute("data-number", ticket["number"])
 
@@ -181,7 +181,7 @@ def test_back_office_desk_returns_an_item_with_a_reason(city_hall: CityHall, pag
     assert city_hall.act("2", "call-next", who="itaku")["ticket"]["number"] == ticket["number"]
     city_hall.act("2", "complete", who="itaku")
 
-    _sign_in(page, f"{city_hall.url}/staff", "shokuin")
+    sign_in(page, f"{city_hall.url}/staff", "shokuin")
     page.locator('.counter-card[data-counter="R1"]').click()
     expect(page.locator(".desk")).to_have_attribute("data-internal", "true")
     if page.locator('[data-action="open"]').is_visible():
@@ -209,7 +209,7 @@ def test_back_office_desk_returns_an_item_with_a_reason(city_hall: CityHall, pag
 
 
 def test_contractor_is_never_offered_a_municipal_only_desk(city_hall: CityHall, page: Page) -> None:
-    _sign_in(page, f"{city_hall.url}/staff", "itaku")
+    sign_in(page, f"{city_hall.url}/staff", "itaku")
     reserved = page.locator('.counter-card[data-counter="R1"]')
     expect(reserved).to_have_attribute("aria-disabled", "true")
     expect(reserved).to_contain_text("職員専用")
@@ -220,7 +220,7 @@ def test_contractor_is_never_offered_a_municipal_only_desk(city_hall: CityHall, 
 
 
 def test_concierge_issues_a_priority_ticket_and_hears_kiosk_help_calls(city_hall: CityHall, page: Page) -> None:
-    _sign_in(page, f"{city_hall.url}/concierge", "itaku")
+    sign_in(page, f"{city_hall.url}/concierge", "itaku")
     certificate_row = page.locator('#queues-table tr[data-service="certificate"] td.waiting')
     before = int(certificate_row.inner_text())
 
@@ -256,7 +256,7 @@ def test_concierge_issues_a_priority_ticket_and_hears_kiosk_help_calls(city_hall
 def test_console_catches_up_after_its_socket_is_recycled(city_hall: CityHall, page: Page) -> None:
     sockets: list[str] = []
     page.on("websocket", lambda socket: sockets.append(socket.url))
-    _sign_in(page, f"{city_hall.url}/staff", "shokuin")
+    sign_in(page, f"{city_hall.url}/staff", "shokuin")
     page.locator('.counter-card[data-counter="8"]').click()
     expect(page.locator(".desk")).to_be_visible()
 

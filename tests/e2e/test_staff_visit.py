@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from server.config import PROJECT_ROOT
-from tests.e2e.test_staff_console import BRANCH, PASSWORD, CityHall, staffed_city_hall
+from tests.e2e.test_staff_console import BRANCH, CityHall, choose_counter, sign_in, staffed_city_hall
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 Browser = playwright_sync.Browser
@@ -59,20 +59,6 @@ def _screenshots(page: Page, name: str) -> None:
     page.set_viewport_size(DESKTOP)
 
 
-def _sign_in(page: Page, url: str, username: str = "shokuin") -> None:
-    page.goto(f"{url}/staff")
-    page.get_by_label("ユーザー名").fill(username)
-    page.get_by_label("パスワード").fill(PASSWORD)
-    page.get_by_role("button", name="サインイン").click()
-    expect(page.locator("#connection")).to_have_attribute("data-state", "live")
-
-
-def _open_counter(page: Page, code: str) -> None:
-    page.locator(f'.counter-card[data-counter="{code}"]').click()
-    page.locator('[data-action="open"]').click()
-    expect(page.locator('[data-action="close"]')).to_be_visible()
-
-
 def _ticket(city_hall: CityHall, number: str) -> Any:
     return city_hall.api("GET", f"/branches/{BRANCH}/tickets/{number}")
 
@@ -84,8 +70,8 @@ def test_desk_takes_back_office_work_without_calling_anyone(city_hall: CityHall,
     city_hall.act("2", "complete", who="itaku")
     city_hall.act("2", "close", who="itaku")
 
-    _sign_in(page, city_hall.url)
-    _open_counter(page, "R1")
+    sign_in(page, f"{city_hall.url}/staff", "shokuin")
+    choose_counter(page, "R1")
     page.locator('[data-action="call-next"]').click()  # 取る
 
     expect(page.locator("#current-number")).to_have_text(ticket["number"])
@@ -118,8 +104,8 @@ def test_same_window_goes_on_with_the_next_procedure(city_hall: CityHall, page: 
         life_event="move_in",
         answers={"wants_seal_registration": True},
     )
-    _sign_in(page, city_hall.url)
-    _open_counter(page, "3")
+    sign_in(page, f"{city_hall.url}/staff", "shokuin")
+    choose_counter(page, "3")
     page.locator('[data-action="call-next"]').click()
     expect(page.locator("#current-number")).to_have_text(ticket["number"])
     expect(page.locator("#current-status")).to_contain_text("呼出中")
@@ -147,7 +133,7 @@ def test_same_window_goes_on_with_the_next_procedure(city_hall: CityHall, page: 
 def test_lookup_changes_the_rest_of_the_route_and_a_refusal_changes_nothing(city_hall: CityHall, page: Page) -> None:
     ticket = city_hall.api("POST", f"/branches/{BRANCH}/tickets", kiosk=True, life_event="move_in", answers={})
     number = ticket["number"]
-    _sign_in(page, city_hall.url)
+    sign_in(page, f"{city_hall.url}/staff", "shokuin")
 
     # Typed as a Japanese keyboard types it: full-width letters and digits.
     page.locator("#lookup-number").fill(number.translate(str.maketrans("0123456789L", "０１２３４５６７８９Ｌ")))
@@ -212,8 +198,8 @@ def test_lookup_changes_the_rest_of_the_route_and_a_refusal_changes_nothing(city
 def test_no_show_asks_first_and_can_be_undone(city_hall: CityHall, page: Page) -> None:
     ticket = city_hall.api("POST", f"/branches/{BRANCH}/tickets", kiosk=True, service="certificate")
     number = ticket["number"]
-    _sign_in(page, city_hall.url)
-    _open_counter(page, "8")
+    sign_in(page, f"{city_hall.url}/staff", "shokuin")
+    choose_counter(page, "8")
     page.locator('[data-action="call-next"]').click()
     expect(page.locator("#current-number")).to_have_text(number)
 
@@ -257,8 +243,8 @@ def test_no_show_asks_first_and_can_be_undone(city_hall: CityHall, page: Page) -
 def test_undo_goes_away_after_a_few_seconds(city_hall: CityHall, page: Page) -> None:
     ticket = city_hall.api("POST", f"/branches/{BRANCH}/tickets", kiosk=True, service="nhi_enroll")
     number = ticket["number"]
-    _sign_in(page, city_hall.url)
-    _open_counter(page, "10")
+    sign_in(page, f"{city_hall.url}/staff", "shokuin")
+    choose_counter(page, "10")
     page.locator('[data-action="call-next"]').click()
     expect(page.locator("#current-number")).to_have_text(number)
     page.locator('[data-action="no-show"]').click()
@@ -271,8 +257,8 @@ def test_undo_goes_away_after_a_few_seconds(city_hall: CityHall, page: Page) -> 
 def test_recall_limit_is_shown_and_offers_no_show(city_hall: CityHall, page: Page) -> None:
     ticket = city_hall.api("POST", f"/branches/{BRANCH}/tickets", kiosk=True, service="mynumber_update")
     number = ticket["number"]
-    _sign_in(page, city_hall.url)
-    _open_counter(page, "9")
+    sign_in(page, f"{city_hall.url}/staff", "shokuin")
+    choose_counter(page, "9")
     page.locator('[data-action="call-next"]').click()
     expect(page.locator("#current-number")).to_have_text(number)
     recall = page.locator('[data-action="recall"]')
