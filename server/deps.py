@@ -5,18 +5,20 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Path, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import event
 from sqlmodel import Session
 
 from server.auth import service as auth_service
-from server.catalog.snapshot import CATALOGS_KEY, Catalogs
+from server.auth.principals import PRINCIPALS_KEY, PrincipalCache
+from server.catalog.snapshot import CATALOGS_KEY
 from server.config import Settings
 from server.db import writer
 from server.errors import Forbidden, Unauthorized
-from server.models import Device, DeviceKind, Role, Staff
+from server.models import Device, DeviceKind, Role, Staff, StaffSession
 from server.realtime.bus import EventHub
 from server.realtime.events import PENDING_EVENTS_KEY
-from server.tickets.estimates import SERVICE_TIMES_KEY, ServiceTimes
+from server.tickets.estimates import OPEN_COUNTERS_KEY, SERVICE_TIMES_KEY
 
 Clock = Callable[[], datetime]
 
@@ -40,22 +42,28 @@ async def get_clock(request: Request) -> Clock:
 
 
 def process_caches(state: Any) -> dict[str, Any]:
-    """What this process keeps in memory, for a session's info (see server/catalog/snapshot.py)."""
-    return {CATALOGS_KEY: state.catalogs, SERVICE_TIMES_KEY: state.service_times}
+    """What this process keeps in memory, for a session's info (see server/catalog/snapshot.py).
+
+    Each follows committed events (`on_messages`): this process's at once, others' by the bus."""
+    return {
+        CATALOGS_KEY: state.catalogs,
+        SERVICE_TIMES_KEY: state.service_times,
+        OPEN_COUNTERS_KEY: state.open_counters,
+        PRINCIPALS_KEY: state.principals,
+    }
 
 
 def _publish_after_commit(session: Session, request: Request) -> None:
     bus: EventHub = request.app.state.bus
-    catalogs: Catalogs = request.app.state.catalogs
-    service_times: ServiceTimes = request.app.state.service_times
-    session.info.update(process_caches(request.app.state))
+    caches = process_caches(request.app.state)
+    session.info.update(caches)
 
     @event.listens_for(session, "after_commit")
     def publish(committed: Session) -> None:
         pending = committed.info.pop(PENDING_EVENTS_KEY, [])
         # What this process keeps in memory follows its own changes at once; other processes
         # hear of them through the bus.
-        for cache in (catalogs, service_times):
+        for cache in caches.values():
             cache.on_messages(message for _, message in pending)
         bus.publish_committed(pending)
 
@@ -108,14 +116,27 @@ TokenDep = Annotated[str, Depends(bearer_token)]
 
 
 def _staff(request: Request, token: str, clock: Clock) -> Staff:
+    principals: PrincipalCache = request.app.state.principals
+    generation = principals.generation()
     # A short session of its own: the connection goes back to the pool before the endpoint runs,
     # so a request never holds two connections (the pool is sized for one per worker thread).
     with Session(request.app.state.engine, expire_on_commit=False) as session:
-        return auth_service.staff_for_token(session, token=token, now=clock())
+        staff = auth_service.staff_for_token(session, token=token, now=clock())
+        record = session.get(StaffSession, auth_service.hash_token(token))  # already in the session
+    principals.keep(token, staff, read_at_generation=generation, record=record)
+    return staff
 
 
-def current_staff(request: Request, token: TokenDep, clock: ClockDep) -> Staff:
-    return _staff(request, token, clock)
+def _known_principal(request: Request, token: str, clock: Clock) -> Staff | Device | None:
+    principals: PrincipalCache = request.app.state.principals
+    return principals.get(token, now=clock())
+
+
+async def current_staff(request: Request, token: TokenDep, clock: ClockDep) -> Staff:
+    known = _known_principal(request, token, clock)
+    if isinstance(known, Staff):
+        return known
+    return await run_in_threadpool(_staff, request, token, clock)
 
 
 CurrentStaff = Annotated[Staff, Depends(current_staff)]
@@ -130,15 +151,26 @@ async def current_admin(staff: CurrentStaff) -> Staff:
 CurrentAdmin = Annotated[Staff, Depends(current_admin)]
 
 
-def staff_or_kiosk(request: Request, token: TokenDep, clock: ClockDep) -> Staff | Device:
-    """Tickets are issued by a kiosk device or by staff (floor concierge)."""
+def _staff_or_device(request: Request, token: str, clock: Clock) -> Staff | Device:
+    principals: PrincipalCache = request.app.state.principals
+    generation = principals.generation()
     with Session(request.app.state.engine, expire_on_commit=False) as session:
         device = auth_service.device_for_token(session, token=token)
-    if device is not None:
-        if device.kind != DeviceKind.kiosk:
-            raise Forbidden("Display boards cannot issue tickets.", code="wrong_device")
-        return device
-    return _staff(request, token, clock)
+    if device is None:
+        return _staff(request, token, clock)
+    principals.keep(token, device, read_at_generation=generation, record=None)
+    return device
+
+
+async def staff_or_kiosk(request: Request, token: TokenDep, clock: ClockDep) -> Staff | Device:
+    """Tickets are issued by a kiosk device or by staff (floor concierge)."""
+    # A kiosk's token is known on the event loop after its first ticket: no thread hop, no query.
+    principal = _known_principal(request, token, clock) or await run_in_threadpool(
+        _staff_or_device, request, token, clock
+    )
+    if isinstance(principal, Device) and principal.kind != DeviceKind.kiosk:
+        raise Forbidden("Display boards cannot issue tickets.", code="wrong_device")
+    return principal
 
 
 IssuerDep = Annotated[Staff | Device, Depends(staff_or_kiosk)]

@@ -13,6 +13,7 @@ from sqlalchemy import exc as database_errors
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from server.admin.router import router as admin_router
+from server.auth.principals import PrincipalCache
 from server.auth.router import router as auth_router
 from server.auth.throttle import LoginThrottle
 from server.branches.router import router as branches_router
@@ -35,7 +36,7 @@ from server.realtime.wire import RawSendCapture
 from server.reports.router import router as reports_router
 from server.satisfaction.router import router as satisfaction_router
 from server.security import install_security_headers
-from server.tickets.estimates import ServiceTimes
+from server.tickets.estimates import OpenCountersCache, ServiceTimes
 from server.tickets.router import router as tickets_router
 
 logger = logging.getLogger("madoguchi")
@@ -96,6 +97,8 @@ def create_app(
     # What each process keeps in memory, dropped when a committed event says it changed.
     app.state.catalogs = Catalogs(app.state.engine)
     app.state.service_times = ServiceTimes()
+    app.state.open_counters = OpenCountersCache()
+    app.state.principals = PrincipalCache()
     app.state.waiting_digest = WaitingDigest(
         app.state.bus,
         app.state.engine,
@@ -107,7 +110,7 @@ def create_app(
         app.state.engine, settings.audio_cache_dir, prefetch=settings.announcement_prefetch
     )
     app.state.announcements.attach(app.state.bus)
-    for cache in (app.state.catalogs, app.state.service_times):
+    for cache in process_caches(app.state).values():
         app.state.bus.add_fan_out_listener(
             lambda deliveries, cache=cache: cache.on_messages(delivery.message for delivery in deliveries)
         )

@@ -565,6 +565,7 @@ def revoke_device(session: Session, *, branch_id: str, device_id: int, staff: St
     before = _device_record(device)
     device.revoked_at = now
     session.add(device)
+    record_event(session, type=EventType.access_revoked, branch_id=branch_id, now=now, device=device.id)
     _audit(
         session,
         branch_id=branch_id,
@@ -633,8 +634,9 @@ def _branch_account(session: Session, *, branch_id: str, account_id: int) -> Sta
     return account
 
 
-def _end_sessions(session: Session, account: Staff) -> None:
+def _end_sessions(session: Session, account: Staff, *, branch_id: str, now: datetime) -> None:
     session.exec(delete(StaffSession).where(col(StaffSession.staff_id) == account.id))
+    record_event(session, type=EventType.access_revoked, branch_id=branch_id, now=now, staff=account.id)
 
 
 def set_staff_active(
@@ -651,7 +653,7 @@ def set_staff_active(
     account.active = active
     session.add(account)
     if not active:
-        _end_sessions(session, account)
+        _end_sessions(session, account, branch_id=branch_id, now=now)
     _audit(
         session,
         branch_id=branch_id,
@@ -675,7 +677,7 @@ def reset_password(
     auth_service.check_password_strength(password)
     account.password_hash = auth_service.hash_password(password)
     session.add(account)
-    _end_sessions(session, account)
+    _end_sessions(session, account, branch_id=branch_id, now=now)
     _audit(
         session,
         branch_id=branch_id,

@@ -30,9 +30,9 @@ def login(
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
-def logout(session: WriteSessionDep, token: TokenDep, _staff: CurrentStaff) -> None:
+def logout(session: WriteSessionDep, token: TokenDep, _staff: CurrentStaff, clock: ClockDep) -> None:
     """End this sign-in session."""
-    service.logout(session, token=token)
+    service.logout(session, token=token, now=clock())
 
 
 @router.get("/me")

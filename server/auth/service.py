@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 
 from server.errors import Conflict, NotFound, Unauthorized
 from server.models import Branch, Device, DeviceKind, Role, Staff, StaffSession
+from server.realtime.events import EventType, record_event
 
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 
@@ -113,10 +114,15 @@ def staff_for_token(session: Session, *, token: str, now: datetime) -> Staff:
     return staff
 
 
-def logout(session: Session, *, token: str) -> None:
+def logout(session: Session, *, token: str, now: datetime) -> None:
     record = session.get(StaffSession, hash_token(token))
     if record is not None:
         session.delete(record)
+        staff = session.get(Staff, record.staff_id)
+        # Every process forgets the token now; the event needs a branch, any one serves.
+        branch_id = (staff.branch_id if staff else None) or session.exec(select(Branch.id)).first()
+        if branch_id is not None:
+            record_event(session, type=EventType.access_revoked, branch_id=branch_id, now=now, staff=record.staff_id)
         session.commit()
 
 

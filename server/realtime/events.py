@@ -34,6 +34,9 @@ class EventType(StrEnum):
     ticket_reinstated = "ticket.reinstated"
     # The branch's rules changed: every process reads them afresh (see server/catalog/snapshot.py).
     catalog_changed = "catalog.changed"
+    # A sign-in ended, an account was disabled or a device revoked: every process forgets the
+    # token at once (server/auth/principals.py). Carries the row id only.
+    access_revoked = "access.revoked"
     counter_opened = "counter.opened"
     counter_closed = "counter.closed"
     device_health = "device.health"

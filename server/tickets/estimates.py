@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from server.catalog.snapshot import branch_catalog
 from server.models import Counter, CounterService, CounterState, Role, Service, Staff, Stop, StopStatus
+from server.realtime.events import PENDING_EVENTS_KEY
 from server.tickets.routing import T
 
 # --- wait estimates -------------------------------------------------------------------------
@@ -128,16 +129,6 @@ def waiting_per_service(session: Session, *, branch_id: str) -> dict[int, int]:
     return {service_id: int(count) for service_id, count in rows}
 
 
-def waiting_ahead(session: Session, stop: Stop) -> int:
-    """Stops at the same service that will be called before this one."""
-    ahead = (
-        select(func.count())
-        .select_from(Stop)
-        .where(Stop.service_id == stop.service_id, Stop.status == StopStatus.waiting, Stop.id != stop.id)
-    )
-    return int(session.exec(_called_before(ahead, stop)).one())
-
-
 def _called_before(statement: Any, stop: Stop) -> Any:
     """Waiting stops a counter takes before `stop`: priority first, then by arrival."""
     if stop.is_priority:
@@ -181,12 +172,54 @@ class OpenCounters:
         if memo is not None and memo[0] is session.get_transaction():
             cached: OpenCounters = memo[1]
             return cached
-        counters = cls(session, branch_id=branch_id)
+        known: OpenCountersCache | None = session.info.get(OPEN_COUNTERS_KEY)
+        counters = known.get(session, branch_id) if known is not None else cls(session, branch_id=branch_id)
         session.info[key] = (session.get_transaction(), counters)
         return counters
 
     def serving(self, service_id: int) -> list[int]:
         return [counter_id for counter_id, handled in self.handles.items() if service_id in handled]
+
+
+OPEN_COUNTERS_KEY = "madoguchi_open_counters_cache"
+# A process that missed an event (a staff member's role edited, say) still rereads them.
+OPEN_COUNTERS_MAX_AGE_SECONDS = 30.0
+OPEN_COUNTERS_CHANGES = frozenset({"counter.opened", "counter.closed", "catalog.changed"})
+
+
+class OpenCountersCache:
+    """This process's OpenCounters of each branch, kept until an event says a counter took,
+    finished or let go of a ticket, opened or closed (here at once, elsewhere through the bus).
+
+    Issuing reads them for every estimate but never changes them, so on a busy morning most
+    issues between two calls share one read.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._known: dict[str, tuple[float, OpenCounters]] = {}
+        # Bumped by every invalidation: a read that started before one is not kept.
+        self._generation = 0
+
+    def get(self, session: Session, branch_id: str) -> OpenCounters:
+        known = self._known.get(branch_id)
+        if known is not None and time.monotonic() - known[0] < OPEN_COUNTERS_MAX_AGE_SECONDS:
+            return known[1]
+        generation = self._generation
+        counters = OpenCounters(session, branch_id=branch_id)
+        with self._lock:
+            # A transaction that changed something sees its own uncommitted rows: keep only what
+            # every transaction would read.
+            if generation == self._generation and not session.info.get(PENDING_EVENTS_KEY):
+                self._known[branch_id] = (time.monotonic(), counters)
+        return counters
+
+    def on_messages(self, messages: Iterable[Mapping[str, Any]]) -> None:
+        for message in messages:
+            if message.get("counter") is not None or message.get("type") in OPEN_COUNTERS_CHANGES:
+                with self._lock:
+                    self._generation += 1
+                    self._known.pop(str(message.get("branch")), None)
 
 
 def _stops_ahead(session: Session, service_ids: Sequence[int], stop: Stop | None) -> dict[int, int]:
@@ -213,8 +246,9 @@ def estimate_wait_minutes(
     waiting_now: Mapping[int, int] | None = None,
 ) -> int:
     """Minutes until a stop of `service` with `ahead` people before it in its own queue is
-    called: `stop` itself when given, else someone joining the queue now. An overview of every
-    queue passes what waits per service (`waiting_now`), read once for all of them."""
+    called: `stop` itself when given, else someone joining the queue now. A caller that has
+    already counted what waits ahead per service (`waiting_now`: ahead of `stop`, or everything
+    waiting for a newcomer) passes it, so it is read once."""
     assert service.id is not None
     counters = OpenCounters.of(session, branch_id=service.branch_id, now=now)
     pool = counters.serving(service.id)
@@ -224,7 +258,7 @@ def estimate_wait_minutes(
     shared = sorted({other for counter_id in pool for other in counters.handles[counter_id]})
     minutes = recent_service_minutes(session, [counters.services[other] for other in shared], now=now, sample=sample)
     others = [other for other in shared if other != service.id]
-    if waiting_now is not None and stop is None:
+    if waiting_now is not None:
         waiting = {other: waiting_now.get(other, 0) for other in others}
     else:
         waiting = _stops_ahead(session, others, stop)
@@ -248,6 +282,21 @@ def estimate_wait_minutes(
         for _ in range(count):
             heapq.heappush(free_at, heapq.heappop(free_at) + work)
     return math.ceil(free_at[0] - 1e-9)
+
+
+def position_and_wait(session: Session, service: Service, stop: Stop, *, now: datetime, sample: int) -> tuple[int, int]:
+    """A waiting stop's place in its own queue and its estimated wait, from one count of what
+    waits ahead of it at every service its counters share."""
+    assert service.id is not None
+    counters = OpenCounters.of(session, branch_id=service.branch_id, now=now)
+    shared = {service.id} | {
+        other for counter_id in counters.serving(service.id) for other in counters.handles[counter_id]
+    }
+    ahead = _stops_ahead(session, sorted(shared), stop)
+    position = ahead.get(service.id, 0)
+    return position, estimate_wait_minutes(
+        session, service, position, now=now, sample=sample, stop=stop, waiting_now=ahead
+    )
 
 
 def quickest_choice(

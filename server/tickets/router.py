@@ -45,7 +45,7 @@ def issue_ticket(
     With an `Idempotency-Key` header, a repeated request (same issuer, same key) answers with the
     ticket it already issued and `Idempotent-Replayed: true`."""
     now = clock()
-    ticket, replayed = service.issue_once(
+    issued = service.issue_once(
         session,
         branch_id=branch,
         request=body,
@@ -54,10 +54,15 @@ def issue_ticket(
         ignore_hours=settings.ignore_hours,
         request_key=request_key,
     )
-    if replayed:
+    if issued.replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return service.ticket_view(
-        session, ticket, base_url=base_url(request, settings), now=now, sample=settings.estimate_sample_size
+        session,
+        issued.ticket,
+        base_url=base_url(request, settings),
+        now=now,
+        sample=settings.estimate_sample_size,
+        stops=issued.route,
     )
 
 

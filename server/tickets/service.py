@@ -3,7 +3,7 @@
 import secrets
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.dialects import postgresql, sqlite
@@ -30,7 +30,7 @@ from server.models import (
     TicketStatus,
 )
 from server.realtime.events import EventType, record_event
-from server.tickets.estimates import estimate_wait_minutes, quickest_choice, waiting_ahead, waiting_per_service
+from server.tickets.estimates import estimate_wait_minutes, position_and_wait, quickest_choice, waiting_per_service
 from server.tickets.routing import PlannedStop, leading_choices, order_by_window, step_applies
 from server.tickets.schemas import StopPublic, TicketCreate, TicketPublic
 from server.tickets.visits import RouteStop, route_visits
@@ -154,6 +154,16 @@ def window_of(catalog: BranchCatalog, service: Service) -> str | None:
     return counters_text(catalog.service_windows(service)) if service.citizen_present else None
 
 
+Route = list[tuple[Stop, Service, Queue]]
+
+
+class Issued(NamedTuple):
+    ticket: Ticket
+    # The route as written (None for a replay): the answer is built from it, not read back.
+    route: Route | None
+    replayed: bool
+
+
 def issue_ticket(
     session: Session,
     *,
@@ -164,6 +174,28 @@ def issue_ticket(
     ignore_hours: bool = False,
     request_key: str | None = None,
 ) -> Ticket:
+    """Issue one ticket (see _issue)."""
+    return _issue(
+        session,
+        branch_id=branch_id,
+        request=request,
+        issuer=issuer,
+        now=now,
+        ignore_hours=ignore_hours,
+        request_key=request_key,
+    )[0]
+
+
+def _issue(
+    session: Session,
+    *,
+    branch_id: str,
+    request: TicketCreate,
+    issuer: Issuer,
+    now: datetime,
+    ignore_hours: bool = False,
+    request_key: str | None = None,
+) -> tuple[Ticket, Route]:
     """Everything is checked and the route planned from the branch's rules first; the write
     transaction then holds only what it writes (the number, the ticket, its stops, the event)."""
     catalog = branch_catalog(session, branch_id)
@@ -236,7 +268,7 @@ def issue_ticket(
         ticket_view=event_ticket(session, ticket, rows),
     )
     session.commit()
-    return ticket
+    return ticket, rows
 
 
 def issue_once(
@@ -248,8 +280,8 @@ def issue_once(
     now: datetime,
     ignore_hours: bool = False,
     request_key: str | None = None,
-) -> tuple[Ticket, bool]:
-    """Issue, unless this issuer's request with this key already was: then (that ticket, True).
+) -> Issued:
+    """Issue, unless this issuer's request with this key already was: then that ticket, replayed.
 
     A kiosk that lost the answer (network, restart, a 503) sends the same key again and gets the
     same ticket, never a second one. Two such requests racing meet at the unique index.
@@ -257,9 +289,9 @@ def issue_once(
     if request_key is not None:
         earlier = _ticket_for_request(session, branch_id=branch_id, request_key=request_key, issuer=issuer)
         if earlier is not None:
-            return earlier, True
+            return Issued(earlier, None, replayed=True)
     try:
-        ticket = issue_ticket(
+        ticket, route = _issue(
             session,
             branch_id=branch_id,
             request=request,
@@ -268,7 +300,7 @@ def issue_once(
             ignore_hours=ignore_hours,
             request_key=request_key,
         )
-        return ticket, False
+        return Issued(ticket, route, replayed=False)
     except IntegrityError:
         if request_key is None:
             raise
@@ -276,7 +308,7 @@ def issue_once(
         earlier = _ticket_for_request(session, branch_id=branch_id, request_key=request_key, issuer=issuer)
         if earlier is None:
             raise
-        return earlier, True
+        return Issued(earlier, None, replayed=True)
 
 
 def _ticket_for_request(session: Session, *, branch_id: str, request_key: str, issuer: Issuer) -> Ticket | None:
@@ -380,12 +412,29 @@ def status_url(base_url: str, status_token: str) -> str:
     return f"{base_url.rstrip('/')}/t/{status_token}"
 
 
+def _priority_category(session: Session, catalog: BranchCatalog, category_id: int | None) -> PriorityCategory | None:
+    if category_id is None:
+        return None
+    active = next((category for category in catalog.priorities.values() if category.id == category_id), None)
+    # A category retired since keeps its name on old tickets.
+    return active or session.get(PriorityCategory, category_id)
+
+
 def ticket_view(
-    session: Session, ticket: Ticket, *, base_url: str, now: datetime, sample: int = 20, for_holder: bool = False
+    session: Session,
+    ticket: Ticket,
+    *,
+    base_url: str,
+    now: datetime,
+    sample: int = 20,
+    for_holder: bool = False,
+    stops: list[tuple[Stop, Service, Queue]] | None = None,
 ) -> TicketPublic:
-    """A ticket as staff, kiosks and (with `for_holder`) the holder of its status link see it."""
+    """A ticket as staff, kiosks and (with `for_holder`) the holder of its status link see it.
+
+    `stops`: the route when the caller holds it already (a ticket just issued), else read."""
     catalog = branch_catalog(session, ticket.branch_id)
-    stops = ticket_stops(session, ticket)
+    stops = stops if stops is not None else ticket_stops(session, ticket)
     public_stops = []
     route = []
     for stop, service, queue in stops:
@@ -415,9 +464,8 @@ def ticket_view(
     if ticket.current_stop is not None and ticket.status in (TicketStatus.waiting, TicketStatus.processing):
         stop, service, _ = stops[ticket.current_stop]
         if stop.status == StopStatus.waiting:
-            position = waiting_ahead(session, stop)
-            estimate = estimate_wait_minutes(session, service, position, now=now, sample=sample, stop=stop)
-    priority = session.get(PriorityCategory, ticket.priority_id) if ticket.priority_id else None
+            position, estimate = position_and_wait(session, service, stop, now=now, sample=sample)
+    priority = _priority_category(session, catalog, ticket.priority_id)
     assert ticket.id is not None
     return TicketPublic(
         id=None if for_holder else ticket.id,

@@ -199,3 +199,26 @@ def terminate_listeners(engine: Engine) -> int:
             {"name": LISTENER_APPLICATION_NAME},
         ).all()
         return len(rows)
+
+
+def test_a_sign_out_in_one_process_ends_the_token_in_the_other_at_once(
+    servers: tuple[LiveServer, LiveServer], engine: Engine, clock: FixedClock
+) -> None:
+    """Each process keeps who a token belongs to for a few seconds; a sign-out reaches the other
+    process through NOTIFY, well before that memory would have run out."""
+    make_staff(engine, "shokuin", Role.municipal, clock())
+
+    async def scenario() -> None:
+        first, second = servers
+        async with httpx.AsyncClient(timeout=10) as http:
+            headers = await login(http, first, "shokuin")
+            # The second process now remembers the token.
+            assert (await http.get(f"{second.base_url}/api/v1/auth/me", headers=headers)).status_code == 200
+            assert (await http.post(f"{first.base_url}/api/v1/auth/logout", headers=headers)).status_code == 204
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + 2  # well under the 10 s a remembered token is kept
+            while (await http.get(f"{second.base_url}/api/v1/auth/me", headers=headers)).status_code != 401:
+                assert loop.time() < deadline, "the other process still accepts a signed-out token"
+                await asyncio.sleep(0.05)
+
+    asyncio.run(scenario())

@@ -80,6 +80,9 @@ def test_an_admin_of_another_branch_is_refused(client: TestClient, auth: Headers
         admin.branch_id = "shisho"  # … a branch's admin only their own
         session.add(admin)
         session.commit()
+        admin_id = admin.id
+    # Edited behind the server's back: its sign-in memory hears of it as of any revocation.
+    client.app.state.principals.on_messages([{"type": "access.revoked", "staff": admin_id}])  # type: ignore[attr-defined]
     response = client.get(f"{ADMIN}/services", headers=auth["admin"])
     assert response.status_code == 403
     assert response.json()["code"] == "wrong_branch"

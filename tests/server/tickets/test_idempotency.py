@@ -76,7 +76,7 @@ def test_racing_retries_with_one_key_make_one_ticket(
 
     def attempt(_: int) -> tuple[int, bool]:
         with write_session(engine) as session:
-            ticket, replayed = issue_once(
+            ticket, _, replayed = issue_once(
                 session,
                 branch_id=BRANCH,
                 request=TicketCreate(service="certificate"),
