@@ -10,13 +10,14 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, text
+from sqlalchemy import Table, func, insert, text
 from sqlmodel import Session, col, select
 
 from server.models import Counter, Event, Ticket
 
 PENDING_EVENTS_KEY = "madoguchi_pending_events"
 NOTIFY_CHANNEL = "madoguchi_events"
+EVENT_TABLE: Table = Event.__table__  # type: ignore[attr-defined]
 
 
 class EventType(StrEnum):
@@ -66,8 +67,8 @@ def record_event(
     ticket_view: dict[str, Any] | None = None,
     counter: Counter | None = None,
     **extra: Any,
-) -> Event:
-    """Append one event; it is published only if the transaction commits."""
+) -> int:
+    """Append one event (its id is returned); it is published only if the transaction commits."""
     bind = session.get_bind()
     if bind.dialect.name == "postgresql":
         # Serialise event writers per branch so ids commit in id order: a client resuming
@@ -81,22 +82,27 @@ def record_event(
         "counter": counter_ref(counter),
         **extra,
     }
-    event = Event(
-        branch_id=branch_id,
-        type=str(type),
-        at=now,
-        ticket_id=ticket.id if ticket else None,
-        counter_id=counter.id if counter else None,
-        payload=payload,
-    )
-    session.add(event)
-    session.flush()
-    message = event_message(event)
+    ticket_id = ticket.id if ticket else None
+    # A plain INSERT … RETURNING: the log is append-only, so the unit of work has nothing to track.
+    event_id = session.execute(
+        insert(EVENT_TABLE)
+        .values(
+            branch_id=branch_id,
+            type=str(type),
+            at=now,
+            ticket_id=ticket_id,
+            counter_id=counter.id if counter else None,
+            payload=payload,
+        )
+        .returning(EVENT_TABLE.c.id)
+    ).scalar_one()
+    message = message_of(event_id, payload)
     if bind.dialect.name == "postgresql":
         # NOTIFY is transactional: delivered on commit, dropped on rollback.
-        session.exec(func.pg_notify(NOTIFY_CHANNEL, json.dumps(_notification(event, message), ensure_ascii=False)))  # type: ignore[call-overload]
-    session.info.setdefault(PENDING_EVENTS_KEY, []).append((event.ticket_id, message))
-    return event
+        notification = {"ticket_id": ticket_id, "message": message}
+        session.exec(func.pg_notify(NOTIFY_CHANNEL, json.dumps(notification, ensure_ascii=False)))  # type: ignore[call-overload]
+    session.info.setdefault(PENDING_EVENTS_KEY, []).append((ticket_id, message))
+    return event_id
 
 
 # Types that change who waits where, and so move other tickets forward or back (a board's waiting
@@ -126,16 +132,18 @@ def is_announced(payload: dict[str, Any]) -> bool:
 
 
 def event_message(event: Event) -> dict[str, Any]:
+    """The client message of a logged event (see message_of)."""
+    assert event.id is not None
+    return message_of(event.id, event.payload)
+
+
+def message_of(event_id: int, payload: dict[str, Any]) -> dict[str, Any]:
     """The client message: the stored payload, its id and, for a spoken call, where its audio is."""
-    message: dict[str, Any] = {"id": event.id, **event.payload}
-    if is_announced(event.payload):
+    message: dict[str, Any] = {"id": event_id, **payload}
+    if is_announced(payload):
         # Derived from the id, so a replay carries the same link as the live message did.
-        message["audio_url"] = ANNOUNCEMENT_URL.format(event_id=event.id)
+        message["audio_url"] = ANNOUNCEMENT_URL.format(event_id=event_id)
     return message
-
-
-def _notification(event: Event, message: dict[str, Any]) -> dict[str, Any]:
-    return {"ticket_id": event.ticket_id, "message": message}
 
 
 def last_event_id(session: Session, *, branch_id: str | None = None) -> int:
