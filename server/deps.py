@@ -165,9 +165,9 @@ def _staff_or_device(request: Request, token: str, clock: Clock) -> Staff | Devi
 async def staff_or_kiosk(request: Request, token: TokenDep, clock: ClockDep) -> Staff | Device:
     """Tickets are issued by a kiosk device or by staff (floor concierge)."""
     # A kiosk's token is known on the event loop after its first ticket: no thread hop, no query.
-    principal = _known_principal(request, token, clock) or await run_in_threadpool(
-        _staff_or_device, request, token, clock
-    )
+    principal = _known_principal(request, token, clock)
+    if principal is None:
+        principal = await run_in_threadpool(_staff_or_device, request, token, clock)
     if isinstance(principal, Device) and principal.kind != DeviceKind.kiosk:
         raise Forbidden("Display boards cannot issue tickets.", code="wrong_device")
     return principal

@@ -77,13 +77,11 @@ def _may_handle(staff: Staff, service: Service) -> bool:
 def _current(session: Session, counter: Counter) -> tuple[Stop, Ticket, Service]:
     if counter.current_stop_id is None:
         raise Conflict(f"Counter {counter.code} has no ticket in hand; call one first.", code="nothing_called")
-    stop = session.get(Stop, counter.current_stop_id)
-    assert stop is not None
-    ticket = session.get(Ticket, stop.ticket_id)
-    service = session.get(Service, stop.service_id)
-    assert ticket is not None
-    assert service is not None
-    return stop, ticket, service
+    row = session.exec(
+        select(Stop, Ticket).join(Ticket, col(Ticket.id) == Stop.ticket_id).where(Stop.id == counter.current_stop_id)
+    ).one()
+    stop, ticket = row
+    return stop, ticket, branch_catalog(session, counter.branch_id).services[stop.service_id]
 
 
 def _forbid_staff_only(staff: Staff, service: Service) -> None:
@@ -218,13 +216,12 @@ def _claim(session: Session, stop: Stop) -> bool:
 def call_next(session: Session, *, counter_id: int, staff: Staff, now: datetime) -> Ticket | None:
     counter = _counter_in_use_by(_locked_counter(session, counter_id), staff)
     if counter.current_stop_id is not None:
-        _, ticket, _ = _current(session, counter)
+        _, in_hand, _ = _current(session, counter)
         raise Conflict(
-            f"Counter {counter.code} still has ticket {ticket.number}; complete, transfer or mark it no-show first.",
+            f"Counter {counter.code} still has ticket {in_hand.number}; complete, transfer or mark it no-show first.",
             code="ticket_in_hand",
         )
-    branch = session.get(Branch, counter.branch_id)
-    assert branch is not None
+    branch = branch_catalog(session, counter.branch_id).branch
     taken_elsewhere: set[int] = set()
     while True:
         heads = _queue_heads(session, counter, staff, exclude=taken_elsewhere)
@@ -259,22 +256,32 @@ def call_next(session: Session, *, counter_id: int, staff: Staff, now: datetime)
     counter.current_stop_id = stop.id
     session.add_all([stop, ticket, counter])
     session.flush()
-    extra = {"call": str(AnnouncementKind.READY_FOR_PICKUP)} if _documents_ready(session, stop, service) else {}
+    extra: dict[str, Any] = (
+        {"call": str(AnnouncementKind.READY_FOR_PICKUP)} if _documents_ready(session, stop, service) else {}
+    )
     _record(session, EventType.ticket_called, ticket, counter, now=now, **extra)
     session.commit()
     return ticket
 
 
 def _record(
-    session: Session, type: EventType, ticket: Ticket, counter: Counter, *, now: datetime, **extra: Any
+    session: Session,
+    type: EventType,
+    ticket: Ticket,
+    counter: Counter,
+    *,
+    now: datetime,
+    stops: list[tuple[Stop, Service, Queue]] | None = None,
+    **extra: Any,
 ) -> None:
+    """`stops`: the ticket's route when the caller has read it already."""
     record_event(
         session,
         type=type,
         branch_id=counter.branch_id,
         now=now,
         ticket=ticket,
-        ticket_view=event_ticket(session, ticket),
+        ticket_view=event_ticket(session, ticket, stops),
         counter=counter,
         **extra,
     )
@@ -356,7 +363,8 @@ def complete_stop(session: Session, *, counter_id: int, staff: Staff, now: datet
     stop.staff_id, stop.staff_role = staff.id, staff.role
     _release(counter)
     session.add_all([stop, counter])
-    choices = pending_choices([(s, sv) for s, sv, _ in ticket_stops(session, ticket)])
+    route = ticket_stops(session, ticket)
+    choices = pending_choices([(s, sv) for s, sv, _ in route])
     here = _callable_services(session, counter, staff)
     staying = next(((s, sv) for s, sv in choices if sv.id in here), None)
     if not choices:
@@ -371,10 +379,12 @@ def complete_stop(session: Session, *, counter_id: int, staff: Staff, now: datet
         session.add(following)
     session.add(ticket)
     session.flush()
-    _record(session, EventType.ticket_completed, ticket, counter, now=now, continued=staying is not None)
+    # Moving the next stop to the front renumbered the route: read in its new order once.
+    route = sorted(route, key=lambda row: row[0].position)
+    _record(session, EventType.ticket_completed, ticket, counter, now=now, stops=route, continued=staying is not None)
     if staying:
         went_on = EventType.ticket_serving if next_service.citizen_present else EventType.ticket_taken
-        _record(session, went_on, ticket, counter, now=now)
+        _record(session, went_on, ticket, counter, now=now, stops=route)
     elif choices:
         _record(
             session,
@@ -382,6 +392,7 @@ def complete_stop(session: Session, *, counter_id: int, staff: Staff, now: datet
             ticket,
             counter,
             now=now,
+            stops=route,
             next_counters=_public_counters(session, next_service),
         )
     session.commit()

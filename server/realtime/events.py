@@ -6,9 +6,10 @@ counters and neutral labels only.
 """
 
 import json
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, NotRequired, TypedDict, cast
 
 from sqlalchemy import Table, func, insert, text
 from sqlmodel import Session, col, select
@@ -44,17 +45,60 @@ class EventType(StrEnum):
     kiosk_help_requested = "kiosk.help_requested"
 
 
-def counter_ref(counter: Counter | None) -> dict[str, Any] | None:
+# --- payloads: what the writer stores and every reader (boards, status pages, announcer,
+# caches, consoles) receives. Numbers, counters and neutral labels only.
+
+
+class TicketRef(TypedDict):
+    """What displays may know of a ticket (server/tickets/service.py: event_ticket)."""
+
+    number: str
+    status: str
+    priority: bool
+    stop: int | None  # index of the current stop in the route
+    stops: int
+    queue: str | None  # the current stop's queue prefix
+    label_ja: str | None  # neutral for a sensitive procedure
+    label_en: str | None
+    citizen_present: bool | None
+
+
+class CounterRef(TypedDict):
+    id: int | None
+    name: str  # the window's code: "7", "R1"
+    label_ja: str
+    label_en: str
+    area: str | None
+    public: bool
+
+
+class EventPayload(TypedDict):
+    """One logged event as stored; the client message adds `id` (and `audio_url` for a spoken call)."""
+
+    type: str
+    at: str
+    branch: str
+    ticket: TicketRef | None
+    counter: CounterRef | None
+    # By type: recall_count (recalled), continued (completed), call (called: "ready_for_pickup"),
+    # next_counters (routed), staff / device (access.revoked), reason (transferred, rerouted) …
+    recall_count: NotRequired[int]
+    continued: NotRequired[bool]
+    call: NotRequired[str]
+    next_counters: NotRequired[str | None]
+
+
+def counter_ref(counter: Counter | None) -> CounterRef | None:
     if counter is None:
         return None
-    return {
-        "id": counter.id,
-        "name": counter.code,
-        "label_ja": counter.name_ja,
-        "label_en": counter.name_en,
-        "area": counter.area,
-        "public": counter.public,
-    }
+    return CounterRef(
+        id=counter.id,
+        name=counter.code,
+        label_ja=counter.name_ja,
+        label_en=counter.name_en,
+        area=counter.area,
+        public=counter.public,
+    )
 
 
 def record_event(
@@ -64,7 +108,7 @@ def record_event(
     branch_id: str,
     now: datetime,
     ticket: Ticket | None = None,
-    ticket_view: dict[str, Any] | None = None,
+    ticket_view: TicketRef | None = None,
     counter: Counter | None = None,
     **extra: Any,
 ) -> int:
@@ -74,14 +118,18 @@ def record_event(
         # Serialise event writers per branch so ids commit in id order: a client resuming
         # "after N" can then never miss an event that committed late with a smaller id.
         session.exec(text("SELECT pg_advisory_xact_lock(hashtext(:key))").bindparams(key=f"events:{branch_id}"))  # type: ignore[call-overload]
-    payload: dict[str, Any] = {
-        "type": str(type),
-        "at": now.isoformat(),
-        "branch": branch_id,
-        "ticket": ticket_view,
-        "counter": counter_ref(counter),
-        **extra,
-    }
+    # The extras are named in EventPayload and checked by their readers.
+    payload = cast(
+        EventPayload,
+        {
+            "type": str(type),
+            "at": now.isoformat(),
+            "branch": branch_id,
+            "ticket": ticket_view,
+            "counter": counter_ref(counter),
+            **extra,
+        },
+    )
     ticket_id = ticket.id if ticket else None
     # A plain INSERT … RETURNING: the log is append-only, so the unit of work has nothing to track.
     event_id = session.execute(
@@ -96,11 +144,12 @@ def record_event(
         )
         .returning(EVENT_TABLE.c.id)
     ).scalar_one()
+    assert isinstance(event_id, int)
     message = message_of(event_id, payload)
     if bind.dialect.name == "postgresql":
         # NOTIFY is transactional: delivered on commit, dropped on rollback.
         notification = {"ticket_id": ticket_id, "message": message}
-        session.exec(func.pg_notify(NOTIFY_CHANNEL, json.dumps(notification, ensure_ascii=False)))  # type: ignore[call-overload]
+        session.execute(func.pg_notify(NOTIFY_CHANNEL, json.dumps(notification, ensure_ascii=False)))
     session.info.setdefault(PENDING_EVENTS_KEY, []).append((ticket_id, message))
     return event_id
 
@@ -125,7 +174,7 @@ ANNOUNCED_TYPES = frozenset({EventType.ticket_called, EventType.ticket_recalled}
 ANNOUNCEMENT_URL = "/api/v1/announcements/{event_id}.wav"
 
 
-def is_announced(payload: dict[str, Any]) -> bool:
+def is_announced(payload: Mapping[str, Any]) -> bool:
     """Calls at public windows are spoken in the lobby; internal desks never are."""
     counter = payload.get("counter") or {}
     return payload.get("type") in ANNOUNCED_TYPES and bool(counter.get("public"))
@@ -137,7 +186,7 @@ def event_message(event: Event) -> dict[str, Any]:
     return message_of(event.id, event.payload)
 
 
-def message_of(event_id: int, payload: dict[str, Any]) -> dict[str, Any]:
+def message_of(event_id: int, payload: Mapping[str, Any]) -> dict[str, Any]:
     """The client message: the stored payload, its id and, for a spoken call, where its audio is."""
     message: dict[str, Any] = {"id": event_id, **payload}
     if is_announced(payload):

@@ -29,7 +29,7 @@ from server.models import (
     Ticket,
     TicketStatus,
 )
-from server.realtime.events import EventType, record_event
+from server.realtime.events import EventType, TicketRef, record_event
 from server.tickets.estimates import estimate_wait_minutes, position_and_wait, quickest_choice, waiting_per_service
 from server.tickets.routing import PlannedStop, leading_choices, order_by_window, step_applies
 from server.tickets.schemas import StopPublic, TicketCreate, TicketPublic
@@ -355,24 +355,24 @@ def public_label(session: Session, service: Service, queue: Queue) -> tuple[str,
 
 def event_ticket(
     session: Session, ticket: Ticket, stops: list[tuple[Stop, Service, Queue]] | None = None
-) -> dict[str, Any]:
+) -> TicketRef:
     """What displays may know of a ticket: its number, status and the neutral label of its stop."""
     stops = stops if stops is not None else ticket_stops(session, ticket)
     current = (
         stops[ticket.current_stop] if ticket.current_stop is not None and ticket.current_stop < len(stops) else None
     )
     label_ja, label_en = public_label(session, current[1], current[2]) if current else (None, None)
-    return {
-        "number": ticket.number,
-        "status": str(ticket.status),
-        "priority": ticket.priority_id is not None,
-        "stop": ticket.current_stop,
-        "stops": len(stops),
-        "queue": current[2].prefix if current else None,
-        "label_ja": label_ja,
-        "label_en": label_en,
-        "citizen_present": current[1].citizen_present if current else None,
-    }
+    return TicketRef(
+        number=ticket.number,
+        status=str(ticket.status),
+        priority=ticket.priority_id is not None,
+        stop=ticket.current_stop,
+        stops=len(stops),
+        queue=current[2].prefix if current else None,
+        label_ja=label_ja,
+        label_en=label_en,
+        citizen_present=current[1].citizen_present if current else None,
+    )
 
 
 def serving_counters(session: Session, service_id: int, *, public_only: bool = True) -> list[Counter]:
