@@ -133,6 +133,99 @@ def run(
     }
 
 
+TARGET_SCALING = 1.6  # two PostgreSQL processes against one (issue 13)
+
+
+def run_scaling(
+    *, connections: int, duration_seconds: float, warmup_seconds: float, postgresql_url: str
+) -> dict[str, Any]:
+    """Ticket issue with one server process, then two sharing one PostgreSQL database: the same
+    tool, connections and time; a new database for each, every number checked distinct."""
+    require_wrk()
+    rates: dict[str, Any] = {}
+    with work_directory(None) as workdir:
+        for workers in (1, 2):
+            with fresh_database(workdir, postgresql_url, f"scaling{workers}") as url:
+                accounts = prepare_database(url)
+                issue = Endpoint(
+                    "issue",
+                    "POST",
+                    f"/api/v1/branches/{BRANCH}/tickets",
+                    headers={"Authorization": f"Bearer {accounts.kiosk_token}"},
+                    json_body={"service": "certificate"},
+                )
+                with running_server(url, workdir / f"server{workers}.log", workers=workers) as server:
+                    warmed = drive(server, issue, connections=connections, duration_seconds=warmup_seconds)
+                    measured = drive(server, issue, connections=connections, duration_seconds=duration_seconds)
+                integrity = check_database(url, warmed["ok"] + measured["ok"])
+                rates[f"processes_{workers}"] = {"issue": measured, "integrity": integrity}
+                machine = machine_info(url)
+    one = rates["processes_1"]["issue"]["requests_per_second"]
+    two = rates["processes_2"]["issue"]["requests_per_second"]
+    distinct = all(run["integrity"]["stored_duplicates"] == 0 for run in rates.values())
+    intact = all(run["integrity"]["acknowledged_but_missing"] == 0 for run in rates.values())
+    return {
+        "benchmark": NAME,
+        "machine": machine,
+        "parameters": {
+            "database": "postgresql",
+            "server": "madoguchi serve --workers 1, then --workers 2",
+            "tool": "wrk (2 threads, closed loop, keep-alive)",
+            "connections": connections,
+            "duration_seconds": duration_seconds,
+            "warmup_seconds": warmup_seconds,
+        },
+        "results": {**rates, "scaling": round(two / one, 3) if one else None},
+        "targets": {
+            "scaling_at_least": TARGET_SCALING,
+            "scaling_met": bool(one) and two / one >= TARGET_SCALING,
+            "numbers_distinct": distinct and intact,
+        },
+    }
+
+
+def scaling_table_entry(data: dict[str, Any]) -> dict[str, Any]:
+    results, targets = data["results"], data["targets"]
+    one, two = results["processes_1"], results["processes_2"]
+    distinct = "all distinct" if targets["numbers_distinct"] else "DUPLICATES or missing"
+    numbers = one["integrity"]["acknowledged"] + two["integrity"]["acknowledged"]
+    text = (
+        f"1 process {one['issue']['requests_per_second']:.0f} req/s, 2 processes"
+        f" {two['issue']['requests_per_second']:.0f} req/s = **×{results['scaling']:.2f}**;"
+        f" {numbers:,} numbers, {distinct}"
+    )
+    return {"scaling": {"result": text, "met": targets["scaling_met"] and targets["numbers_distinct"]}}
+
+
+def scaling_markdown(data: dict[str, Any]) -> str:
+    results, targets = data["results"], data["targets"]
+    rows = [
+        [
+            workers,
+            f"{run['issue']['requests_per_second']:.1f}",
+            run["issue"]["latency"]["p50_ms"],
+            run["issue"]["latency"]["p99_ms"],
+            f"{run['integrity']['acknowledged']:,}",
+            run["integrity"]["stored_duplicates"],
+            run["integrity"]["acknowledged_but_missing"],
+        ]
+        for workers, run in ((1, results["processes_1"]), (2, results["processes_2"]))
+    ]
+    header = ["processes", "issue req/s", "p50 ms", "p99 ms", "acknowledged", "numbers twice", "missing"]
+    verdict = "met" if targets["scaling_met"] else "NOT met"
+    return f"""# Issue throughput: one PostgreSQL process against two
+
+{machine_markdown(data["machine"])}
+
+{data["parameters"]["server"]}; {data["parameters"]["connections"]} connections,
+{data["parameters"]["duration_seconds"]} s each.
+
+{markdown_table(header, rows)}
+
+**Two processes / one: ×{results["scaling"]}** (target ≥ {targets["scaling_at_least"]}: {verdict}).
+"""
+
+
 def table_entry(data: dict[str, Any]) -> dict[str, Any]:
     results, targets = data["results"], data["targets"]
     healthz, issue = results["healthz"], results["issue"]
@@ -209,6 +302,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--database-url",
         help="postgresql://user@host:port/name: run on a new database on that server instead of SQLite",
     )
+    parser.add_argument(
+        "--scaling",
+        action="store_true",
+        help="with --database-url: issue with one server process, then two (issue_throughput-scaling)",
+    )
     return parser
 
 
@@ -216,6 +314,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     duration = args.duration if args.duration is not None else (3.0 if args.quick else 20.0)
     warmup = args.warmup if args.warmup is not None else (1.0 if args.quick else 2.0)
+    if args.scaling:
+        if not args.database_url:
+            raise SystemExit("--scaling needs --database-url postgresql://…: SQLite runs one process")
+        data = run_scaling(
+            connections=args.connections,
+            duration_seconds=duration,
+            warmup_seconds=warmup,
+            postgresql_url=args.database_url,
+        )
+        data["quick"] = args.quick
+        data["table"] = scaling_table_entry(data)
+        json_path, markdown_path = write_results(f"{NAME}-scaling", data, scaling_markdown(data), quick=args.quick)
+        print(scaling_markdown(data))
+        print(f"Wrote {json_path} and {markdown_path}")
+        return 0 if data["table"]["scaling"]["met"] else 1
     data = run(
         connections=args.connections,
         duration_seconds=duration,

@@ -68,6 +68,14 @@ BENCHMARKS = (
                 "issue/healthz ≥ 0.35",
                 run="`.venv/bin/python -m bench.issue_throughput --database-url postgresql://postgres@127.0.0.1:5432/bench`",
             ),
+            Row(
+                "issue_throughput-scaling",
+                "scaling",
+                "Ticket issue with two server processes on one PostgreSQL database against one process, "
+                "16 connections; every number distinct",
+                "two processes ≥ 1.6× one; 0 duplicates",
+                run="`.venv/bin/python -m bench.issue_throughput --scaling --database-url postgresql://postgres@127.0.0.1:5432/bench`",
+            ),
         ),
     ),
     Benchmark(
