@@ -54,40 +54,63 @@ function shown(counterRef) {
 
 // ---------------------------------------------------------------- audio
 
+// The voice keeps up with the screen: it says the newest call or the one before it, never an
+// older one. A call that has to wait is said briefly (chime and Japanese once, `?brief=true`);
+// when a third call comes while one is being said and one waits, the one being said stops and
+// the waiting one follows. Every call stays on the board, said or not.
 class AudioQueue {
   constructor(button) {
     this.button = button;
-    this.queue = [];
-    this.playing = false;
+    this.current = null; // the call being said: {url, number, brief}
+    this.waiting = null;
     this.blocked = false;
     this.played = [];
+    // For operators' debugging and the browser tests (times from performance.now(), in ms).
+    this.arrivals = []; // {number, at, saying}: what was being said once this call had come
+    this.starts = []; // {number, at, brief}
+    this.cut = []; // numbers stopped part-way
+    this.skipped = []; // numbers shown but not said
     this.player = new Audio();
     this.player.addEventListener("ended", () => this.next());
     this.player.addEventListener("error", () => this.next());
     button.addEventListener("click", () => this.unlock());
   }
 
-  enqueue(url) {
-    this.queue.push(url);
-    if (!this.playing && !this.blocked) this.next();
+  enqueue(url, number) {
+    if (this.current && this.waiting) {
+      this.cut.push(this.current.number);
+      this.next();
+    }
+    if (this.waiting) this.skipped.push(this.waiting.number); // sound still blocked: the newest waits
+    const behind = this.current !== null || this.blocked;
+    this.waiting = { url: behind ? briefUrl(url) : url, number, brief: behind };
+    if (!behind) this.next();
+    this.arrivals.push({ number, at: performance.now(), saying: this.current?.number ?? null });
   }
 
   next() {
-    this.playing = false;
-    const url = this.queue.shift();
-    if (!url) return;
-    this.playing = true;
-    this.player.src = url;
+    if (this.current) {
+      this.player.pause();
+      this.current = null;
+    }
+    const call = this.waiting;
+    if (!call || this.blocked) return;
+    this.waiting = null;
+    this.current = call;
+    this.player.src = call.url;
     this.player.play().then(
       () => {
-        this.played.push(url);
+        if (this.current !== call) return;
+        this.played.push(call.url);
+        this.starts.push({ number: call.number, at: performance.now(), brief: call.brief });
         document.body.dataset.announcementsPlayed = String(this.played.length);
       },
       (error) => {
+        if (this.current !== call) return; // stopped for a newer call: nothing to do
+        this.current = null;
         if (error && error.name === "NotAllowedError") {
-          // The browser wants one touch before it plays sound: ask once, keep the queue.
-          this.queue.unshift(url);
-          this.playing = false;
+          // The browser wants one touch before it plays sound: ask once, keep the call.
+          this.waiting = this.waiting || call;
           this.blocked = true;
           this.button.hidden = false;
         } else {
@@ -100,8 +123,12 @@ class AudioQueue {
   unlock() {
     this.blocked = false;
     this.button.hidden = true;
-    if (!this.playing) this.next();
+    if (!this.current) this.next();
   }
+}
+
+function briefUrl(url) {
+  return url + (url.includes("?") ? "&" : "?") + "brief=true";
 }
 
 const audio = new AudioQueue(document.getElementById("enable-sound"));
@@ -151,7 +178,7 @@ function applyEvent(message) {
       render();
       flash();
       if (message.audio_url && Date.now() - Date.parse(message.at) < ANNOUNCE_WITHIN_MS && params.get("sound") !== "off") {
-        audio.enqueue(message.audio_url);
+        audio.enqueue(message.audio_url, number);
       }
       return;
     case "ticket.serving":

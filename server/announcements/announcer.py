@@ -148,24 +148,33 @@ class Announcer:
 
     # --- public API -------------------------------------------------------------------------
 
-    def phrases(self, kind: AnnouncementKind | str, number: str, counter: str) -> dict[str, Phrase]:
-        """The sentence per voice language, with the pieces the engines will be given."""
+    def phrases(
+        self, kind: AnnouncementKind | str, number: str, counter: str, *, brief: bool = False
+    ) -> dict[str, Phrase]:
+        """The sentence per voice language, with the pieces the engines will be given.
+
+        `brief`: the first voice language only (Japanese), for a call the lobby must hear while
+        newer calls are already on the board."""
         return announcement_phrases(
             kind,
             number=number,
             counter=counter,
-            languages=self.voice_languages,
+            languages=self.voice_languages[:1] if brief else self.voice_languages,
             templates=self.templates,
         )
 
-    def key(self, kind: AnnouncementKind | str, number: str, counter: str) -> str:
-        return self._key(AnnouncementKind(kind), self.phrases(kind, number, counter))
+    def key(self, kind: AnnouncementKind | str, number: str, counter: str, *, brief: bool = False) -> str:
+        return self._key(AnnouncementKind(kind), self.phrases(kind, number, counter, brief=brief), brief=brief)
 
-    def announcement(self, kind: AnnouncementKind | str, number: str, counter: str) -> AnnouncementAudio:
-        """The announcement WAV for a ticket number and a counter (blocking; thread-safe)."""
+    def announcement(
+        self, kind: AnnouncementKind | str, number: str, counter: str, *, brief: bool = False
+    ) -> AnnouncementAudio:
+        """The announcement WAV for a ticket number and a counter (blocking; thread-safe).
+
+        `brief`: said once, in the first voice language (see phrases)."""
         kind = AnnouncementKind(kind)
-        phrases = self.phrases(kind, number, counter)
-        key = self._key(kind, phrases)
+        phrases = self.phrases(kind, number, counter, brief=brief)
+        key = self._key(kind, phrases, brief=brief)
         path = self._announcements_dir / f"{key}.wav"
         texts = {lang: phrase.text for lang, phrase in phrases.items()}
         pieces = {lang: self._engine_pieces(phrase) for lang, phrase in phrases.items()}
@@ -177,7 +186,7 @@ class Announcer:
             finished = _use(path)  # by another caller meanwhile
             if finished is not None:
                 return finished
-            pcm = self._assemble(phrases)
+            pcm = self._assemble(phrases, repeat=1 if brief else self.repeat)
             self._announcement_budget.add(_write_atomically(path, write_wav(pcm)))
             return pcm.duration_seconds
 
@@ -267,7 +276,7 @@ class Announcer:
     def _engine_pieces(self, phrase: Phrase) -> tuple[str, ...]:
         return phrase.pieces if self.use_fragments else (phrase.text,)
 
-    def _key(self, kind: AnnouncementKind, phrases: Mapping[str, Phrase]) -> str:
+    def _key(self, kind: AnnouncementKind, phrases: Mapping[str, Phrase], *, brief: bool = False) -> str:
         description = {
             "assembly": ASSEMBLY_VERSION,
             "kind": kind.value,
@@ -276,13 +285,13 @@ class Announcer:
             ],
             "sample_rate": self.sample_rate,
             "chime": self.chime_enabled,
-            "repeat": self.repeat,
+            "repeat": 1 if brief else self.repeat,
             "pauses": vars(self.pauses),
         }
         encoded = json.dumps(description, ensure_ascii=False, sort_keys=True).encode()
         return hashlib.sha256(encoded).hexdigest()[:32]
 
-    def _assemble(self, phrases: Mapping[str, Phrase]) -> Pcm:
+    def _assemble(self, phrases: Mapping[str, Phrase], *, repeat: int) -> Pcm:
         rate = self.sample_rate
         pauses = self.pauses
         spoken: list[Pcm] = []
@@ -297,7 +306,7 @@ class Announcer:
         parts: list[Pcm] = []
         if self.chime_enabled:
             parts += [self._chime_pcm(), silence(pauses.after_chime, rate)]
-        for round_index in range(self.repeat):
+        for round_index in range(repeat):
             if round_index:
                 parts.append(silence(pauses.between_repeats, rate))
             parts += spoken

@@ -110,9 +110,10 @@ def _announcer_here(cache_dir: str, voice: BranchVoice) -> Announcer:
     return announcer
 
 
-def speak_call(cache_dir: str, voice: BranchVoice, call: SpokenCall) -> str:
+def speak_call(cache_dir: str, voice: BranchVoice, call: SpokenCall, brief: bool = False) -> str:
     """In a speech process: the call's WAV (cached, or made now); returns its path."""
-    return str(_announcer_here(cache_dir, voice).announcement(call.kind, call.number, call.counter).path)
+    announcer = _announcer_here(cache_dir, voice)
+    return str(announcer.announcement(call.kind, call.number, call.counter, brief=brief).path)
 
 
 def warm_number(cache_dir: str, voice: BranchVoice, number: str) -> None:
@@ -157,8 +158,11 @@ class CallAnnouncements:
 
     # --- serving ------------------------------------------------------------------------------
 
-    def wav_for_event(self, event_id: int) -> Path:
-        """The WAV of one call event (blocking: may synthesise). NotFound if it is not spoken."""
+    def wav_for_event(self, event_id: int, *, brief: bool = False) -> Path:
+        """The WAV of one call event (blocking: may synthesise). NotFound if it is not spoken.
+
+        `brief`: once, in Japanese only: what a board plays for a call that newer calls have
+        already followed, so that the voice keeps up with the screen."""
         with Session(self._engine) as session:
             event = session.get(Event, event_id)
             call = spoken_call(event.payload) if event is not None else None
@@ -166,7 +170,8 @@ class CallAnnouncements:
                 raise NotFound("No announcement for this event.", code="announcement_not_found")
             voice = branch_voice(session, call.branch_id)
         try:
-            return Path(self._speech().submit(speak_call, self._cache_dir, voice, call).result(SPEECH_TIMEOUT_SECONDS))
+            job = self._speech().submit(speak_call, self._cache_dir, voice, call, brief)
+            return Path(job.result(SPEECH_TIMEOUT_SECONDS))
         except PhraseError as error:
             # A counter named so it cannot be spoken safely: shown, not announced.
             raise NotFound(f"This call cannot be announced: {error}", code="announcement_not_found") from error

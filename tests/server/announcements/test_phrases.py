@@ -145,8 +145,9 @@ def test_pieces_always_join_to_the_sentence() -> None:
 
 def test_only_number_and_counter_can_reach_the_speaker() -> None:
     # The API has no parameter for a procedure or a name …
-    parameters = list(inspect.signature(Announcer.announcement).parameters)
-    assert parameters == ["self", "kind", "number", "counter"]
+    signature = inspect.signature(Announcer.announcement)
+    assert list(signature.parameters) == ["self", "kind", "number", "counter", "brief"]
+    assert signature.parameters["brief"].annotation in (bool, "bool")  # how long, never what
     assert list(inspect.signature(Announcer.get).parameters) == ["self", "kind", "number", "counter"]
     # … templates cannot ask for one …
     with pytest.raises(PhraseError, match="not allowed"):
