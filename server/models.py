@@ -175,6 +175,8 @@ class Question(SQLModel, table=True):
     key: str
     text_ja: str
     text_en: str
+    # Asked only when these (asked before it) were answered yes: see catalog.schemas.QuestionSpec.
+    show_when: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
 
 
 class LifeEvent(SQLModel, table=True):

@@ -100,7 +100,7 @@ YES_RATES = {
     "is_foreign_resident": 0.05,
     "has_mynumber_card": 0.75,
     "wants_seal_registration": 0.15,
-    "self_employed": 0.25,
+    "national_health_insurance": 0.25,
     "over_65": 0.12,
     "over_75": 0.06,
     "has_children": 0.30,
@@ -118,7 +118,7 @@ YES_RATES = {
     "files_death_registration": 0.30,  # usually the funeral company has filed it
 }
 YES_RATES_BY_EVENT = {
-    "death": {"over_65": 0.85, "over_75": 0.70, "has_children": 0.02, "self_employed": 0.40},
+    "death": {"over_65": 0.85, "over_75": 0.70, "has_children": 0.02, "deceased_national_health_insurance": 0.40},
     "birth": {"has_children": 1.0},
     "divorce": {"has_children": 0.55, "name_changes": 0.60},
 }

@@ -224,10 +224,20 @@
     }
   }
 
+  // The questions to ask with the answers given so far: one shown only after earlier "yes"
+  // answers (show_when, e.g. 75歳以上 after 65歳以上) is skipped once one of them is "no". The
+  // server applies the same rule (server/tickets/routing.py: answers_that_count).
+  function askedQuestions() {
+    return lifeEvent().questions.filter((question) =>
+      (question.show_when || []).every((earlier) => state.answers[earlier] !== false),
+    );
+  }
+
   function renderQuestion() {
-    const questions = lifeEvent().questions;
+    const questions = askedQuestions();
     const index = state.questionIndex;
     $("question-event").textContent = choiceName();
+    // The total shrinks with a "no" that makes later questions moot; it never grows.
     $("question-progress").textContent = t("question_progress", { current: index + 1, total: questions.length });
     $("question-bar").style.width = `${(index / questions.length) * 100}%`;
     $("question-text").textContent = questions[index].text;
@@ -239,8 +249,8 @@
   }
 
   function answer(value) {
-    const questions = lifeEvent().questions;
-    state.answers[questions[state.questionIndex].id] = value;
+    state.answers[askedQuestions()[state.questionIndex].id] = value;
+    const questions = askedQuestions(); // a "no" may skip the questions that depended on it
     if (state.questionIndex + 1 < questions.length) {
       state.questionIndex += 1;
       renderQuestion();
@@ -250,8 +260,8 @@
   }
 
   function back() {
-    if (state.screen === "summary" && state.choice.kind === "life_event" && lifeEvent().questions.length > 0) {
-      state.questionIndex = lifeEvent().questions.length - 1;
+    if (state.screen === "summary" && state.choice.kind === "life_event" && askedQuestions().length > 0) {
+      state.questionIndex = askedQuestions().length - 1;
       renderQuestion();
     } else if (state.screen === "question" && state.questionIndex > 0) {
       state.questionIndex -= 1;
@@ -269,7 +279,7 @@
     if (state.choice.kind === "life_event") {
       const event = lifeEvent();
       note = event.note || "";
-      for (const question of event.questions) {
+      for (const question of askedQuestions()) {
         const term = document.createElement("dt");
         term.textContent = question.text;
         const value = document.createElement("dd");
@@ -290,7 +300,8 @@
     const body = { language: state.language };
     if (state.choice.kind === "life_event") {
       body.life_event = state.choice.id;
-      body.answers = { ...state.answers };
+      // Only what was asked: an answer given before a later "no" made its question moot is dropped.
+      body.answers = Object.fromEntries(askedQuestions().map((question) => [question.id, state.answers[question.id] === true]));
     } else {
       body.service = state.choice.id;
     }

@@ -90,6 +90,7 @@ class StopInsert(BaseModel):
 class QuestionUpdate(Patch):
     text_ja: Text | None = None
     text_en: Text | None = None
+    show_when: list[Slug] | None = None
 
 
 class PriorityCategoryUpdate(Patch):

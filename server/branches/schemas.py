@@ -18,6 +18,8 @@ class MenuService(BaseModel):
 class MenuQuestion(BaseModel):
     id: str
     text: str
+    # Ask it only when each of these earlier questions was answered yes; skip it otherwise.
+    show_when: list[str] = []
 
 
 class MenuLifeEvent(BaseModel):

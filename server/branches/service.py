@@ -1,5 +1,6 @@
 """Read-only views of a branch's catalog: menu, services, counters."""
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlmodel import Session, col, select
@@ -43,6 +44,19 @@ def list_branches(session: Session) -> list[BranchPublic]:
     ]
 
 
+def _menu_questions(questions: Sequence[Question], language: str) -> list[MenuQuestion]:
+    menu: list[MenuQuestion] = []
+    asked: set[str] = set()
+    for question in questions:
+        # Only conditions this life event asks first: another event's question never hides one.
+        show_when = [key for key in question.show_when if key in asked]
+        menu.append(
+            MenuQuestion(id=question.key, text=_pick(language, question.text_ja, question.text_en), show_when=show_when)
+        )
+        asked.add(question.key)
+    return menu
+
+
 def menu(session: Session, *, branch_id: str, language: str, now: datetime, ignore_hours: bool) -> Menu:
     branch = get_branch(session, branch_id)
     services = session.exec(
@@ -70,7 +84,7 @@ def menu(session: Session, *, branch_id: str, language: str, now: datetime, igno
                 name=_pick(language, event.name_ja, event.name_en),
                 icon=event.icon,
                 note=_pick(language, event.note_ja, event.note_en),
-                questions=[MenuQuestion(id=q.key, text=_pick(language, q.text_ja, q.text_en)) for q in questions],
+                questions=_menu_questions(questions, language),
             )
         )
     closed = issuing_closed_reason(branch, None, now, ignore_hours=ignore_hours)

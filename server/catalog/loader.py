@@ -233,6 +233,14 @@ def check_rules(config: CityHallConfig) -> Iterable[Problem]:
             )
 
     questions = {question.id for question in config.questions}
+    shown_when = {question.id: question.show_when for question in config.questions}
+    for index, question in enumerate(config.questions):
+        for position, condition in enumerate(question.show_when):
+            if condition not in questions or condition == question.id:
+                yield Problem(
+                    ("questions", index, "show_when", position),
+                    f"show_when names {condition!r}, which is not another question under questions",
+                )
     for index, event in enumerate(config.life_events):
         for position, question_id in enumerate(event.questions):
             if question_id not in questions:
@@ -240,6 +248,12 @@ def check_rules(config: CityHallConfig) -> Iterable[Problem]:
                     ("life_events", index, "questions", position),
                     f"question {question_id!r} is not defined under questions",
                 )
+            for condition in shown_when.get(question_id, []):
+                if condition in event.questions[position + 1 :]:
+                    yield Problem(
+                        ("life_events", index, "questions", position),
+                        f"question {question_id!r} depends on {condition!r}, which is asked after it",
+                    )
         for question_id in _duplicates(event.questions):
             yield Problem(("life_events", index, "questions"), f"question {question_id!r} is asked twice")
         used: set[str] = set()

@@ -95,6 +95,9 @@ class QuestionSpec(Strict):
     id: Slug
     text_ja: Text
     text_en: Text
+    # Asked only when each of these, where the life event asks it first, was answered yes
+    # (「75歳以上の方」 only after 「65歳以上の方: はい」). Unasked counts as no.
+    show_when: list[Slug] = Field(default_factory=list)
 
 
 class StopSpec(Strict):

@@ -255,7 +255,12 @@ def export_config(session: Session, branch_id: str) -> CityHallConfig:
             }
             for c in counters
         ],
-        "questions": [{"id": q.key, "text_ja": q.text_ja, "text_en": q.text_en} for q in questions],
+        "questions": [
+            {"id": q.key, "text_ja": q.text_ja, "text_en": q.text_en}
+            # Written only when set, so exports of configurations without it stay as they were.
+            | ({"show_when": list(q.show_when)} if q.show_when else {})
+            for q in questions
+        ],
         "life_events": life_events,
         "sensitive_label": settings.get("sensitive_label") or {"ja": "届出", "en": "Notifications"},
         "announcements": settings.get("announcements", {}),

@@ -55,6 +55,9 @@ class LifeEventRules:
     row: LifeEvent
     questions: frozenset[str]
     steps: tuple[Step, ...]
+    # Each question in the order asked → the earlier questions that must be answered yes for it
+    # to be asked at all (its show_when, within this life event).
+    shown_when: Mapping[str, tuple[str, ...]]
 
 
 @dataclass(frozen=True)
@@ -113,16 +116,27 @@ def load_catalog(session: Session, branch_id: str, *, shared: bool = False) -> B
         for service_id in served_by.get(window.id, {}):
             if window.public:
                 public_windows.setdefault(service_id, []).append(window)
-    question_key = dict(session.exec(select(Question.id, Question.key).filter_by(**match)).all())
+    question_rows = session.exec(select(Question.id, Question.key, Question.show_when).filter_by(**match)).all()
+    question_key = {question_id: key for question_id, key, _ in question_rows}
+    show_when = {key: tuple(conditions) for _, key, conditions in question_rows}
     life_events = {}
     for event in _detached(session.exec(select(LifeEvent).filter_by(**match, active=True)).all()):
-        asked = session.exec(select(LifeEventQuestion.question_id).where(LifeEventQuestion.life_event_id == event.id))
+        asked = session.exec(
+            select(LifeEventQuestion.question_id)
+            .where(LifeEventQuestion.life_event_id == event.id)
+            .order_by(col(LifeEventQuestion.position))
+        ).all()
+        asked_keys = [question_key[question_id] for question_id in asked]
         steps = session.exec(
             select(LifeEventStep).where(LifeEventStep.life_event_id == event.id).order_by(col(LifeEventStep.position))
         ).all()
         life_events[event.key] = LifeEventRules(
             row=event,
-            questions=frozenset(question_key[question_id] for question_id in asked),
+            questions=frozenset(asked_keys),
+            shown_when={
+                key: tuple(condition for condition in show_when[key] if condition in asked_keys[:position])
+                for position, key in enumerate(asked_keys)
+            },
             steps=tuple(
                 Step(service_by_id[step.service_id], tuple(step.when), tuple(step.when_any), step.group)
                 for step in steps

@@ -5,7 +5,7 @@ or waiting, then the pending ones. Choosing from a group of stops that may be ta
 moves the chosen stop to the front of the pending part, so `Ticket.current_stop` stays an index.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import takewhile
@@ -16,6 +16,17 @@ from sqlmodel import Session
 from server.models import Counter, Service, Stop, StopStatus, Ticket, TicketStatus
 
 T = TypeVar("T")
+
+
+def answers_that_count(answers: Mapping[str, bool], shown_when: Mapping[str, Sequence[str]]) -> dict[str, bool]:
+    """The answers to questions the citizen was actually asked, in the order asked: a question
+    shown only after earlier yes answers (show_when) counts as no without them, whatever a
+    client sent. Questions not in `shown_when` are left for the caller to refuse."""
+    counted: dict[str, bool] = {key: value for key, value in answers.items() if key not in shown_when}
+    for key, conditions in shown_when.items():
+        if key in answers and all(counted.get(condition) is True for condition in conditions):
+            counted[key] = answers[key]
+    return counted
 
 
 def step_applies(answers: dict[str, bool], *, when: Sequence[str], when_any: Sequence[str]) -> bool:

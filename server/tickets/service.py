@@ -31,7 +31,7 @@ from server.models import (
 )
 from server.realtime.events import EventType, TicketRef, record_event
 from server.tickets.estimates import estimate_wait_minutes, position_and_wait, quickest_choice, waiting_per_service
-from server.tickets.routing import PlannedStop, leading_choices, order_by_window, step_applies
+from server.tickets.routing import PlannedStop, answers_that_count, leading_choices, order_by_window, step_applies
 from server.tickets.schemas import StopPublic, TicketCreate, TicketPublic
 from server.tickets.visits import RouteStop, route_visits
 
@@ -106,9 +106,15 @@ def _check_issuing_open(branch: Branch, service: Service | None, now: datetime, 
         )
 
 
-def _resolve_route(
-    catalog: BranchCatalog, request: TicketCreate, issuer: Issuer
-) -> tuple[Queue, list[PlannedStop], LifeEvent | None, Service | None]:
+class Resolved(NamedTuple):
+    queue: Queue
+    route: list[PlannedStop]
+    life_event: LifeEvent | None
+    service: Service | None
+    answers: dict[str, bool]  # those that count: questions the citizen was asked
+
+
+def _resolve_route(catalog: BranchCatalog, request: TicketCreate, issuer: Issuer) -> Resolved:
     """What the request asks for, checked against the branch's rules (no database read)."""
     if request.service is not None:
         service = catalog.active_services.get(request.service)
@@ -120,7 +126,7 @@ def _resolve_route(
             raise Forbidden(
                 f"Service {request.service!r} is not offered at the kiosk; ask the staff.", code="not_on_kiosk"
             )
-        return catalog.queues[service.queue_id], [PlannedStop(service, None)], None, service
+        return Resolved(catalog.queues[service.queue_id], [PlannedStop(service, None)], None, service, {})
 
     rules = catalog.life_events.get(request.life_event or "")
     if rules is None:
@@ -136,17 +142,18 @@ def _resolve_route(
             code="unknown_question",
         )
     # An unanswered question counts as "no": only what the citizen confirmed adds a stop.
+    answers = answers_that_count(request.answers, rules.shown_when)
     route = [
         PlannedStop(step.service, step.group)
         for step in rules.steps
-        if step_applies(request.answers, when=step.when, when_any=step.when_any)
+        if step_applies(answers, when=step.when, when_any=step.when_any)
     ]
     if not route:
         raise Unprocessable("None of this life event's procedures apply to these answers.", code="empty_route")
     route = order_by_window(route, lambda service: window_of(catalog, service))
     prefix = catalog.branch.settings.get("life_event_queue")
     queue = catalog.queues[route[0].service.queue_id] if prefix is None else catalog.queue_by_prefix[prefix]
-    return queue, route, rules.row, None
+    return Resolved(queue, route, rules.row, None, answers)
 
 
 def window_of(catalog: BranchCatalog, service: Service) -> str | None:
@@ -210,7 +217,7 @@ def _issue(
         priority = catalog.priorities.get(request.priority)
         if priority is None:
             raise NotFound(f"Unknown priority category {request.priority!r}.", code="priority_not_found")
-    queue, route, life_event, service = _resolve_route(catalog, request, issuer)
+    queue, route, life_event, service, answers = _resolve_route(catalog, request, issuer)
     _check_issuing_open(branch, service, now, ignore_hours=ignore_hours)
     choices = [(planned, planned.service) for planned in leading_choices(route, lambda planned: planned.group)]
     first, _ = quickest_choice(session, choices, now=now)
@@ -230,7 +237,7 @@ def _issue(
         service_id=service.id if service else None,
         status=TicketStatus.waiting if first.service.citizen_present else TicketStatus.processing,
         status_token=secrets.token_urlsafe(24),
-        answers=dict(request.answers),
+        answers=answers,
         current_stop=0,
         issued_by_device_id=issuer.id if isinstance(issuer, Device) else None,
         issued_by_staff_id=issuer.id if isinstance(issuer, Staff) else None,
@@ -353,9 +360,7 @@ def public_label(session: Session, service: Service, queue: Queue) -> tuple[str,
     return queue.label_ja, queue.label_en
 
 
-def event_ticket(
-    session: Session, ticket: Ticket, stops: list[tuple[Stop, Service, Queue]] | None = None
-) -> TicketRef:
+def event_ticket(session: Session, ticket: Ticket, stops: list[tuple[Stop, Service, Queue]] | None = None) -> TicketRef:
     """What displays may know of a ticket: its number, status and the neutral label of its stop."""
     stops = stops if stops is not None else ticket_stops(session, ticket)
     current = (

@@ -219,7 +219,7 @@ def test_a_citizen_going_on_at_the_same_window_keeps_the_number_up(city_hall: Ci
     # Watches the tile between events: a completed-then-serving pair must never take it down.
     try:
         ticket = city_hall.api(
-            "POST", f"/branches/{BRANCH}/tickets", life_event="move_in", answers={"self_employed": True}
+            "POST", f"/branches/{BRANCH}/tickets", life_event="move_in", answers={"national_health_insurance": True}
         )
         ids = {counter["name"]: counter["id"] for counter in city_hall.api("GET", f"/branches/{BRANCH}/counters")}
         for name in ("1", "R1", "B1"):

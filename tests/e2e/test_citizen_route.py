@@ -242,6 +242,10 @@ def test_concierge_asks_the_questions_shows_the_qr_and_prints_at_a_kiosk(hall: H
     questions = page.locator(".questions .question")
     count = questions.count()
     assert count == len(all_yes("death")["answers"])
+    # As at the kiosk: 「75歳以上」 is asked only after 「65歳以上: はい」.
+    over_75 = page.locator('.question:has(input[data-question="over_75"])')
+    page.locator('input[data-question="over_65"][value="no"]').check()
+    expect(over_75).to_be_hidden()
     for index in range(count):
         questions.nth(index).locator('input[value="yes"]').check()
     _screenshot(page, "concierge-questions")

@@ -37,7 +37,9 @@ pytestmark = [
 OUTPUT = Path(__file__).resolve().parents[1] / "output"
 # The order of move_in's questions in the demo configuration.
 MOVE_IN_QUESTIONS = 11
-HAS_MYNUMBER_CARD, HAS_CHILDREN = 1, 6
+# Moving in, asked in this order: residence card, My Number Card, seal, 国保, 65+, 75+ (only after
+# 65+ yes), children, school children (only after children yes), pregnancy, disability, moped.
+AFTER_65_NO = 10
 
 
 @dataclass
@@ -72,10 +74,12 @@ def screenshot(page: Page, name: str) -> None:
     page.screenshot(path=str(OUTPUT / f"kiosk-{name}.png"), full_page=True)
 
 
-def answer_move_in(page: Page, yes: set[int], *, progress: str) -> None:
-    for index in range(MOVE_IN_QUESTIONS):
-        expect(page.locator("#question-progress")).to_have_text(progress.format(index + 1))
-        page.locator("#answer-yes" if index in yes else "#answer-no").click()
+def answer_move_in(page: Page, answers: list[bool], *, progress: str, totals: list[int]) -> None:
+    """Answer each question asked in turn; `totals`: the count the progress line shows for each
+    (it shrinks when a "no" makes a later question moot)."""
+    for index, (yes, total) in enumerate(zip(answers, totals, strict=True)):
+        expect(page.locator("#question-progress")).to_have_text(progress.format(index + 1, total))
+        page.locator("#answer-yes" if yes else "#answer-no").click()
 
 
 def assert_touch_size(page: Page, *selectors: str) -> None:
@@ -109,10 +113,13 @@ def test_move_in_in_japanese_issues_and_prints_the_number_on_screen(page: Page, 
     page.get_by_role("button", name="戻る", exact=True).click()
     expect(page.locator("#question-progress")).to_have_text("質問 1 / 11")
     screenshot(page, "ja-question")
-    answer_move_in(page, {HAS_MYNUMBER_CARD, HAS_CHILDREN}, progress="質問 {} / 11")
+    # My Number Card and children: yes; 65+: no, so 75+ is not asked; school children is.
+    answers = [False, True, False, False, False, True, False, False, False, False]
+    answer_move_in(page, answers, progress="質問 {} / {}", totals=[MOVE_IN_QUESTIONS] * 5 + [AFTER_65_NO] * 5)
 
     expect(page.locator("#summary-heading")).to_be_focused()
-    expect(page.locator("#summary-answers dd")).to_have_count(MOVE_IN_QUESTIONS)
+    expect(page.locator("#summary-answers dd")).to_have_count(AFTER_65_NO)
+    expect(page.locator("#summary-answers dt", has_text="75歳以上")).to_have_count(0)
     expect(page.locator("#summary-answers dd.yes")).to_have_count(2)
     expect(page.locator("#summary-note-text")).to_contain_text("14日以内")
     screenshot(page, "ja-summary")
@@ -141,7 +148,8 @@ def test_the_same_walk_in_english(page: Page, kiosk: Kiosk) -> None:
 
     page.locator("[data-life-event=move_in]").click()
     expect(page.locator("#question-text")).to_have_text(re.compile("residence card"))
-    answer_move_in(page, set(), progress="Question {} of 11")
+    # All no: neither 75+ nor school children is asked.
+    answer_move_in(page, [False] * 9, progress="Question {} of {}", totals=[11] * 5 + [10] + [9] * 3)
     page.get_by_role("button", name="Get my ticket").click()
 
     expect(page.locator("#result-label")).to_have_text("Your number")

@@ -68,6 +68,18 @@ def test_an_unknown_question_in_an_any_of_condition_is_refused() -> None:
     assert "question 'is_dead' is not defined under questions" in str(error)
 
 
+def test_a_question_shown_after_an_unknown_or_later_question_is_refused() -> None:
+    unknown = DEMO_TEXT.replace("show_when: [over_65]", "show_when: [over_90]", 1)
+    assert "show_when names 'over_90', which is not another question under questions" in str(_error_for(unknown))
+    # Moving out asks 65 before 75; asked the other way round, the condition could never be met.
+    later = DEMO_TEXT.replace(
+        "questions: [national_health_insurance, over_65, over_75,",
+        "questions: [national_health_insurance, over_75, over_65,",
+        1,
+    )
+    assert "question 'over_75' depends on 'over_65', which is asked after it" in str(_error_for(later))
+
+
 def test_duplicate_prefix_is_refused() -> None:
     broken = DEMO_TEXT.replace("- { prefix: D,", "- { prefix: C,", 1)
     error = _error_for(broken)

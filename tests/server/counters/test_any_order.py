@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 
 from tests.server.api import act, counter_ids, issue
 
-ANSWERS = {"has_children": True, "self_employed": True}  # household_change → nhi_change, child_allowance
+ANSWERS = {"has_children": True, "national_health_insurance": True}  # household_change → nhi_change, child_allowance
 
 
 def through_the_back_office(client: TestClient, staff: dict[str, str], ids: dict[str, int]) -> dict[str, Any]:

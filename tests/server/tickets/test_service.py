@@ -7,7 +7,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from server.errors import Conflict, Forbidden, NotFound, Unprocessable
-from server.models import DeviceKind, Event, Role, Staff, Stop, Ticket
+from server.models import DeviceKind, Event, Role, Service, Staff, Stop, Ticket
 from server.tickets.schemas import TicketCreate
 from server.tickets.service import business_day, get_branch, issue_ticket
 from tests.support import BRANCH, JST, FixedClock, make_device, make_staff
@@ -116,3 +116,22 @@ def test_business_day_uses_branch_timezone(session: Session) -> None:
     just_after_midnight = datetime(2026, 4, 1, 0, 1, tzinfo=JST)
     assert just_after_midnight.astimezone(UTC).date().isoformat() == "2026-03-31"
     assert business_day(branch, just_after_midnight).isoformat() == "2026-04-01"
+
+
+def test_a_question_shown_only_after_a_yes_counts_as_no_without_it(
+    session: Session, concierge: Staff, clock: FixedClock
+) -> None:
+    """「75歳以上」 is asked only after 「65歳以上: はい」: an answer to it without that yes (an old or
+    a hand-made client) adds no stop and is not stored."""
+    skipped = _issue(session, concierge, clock(), life_event="move_out", answers={"over_65": False, "over_75": True})
+    asked = _issue(session, concierge, clock(), life_event="move_out", answers={"over_65": True, "over_75": True})
+
+    def services(ticket: Ticket) -> list[str]:
+        stops = session.exec(select(Stop).where(Stop.ticket_id == ticket.id)).all()
+        return [stop.service_id for stop in stops]
+
+    late_elderly = session.exec(select(Service.id).where(Service.key == "late_elderly")).one()
+    assert late_elderly not in services(skipped)
+    assert late_elderly in services(asked)
+    assert skipped.answers == {"over_65": False}
+    assert asked.answers == {"over_65": True, "over_75": True}

@@ -160,11 +160,30 @@ function buildIssueForm() {
       questions.append(
         h(
           "div",
-          { class: "question", role: "radiogroup", "aria-labelledby": `${name}-text` },
+          {
+            class: "question",
+            role: "radiogroup",
+            "aria-labelledby": `${name}-text`,
+            "data-show-when": (question.show_when || []).join(" "),
+          },
           h("p", { class: "question-text", id: `${name}-text` }, `${index + 1}. ${question.text}`),
           h("div", { class: "answers" }, choice("yes", "はい", "Yes"), choice("no", "いいえ", "No")),
         ),
       );
+    }
+  });
+  // As at the kiosk, a question asked only after earlier "yes" answers (75歳以上 after 65歳以上)
+  // is hidden, and needs no answer, once one of them is "no".
+  questions.addEventListener("change", () => {
+    const answered = (id) => questions.querySelector(`input[data-question="${id}"]:checked`)?.value;
+    for (const row of questions.querySelectorAll(".question[data-show-when]")) {
+      const conditions = row.dataset.showWhen.split(" ").filter(Boolean);
+      const moot = conditions.some((id) => answered(id) === "no");
+      row.hidden = moot;
+      for (const input of row.querySelectorAll("input")) {
+        input.disabled = moot;
+        if (moot) input.checked = false;
+      }
     }
   });
   needsPriority.addEventListener("change", () => {
