@@ -490,20 +490,38 @@ def ticket_view(
 
 
 def queue_overview(session: Session, *, branch_id: str, now: datetime, sample: int = 20) -> list[dict[str, Any]]:
-    """Waiting and estimated wait per citizen-facing service: two reads, however many services."""
+    """Waiting and estimated wait per citizen-facing service (sensitive ones as one neutral
+    row): two reads, however many services."""
     catalog = branch_catalog(session, branch_id)
     waiting_counts = waiting_per_service(session, branch_id=branch_id)
     services = sorted(
         (service for service in catalog.active_services.values() if service.citizen_present),
         key=lambda service: service.position,
     )
-    overview = []
+    overview: list[dict[str, Any]] = []
+    notifications: dict[str, Any] | None = None
     for service in services:
         assert service.id is not None
         queue = catalog.queues[service.queue_id]
         waiting = waiting_counts.get(service.id, 0)
         label_ja, label_en = public_label(session, service, queue)
         estimate = estimate_wait_minutes(session, service, waiting, now=now, sample=sample, waiting_now=waiting_counts)
+        if service.sensitive:
+            # Anyone may read this: one neutral row for every sensitive procedure (death,
+            # divorce, welfare …), since a row per procedure with its count would name them.
+            if notifications is None:
+                notifications = {
+                    "service": HOLDER_SENSITIVE_SERVICE,
+                    "label": label_ja,
+                    "label_en": label_en,
+                    "prefix": queue.prefix,
+                    "waiting": 0,
+                    "estimated_wait_minutes": 0,
+                }
+                overview.append(notifications)
+            notifications["waiting"] += waiting
+            notifications["estimated_wait_minutes"] = max(notifications["estimated_wait_minutes"], estimate)
+            continue
         overview.append(
             {
                 "service": service.key,

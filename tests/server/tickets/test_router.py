@@ -156,6 +156,19 @@ def test_queues_are_public_and_count_waiting_people(client: TestClient, kiosk: d
     assert "civil_review" not in queues  # back-office work is not a public queue
 
 
+def test_public_queues_name_no_sensitive_procedure(client: TestClient, kiosk: dict[str, str]) -> None:
+    """Anyone may read the queues: a death or a divorce waiting shows as one neutral 届出 row."""
+    issue(client, kiosk, life_event="death", answers={"files_death_registration": True})
+    issue(client, kiosk, life_event="divorce", answers={})
+    rows = client.get(f"{API}/branches/{BRANCH}/queues").json()
+    services = [row["service"] for row in rows]
+    assert "death_reg" not in services
+    assert "divorce_reg" not in services
+    (notifications,) = [row for row in rows if row["service"] == "notification"]
+    assert notifications["label"] == "届出"
+    assert notifications["waiting"] == 2
+
+
 def test_repeated_failed_logins_are_throttled(
     client: TestClient, staff_users: dict[str, Any], clock: FixedClock
 ) -> None:

@@ -89,7 +89,9 @@ def test_add_the_forgotten_procedure_and_drop_one(
 def test_a_stop_in_hand_stays_when_the_rest_is_reordered(
     client: TestClient, kiosk: dict[str, str], auth: Any, engine: Engine
 ) -> None:
-    ticket = issue(client, kiosk, life_event="household_change", answers={"has_children": True, "national_health_insurance": True})
+    ticket = issue(
+        client, kiosk, life_event="household_change", answers={"has_children": True, "national_health_insurance": True}
+    )
     counter = counter_ids(client)["1"]
     act(client, auth["shokuin"], counter, "open")
     act(client, auth["shokuin"], counter, "call-next")
@@ -112,7 +114,9 @@ def test_a_stop_in_hand_stays_when_the_rest_is_reordered(
 def test_a_refused_reroute_changes_nothing(
     client: TestClient, kiosk: dict[str, str], auth: Any, engine: Engine
 ) -> None:
-    ticket = issue(client, kiosk, life_event="household_change", answers={"has_children": True, "national_health_insurance": True})
+    ticket = issue(
+        client, kiosk, life_event="household_change", answers={"has_children": True, "national_health_insurance": True}
+    )
     before = route_of(engine, ticket["number"])
     url = f"{TICKETS}/{ticket['number']}/route"
     cases = [
@@ -151,7 +155,9 @@ def test_removing_every_remaining_stop_ends_the_visit(client: TestClient, kiosk:
 def test_a_citizen_marked_absent_is_reinstated_with_their_arrival_time(
     client: TestClient, kiosk: dict[str, str], auth: Any, engine: Engine, clock: FixedClock
 ) -> None:
-    first = issue(client, kiosk, life_event="household_change", answers={"has_children": True, "national_health_insurance": False})
+    first = issue(
+        client, kiosk, life_event="household_change", answers={"has_children": True, "national_health_insurance": False}
+    )
     clock.advance(minutes=5)
     later = issue(client, kiosk, service="household_change")
     counter = counter_ids(client)["1"]
@@ -199,7 +205,9 @@ def test_the_recall_limit_from_the_configuration_is_applied(
 def test_two_staff_rerouting_at_once_leave_one_consistent_route(
     client: TestClient, kiosk: dict[str, str], engine: Engine, staff_users: dict[str, Staff], clock: FixedClock
 ) -> None:
-    ticket = issue(client, kiosk, life_event="household_change", answers={"has_children": True, "national_health_insurance": True})
+    ticket = issue(
+        client, kiosk, life_event="household_change", answers={"has_children": True, "national_health_insurance": True}
+    )
     routes = [["certificate", "nhi_change"], ["child_allowance"], ["moped", "certificate", "pension"], []]
 
     def change(index: int) -> str:

@@ -87,7 +87,8 @@ async function refreshQueues() {
         h(
           "tr",
           { "data-service": queue.service },
-          h("td", {}, state.names.get(queue.service) || queue.service),
+          // Sensitive procedures come as one neutral row ("notification", 届出).
+          h("td", {}, state.names.get(queue.service) || queue.label),
           h("td", {}, queue.label, " ", h("span", { class: "en" }, queue.label_en)),
           h("td", { class: "num waiting" }, queue.waiting),
           h("td", { class: "num" }, queue.waiting ? `${queue.estimated_wait_minutes}分` : "—"),
