@@ -90,7 +90,9 @@ def login(session: Session, *, username: str, password: str, now: datetime, hour
     staff = session.exec(select(Staff).where(Staff.username == username)).first()
     valid = verify_password(password, staff.password_hash if staff else _DUMMY_HASH)
     if staff is None or not valid or not staff.active:
-        raise Unauthorized("Wrong username or password.", code="invalid_credentials")
+        raise Unauthorized(
+            "ユーザー名またはパスワードが違います。 Wrong username or password.", code="invalid_credentials"
+        )
     token = secrets.token_urlsafe(32)
     assert staff.id is not None
     session.add(
@@ -105,12 +107,23 @@ def login(session: Session, *, username: str, password: str, now: datetime, hour
 def staff_for_token(session: Session, *, token: str, now: datetime) -> Staff:
     record = session.get(StaffSession, hash_token(token))
     if record is None:
-        raise Unauthorized("This sign-in token is not valid; log in again.", code="invalid_token")
+        raise Unauthorized(
+            "サインインが無効です。もう一度サインインしてください。 This sign-in is not valid; sign in again.",
+            code="invalid_token",
+        )
     if record.expires_at <= now:
-        raise Unauthorized("Your session has expired; log in again.", code="token_expired")
+        raise Unauthorized(
+            "サインインの有効期限が切れました。もう一度サインインしてください。"
+            " Your sign-in has expired; sign in again.",
+            code="token_expired",
+        )
     staff = session.get(Staff, record.staff_id)
     if staff is None or not staff.active:
-        raise Unauthorized("This staff account is disabled.", code="staff_disabled")
+        raise Unauthorized(
+            "このアカウントは停止されています。管理者にお問い合わせください。"
+            " This staff account is disabled; ask an administrator.",
+            code="staff_disabled",
+        )
     return staff
 
 

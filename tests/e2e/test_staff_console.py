@@ -120,6 +120,23 @@ def sign_in(page: Page, url: str, username: str) -> None:
     expect(page.locator("#connection")).to_have_attribute("data-state", "live")
 
 
+def test_a_wrong_password_is_told_in_japanese_first_and_the_header_names_the_branch(
+    city_hall: CityHall, browser: Browser
+) -> None:
+    # Its own page: the refused sign-in is a 401 that the browser logs, on purpose here.
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="ja-JP")
+    page = context.new_page()
+    page.goto(f"{city_hall.url}/staff")
+    page.get_by_label("ユーザー名").fill("shokuin")
+    page.get_by_label("パスワード").fill("not-the-password")
+    page.get_by_role("button", name="サインイン").click()
+    expect(page.get_by_text("ユーザー名またはパスワードが違います。")).to_be_visible()
+    sign_in(page, f"{city_hall.url}/staff", "shokuin")
+    expect(page.locator("#who")).to_contain_text("本庁舎")  # the branch's name, not its code
+    expect(page.locator("#who")).not_to_contain_text("honcho")
+    context.close()
+
+
 def choose_counter(page: Page, code: str) -> None:
     page.locator(f'.counter-card[data-counter="{code}"]').click()
     page.locator('[data-action="open"]').click()

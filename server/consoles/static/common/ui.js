@@ -142,7 +142,17 @@ export async function ensureSignedIn(container, { title = "サインイン", tit
 export function bindHeader(session, branch) {
   const roles = { municipal: ["職員", "Municipal staff"], contractor: ["受託者", "Contractor"], admin: ["管理者", "Admin"] };
   const [roleJa, roleEn] = roles[session.role] || [session.role, session.role];
-  document.getElementById("who")?.replaceChildren(`${session.username}(${roleJa} / ${roleEn})・${branch}`);
+  const who = document.getElementById("who");
+  const show = (branchName) => who?.replaceChildren(`${session.username}(${roleJa} / ${roleEn})・${branchName}`);
+  show(branch);
+  // The branch's name (本庁舎), not its code (honcho), once the list has come.
+  api("/branches").then(
+    (branches) => {
+      const found = branches.find((candidate) => candidate.id === branch);
+      if (found) show(found.name);
+    },
+    () => {}, // the code stays: enough to tell branches apart
+  );
   const signout = document.getElementById("signout");
   if (signout) {
     signout.hidden = false;
