@@ -17,6 +17,7 @@ from server.database_setup import initialise
 from server.db import create_db_engine
 from server.errors import DomainError
 from server.models import DeviceKind, Role, Staff
+from server.operations.backup import DEFAULT_SKIP_NUMBERS, RestoreRefused, backup, restore
 
 DEMO_PASSWORD = "madoguchi-demo"  # noqa: S105 - printed in the demo banner; never for production
 DEMO_STAFF = (("admin", Role.admin), ("shokuin", Role.municipal), ("itaku", Role.contractor))
@@ -59,6 +60,26 @@ def cmd_device_add(args: argparse.Namespace) -> int:
         )
     print(token)
     print(f"Created {device.kind} device {device.name!r} (keep the token above secret).", file=sys.stderr)
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    path = backup(_engine(), Path(args.path))
+    print(f"Backed up to {path} ({path.stat().st_size:,} bytes).")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    try:
+        restored = restore(_engine(), Path(args.path), now=_now(), force=args.force, skip_numbers=args.skip_numbers)
+    except RestoreRefused as refused:
+        print(f"error: {refused}", file=sys.stderr)
+        return 2
+    print(
+        f"Restored {restored.tickets:,} tickets from {args.path}; {restored.series_moved} number series resume"
+        f" {args.skip_numbers} numbers later (slips handed out after the backup are never issued twice)."
+        " Run `madoguchi init` if this release is newer than the backup, then start the server."
+    )
     return 0
 
 
@@ -166,6 +187,20 @@ def build_parser() -> argparse.ArgumentParser:
     device_add.add_argument("--kind", required=True, choices=[kind.value for kind in DeviceKind])
     device_add.add_argument("--branch", default="honcho")
     device_add.set_defaults(run=cmd_device_add)
+
+    backup_command = commands.add_parser("backup", help="write a consistent copy of the database while it serves")
+    backup_command.add_argument("path", help="a new file (SQLite: a database file; PostgreSQL: a pg_dump archive)")
+    backup_command.set_defaults(run=cmd_backup)
+    restore_command = commands.add_parser("restore", help="replace the database with a backup (server stopped)")
+    restore_command.add_argument("path")
+    restore_command.add_argument("--force", action="store_true", help="overwrite a database that holds data")
+    restore_command.add_argument(
+        "--skip-numbers",
+        type=int,
+        default=DEFAULT_SKIP_NUMBERS,
+        help=f"numbers each series skips after the restore (default {DEFAULT_SKIP_NUMBERS})",
+    )
+    restore_command.set_defaults(run=cmd_restore)
 
     for name, run, help_text in (
         ("serve", cmd_serve, "run the server"),

@@ -1,0 +1,1 @@
+"""Running the system for years: backup and restore."""
