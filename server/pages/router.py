@@ -33,6 +33,12 @@ def _page(name: str) -> FileResponse:
     return FileResponse(Path(DISPLAY_DIR, name), media_type="text/html; charset=utf-8", headers=PAGE_HEADERS)
 
 
+@router.get("/")
+def landing_page() -> FileResponse:
+    """The server's front page: where the consoles and pages are."""
+    return _page("index.html")
+
+
 @router.get("/display/{branch}")
 def display_board(branch: str) -> FileResponse:
     """The lobby board; it connects with the ?token= of its URL and shows its own errors."""
