@@ -18,6 +18,7 @@ from server.db import create_db_engine
 from server.errors import DomainError
 from server.models import DeviceKind, Role, Staff
 from server.operations.backup import DEFAULT_SKIP_NUMBERS, RestoreRefused, backup, restore
+from server.operations.check import run_checks
 
 DEMO_PASSWORD = "madoguchi-demo"  # noqa: S105 - printed in the demo banner; never for production
 DEMO_STAFF = (("admin", Role.admin), ("shokuin", Role.municipal), ("itaku", Role.contractor))
@@ -80,6 +81,18 @@ def cmd_restore(args: argparse.Namespace) -> int:
         f" {args.skip_numbers} numbers later (slips handed out after the backup are never issued twice)."
         " Run `madoguchi init` if this release is newer than the backup, then start the server."
     )
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    path = Path(args.config) if args.config else get_settings().config_path
+    checks = run_checks(_engine(), config_path=path, printer_url=args.printer)
+    for check in checks:
+        print(f"{'ok  ' if check.ok else 'FAIL'}  {check.name}: {check.detail}")
+    failed = [check.name for check in checks if not check.ok]
+    if failed:
+        print(f"\n{len(failed)} problem(s): {', '.join(failed)}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -188,6 +201,10 @@ def build_parser() -> argparse.ArgumentParser:
     device_add.add_argument("--branch", default="honcho")
     device_add.set_defaults(run=cmd_device_add)
 
+    check = commands.add_parser("check", help="check this installation: configuration, database, fonts, speech")
+    check.add_argument("--config", help="configuration YAML (default: the configured one)")
+    check.add_argument("--printer", help="also ask this printer for its status (tcp://host:9100 …)")
+    check.set_defaults(run=cmd_check)
     backup_command = commands.add_parser("backup", help="write a consistent copy of the database while it serves")
     backup_command.add_argument("path", help="a new file (SQLite: a database file; PostgreSQL: a pg_dump archive)")
     backup_command.set_defaults(run=cmd_backup)

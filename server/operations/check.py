@@ -1,0 +1,126 @@
+"""`madoguchi check`: is this installation ready for Monday morning? One line per check.
+
+Configuration, database, migrations, time zone, the Japanese font for slips, speech engines,
+and a printer when one is named. The command exits non-zero when any check fails, naming it.
+"""
+
+import importlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, text
+from sqlmodel import Session, select
+
+from server.announcements.engines import EspeakNgEngine, OpenJTalkEngine
+from server.catalog.loader import ConfigError, load_config_file
+from server.database_setup import alembic_config
+from server.models import Branch
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+
+
+def run_checks(engine: Engine, *, config_path: Path, printer_url: str | None = None) -> list[Check]:
+    return list(_checks(engine, config_path=config_path, printer_url=printer_url))
+
+
+def _checks(engine: Engine, *, config_path: Path, printer_url: str | None) -> Iterator[Check]:
+    yield _guarded("configuration", lambda: _configuration(config_path))
+    database = _guarded("database", lambda: _database(engine))
+    yield database
+    if database.ok:
+        migrations = _guarded("migrations", lambda: _migrations(engine))
+        yield migrations
+        if migrations.ok:
+            yield _guarded("time zone", lambda: _time_zones(engine))
+    yield _guarded("font", _japanese_font)
+    yield _guarded("speech (ja)", _japanese_speech)
+    yield _guarded("speech (en)", _english_speech)
+    if printer_url is not None:
+        yield _guarded("printer", lambda: _printer(printer_url))
+
+
+def _guarded(name: str, check: Callable[[], str]) -> Check:
+    """A check passes when it returns what it found; any error is its failure, said plainly."""
+    try:
+        return Check(name, True, check())
+    except Exception as error:
+        return Check(name, False, str(error) or type(error).__name__)
+
+
+def _configuration(path: Path) -> str:
+    try:
+        config = load_config_file(path)
+    except ConfigError as error:
+        raise RuntimeError(f"{path} is refused: {error}") from error
+    counts = f"{len(config.services)} services, {len(config.counters)} counters, {len(config.life_events)} life events"
+    return f"{path}: {counts}"
+
+
+def _database(engine: Engine) -> str:
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as error:
+        raise RuntimeError(f"cannot reach {engine.url.render_as_string(hide_password=True)}: {error}") from error
+    return f"{engine.dialect.name} at {engine.url.render_as_string(hide_password=True)} answers"
+
+
+def _migrations(engine: Engine) -> str:
+    head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    if current is None:
+        raise RuntimeError("the database has no schema yet: run `madoguchi init`")
+    if current != head:
+        raise RuntimeError(f"the database is at migration {current}, this release needs {head}: run `madoguchi init`")
+    return f"at {head} (this release's newest)"
+
+
+def _time_zones(engine: Engine) -> str:
+    with Session(engine) as session:
+        branches = session.exec(select(Branch)).all()
+    if not branches:
+        raise RuntimeError("no branch is configured: run `madoguchi init`")
+    for branch in branches:
+        try:
+            ZoneInfo(branch.timezone)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise RuntimeError(f"branch {branch.id}: unknown time zone {branch.timezone!r}") from error
+    return ", ".join(f"{branch.id} {branch.timezone}" for branch in branches)
+
+
+def _japanese_font() -> str:
+    # The slip printer's own lookup, so this says what printing will find.
+    fonts = importlib.import_module("printer.fonts")
+    return f"slips print with {fonts.find_japanese_font().name}"
+
+
+def _japanese_speech() -> str:
+    engine = OpenJTalkEngine()
+    return engine.version
+
+
+def _english_speech() -> str:
+    engine = EspeakNgEngine()
+    if not engine.available():
+        raise RuntimeError(
+            "espeak-ng is not installed (Debian: apt-get install espeak-ng); calls are said in Japanese only"
+        )
+    return engine.version
+
+
+def _printer(url: str) -> str:
+    status = importlib.import_module("printer.status")
+    found = status.query_printer_status(url, timeout_seconds=2.0)
+    if not found.can_print:
+        raise RuntimeError(f"{url}: {found}")
+    return f"{url}: {found}"
