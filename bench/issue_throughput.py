@@ -35,6 +35,17 @@ TARGET_RATIO_POSTGRESQL = 0.35
 DEFAULT_CONNECTIONS = 16
 
 
+def issue_endpoint(kiosk_token: str) -> Endpoint:
+    """A kiosk issuing a certificate ticket: the request every run measures."""
+    return Endpoint(
+        "issue",
+        "POST",
+        f"/api/v1/branches/{BRANCH}/tickets",
+        headers={"Authorization": f"Bearer {kiosk_token}"},
+        json_body={"service": "certificate"},
+    )
+
+
 def check_database(database_url: str, acknowledged: int) -> dict[str, Any]:
     """Every acknowledged ticket is stored, and no number is stored twice in a day."""
     engine = create_db_engine(database_url)
@@ -75,13 +86,7 @@ def run(
     ):
         accounts = prepare_database(url)
         healthz = Endpoint("healthz", "GET", "/healthz")
-        issue = Endpoint(
-            "issue",
-            "POST",
-            f"/api/v1/branches/{BRANCH}/tickets",
-            headers={"Authorization": f"Bearer {accounts.kiosk_token}"},
-            json_body={"service": "certificate"},
-        )
+        issue = issue_endpoint(accounts.kiosk_token)
         log_path = workdir / "server.log"
         with running_server(url, log_path) as server:
             warmed = [
@@ -146,14 +151,7 @@ def run_scaling(
     with work_directory(None) as workdir:
         for workers in (1, 2):
             with fresh_database(workdir, postgresql_url, f"scaling{workers}") as url:
-                accounts = prepare_database(url)
-                issue = Endpoint(
-                    "issue",
-                    "POST",
-                    f"/api/v1/branches/{BRANCH}/tickets",
-                    headers={"Authorization": f"Bearer {accounts.kiosk_token}"},
-                    json_body={"service": "certificate"},
-                )
+                issue = issue_endpoint(prepare_database(url).kiosk_token)
                 with running_server(url, workdir / f"server{workers}.log", workers=workers) as server:
                     warmed = drive(server, issue, connections=connections, duration_seconds=warmup_seconds)
                     measured = drive(server, issue, connections=connections, duration_seconds=duration_seconds)

@@ -1,9 +1,20 @@
-"""What every browser test shares: how Debian's chromium is started, and the command line."""
+"""What every browser test shares: how Debian's chromium is started, the command line, and a
+staffed demo city hall on a real server process."""
 
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
 
 from server.config import PROJECT_ROOT
+from tests.realtime.live_server import LiveServer, live_server, server_environment
+
+PASSWORD = "correct-horse-42"
+BRANCH = "honcho"
 
 # Headless Debian chromium as root, with nothing that reaches for the internet at start-up.
 CHROMIUM_ARGS = [
@@ -29,3 +40,29 @@ def run_cli(environment: dict[str, str], *args: str) -> str:
     )
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()
+
+
+@dataclass(frozen=True)
+class StaffedHall:
+    server: LiveServer
+    database: Path  # the SQLite file, for tests that read the log behind the server's back
+    display_token: str
+    kiosk_token: str
+    staff_token: str  # shokuin, a municipal staff member, signed in
+
+
+@contextmanager
+def staffed_city_hall(folder: Path, name: str) -> Iterator[StaffedHall]:
+    """The demo city hall on SQLite in `folder`, served by a real process, with a lobby board, a
+    kiosk and a signed-in member of the municipal staff."""
+    database = folder / "madoguchi.db"
+    environment = server_environment(f"sqlite:///{database}", audio_cache_dir=str(folder / "audio"))
+    run_cli(environment, "init")
+    run_cli(environment, "staff", "add", "shokuin", "--role", "municipal", "--password", PASSWORD, "--branch", BRANCH)
+    display_token = run_cli(environment, "device", "add", "lobby-board", "--kind", "display")
+    kiosk_token = run_cli(environment, "device", "add", "kiosk-1", "--kind", "kiosk")
+    with live_server(environment, folder, name=name) as server:
+        login = httpx.post(
+            f"{server.base_url}/api/v1/auth/login", json={"username": "shokuin", "password": PASSWORD}, timeout=10
+        )
+        yield StaffedHall(server, database, display_token, kiosk_token, login.json()["access_token"])

@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from server.config import PROJECT_ROOT
-from tests.e2e.support import run_cli
-from tests.realtime.live_server import LiveServer, live_server, server_environment
+from tests.e2e.support import BRANCH, staffed_city_hall
+from tests.realtime.live_server import LiveServer
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 Browser = playwright_sync.Browser
@@ -26,8 +26,6 @@ pytestmark = [
 ]
 
 OUTPUT = PROJECT_ROOT / "tests" / "output"
-BRANCH = "honcho"
-PASSWORD = "correct-horse-42"
 # Stand-ins for the phone's buzzer and notifications, so the test can see them being used.
 PHONE_STUBS = """
 window.vibrations = [];
@@ -75,17 +73,8 @@ class CityHall:
 
 @pytest.fixture(scope="module")
 def city_hall(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CityHall]:
-    folder = tmp_path_factory.mktemp("e2e-board")
-    environment = server_environment(f"sqlite:///{folder / 'madoguchi.db'}", audio_cache_dir=str(folder / "audio"))
-    run_cli(environment, "init")
-    run_cli(environment, "staff", "add", "shokuin", "--role", "municipal", "--password", PASSWORD, "--branch", BRANCH)
-    display_token = run_cli(environment, "device", "add", "lobby-board", "--kind", "display")
-    kiosk_token = run_cli(environment, "device", "add", "kiosk-1", "--kind", "kiosk")
-    with live_server(environment, folder, name="e2e") as server:
-        login = httpx.post(
-            f"{server.base_url}/api/v1/auth/login", json={"username": "shokuin", "password": PASSWORD}, timeout=10
-        )
-        yield CityHall(server, display_token, kiosk_token, login.json()["access_token"])
+    with staffed_city_hall(tmp_path_factory.mktemp("e2e-board"), "e2e") as hall:
+        yield CityHall(hall.server, hall.display_token, hall.kiosk_token, hall.staff_token)
 
 
 def _watched(page: Page) -> list[str]:
