@@ -144,17 +144,22 @@ class OpenCounters:
     def __init__(self, session: Session, *, branch_id: str) -> None:
         self.handles: dict[int, set[int]] = {}
         self.in_hand: dict[int, tuple[int, datetime]] = {}
+        # The catalog's detached services, never rows of this session: this object outlives it
+        # in OpenCountersCache and is read from other threads.
+        known = branch_catalog(session, branch_id).services
         services: dict[int, Service] = {}
         rows = session.exec(
-            select(Counter.id, Service, Staff.role, Stop.service_id, Stop.called_at)
+            select(Counter.id, CounterService.service_id, Staff.role, Stop.service_id, Stop.called_at)
             .join(CounterService, col(CounterService.counter_id) == Counter.id)
-            .join(Service, col(Service.id) == CounterService.service_id)
             .join(Staff, col(Staff.id) == Counter.staff_id, isouter=True)
             .join(Stop, col(Stop.id) == Counter.current_stop_id, isouter=True)
             .where(Counter.branch_id == branch_id, Counter.state == CounterState.open, col(Counter.active))
         ).all()
-        for counter_id, service, role, hand_service, called_at in rows:
+        for counter_id, service_id, role, hand_service, called_at in rows:
             assert counter_id is not None
+            service = known.get(service_id)
+            if service is None:
+                continue  # added after this process read the catalog; its change event follows
             assert service.id is not None
             may = service.active and not (service.staff_only and role == Role.contractor)
             handled = self.handles.setdefault(counter_id, set())

@@ -124,7 +124,7 @@ def test_login_gives_a_token_that_expires(client: TestClient, staff_users: dict[
     response = client.get(f"{API}/auth/me", headers=headers)
     assert response.status_code == 401
     assert response.json()["code"] == "token_expired"
-    assert "log in again" in response.json()["detail"]
+    assert "もう一度サインインしてください" in response.json()["detail"]  # Japanese first, then English
 
 
 def test_wrong_password_is_refused_without_saying_which_part(client: TestClient, staff_users: dict[str, Any]) -> None:
