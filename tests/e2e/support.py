@@ -43,7 +43,7 @@ def run_cli(environment: dict[str, str], *args: str) -> str:
 
 
 @dataclass(frozen=True)
-class StaffedHall:
+class HallWithBoard:
     server: LiveServer
     database: Path  # the SQLite file, for tests that read the log behind the server's back
     display_token: str
@@ -52,7 +52,7 @@ class StaffedHall:
 
 
 @contextmanager
-def staffed_city_hall(folder: Path, name: str) -> Iterator[StaffedHall]:
+def hall_with_board(folder: Path, name: str) -> Iterator[HallWithBoard]:
     """The demo city hall on SQLite in `folder`, served by a real process, with a lobby board, a
     kiosk and a signed-in member of the municipal staff."""
     database = folder / "madoguchi.db"
@@ -65,4 +65,4 @@ def staffed_city_hall(folder: Path, name: str) -> Iterator[StaffedHall]:
         login = httpx.post(
             f"{server.base_url}/api/v1/auth/login", json={"username": "shokuin", "password": PASSWORD}, timeout=10
         )
-        yield StaffedHall(server, database, display_token, kiosk_token, login.json()["access_token"])
+        yield HallWithBoard(server, database, display_token, kiosk_token, login.json()["access_token"])

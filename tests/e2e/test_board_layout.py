@@ -23,8 +23,8 @@ Browser = playwright_sync.Browser
 Page = playwright_sync.Page
 expect = playwright_sync.expect
 
-from tests.e2e.support import run_cli  # noqa: E402
-from tests.e2e.test_display_and_status import BRANCH, PASSWORD, CityHall  # noqa: E402
+from tests.e2e.support import BRANCH, PASSWORD, run_cli  # noqa: E402
+from tests.e2e.test_display_and_status import CityHall  # noqa: E402
 
 pytestmark = [
     pytest.mark.browser,

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.support import BRANCH, StaffedHall, staffed_city_hall
+from tests.e2e.support import BRANCH, HallWithBoard, hall_with_board
 from tests.realtime.live_server import LiveServer
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
@@ -30,8 +30,8 @@ CALLS = 20  # a minute of calls; one full announcement (Japanese and English, tw
 
 
 @pytest.fixture(scope="module")
-def city_hall(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StaffedHall]:
-    with staffed_city_hall(tmp_path_factory.mktemp("e2e-voice"), "voice") as hall:
+def city_hall(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HallWithBoard]:
+    with hall_with_board(tmp_path_factory.mktemp("e2e-voice"), "voice") as hall:
         yield hall
 
 
@@ -41,7 +41,9 @@ def _post(server: LiveServer, path: str, headers: dict[str, str], **body: Any) -
     return response.json() if response.content else None
 
 
-def test_the_spoken_call_is_never_more_than_one_call_behind_the_board(city_hall: StaffedHall, browser: Browser) -> None:
+def test_the_spoken_call_is_never_more_than_one_call_behind_the_board(
+    city_hall: HallWithBoard, browser: Browser
+) -> None:
     server, display_token = city_hall.server, city_hall.display_token
     staff = {"Authorization": f"Bearer {city_hall.staff_token}"}
     kiosk = {"Authorization": f"Bearer {city_hall.kiosk_token}"}
@@ -94,7 +96,7 @@ def test_the_spoken_call_is_never_more_than_one_call_behind_the_board(city_hall:
     assert problems == []
 
 
-def test_a_brief_announcement_is_the_japanese_call_once(city_hall: StaffedHall) -> None:
+def test_a_brief_announcement_is_the_japanese_call_once(city_hall: HallWithBoard) -> None:
     """What a board plays for a call that had to wait: chime and Japanese once."""
     with sqlite3.connect(city_hall.database) as database:
         (event_id,) = database.execute("SELECT max(id) FROM event WHERE type = 'ticket.called'").fetchone()

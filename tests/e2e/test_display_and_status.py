@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from server.config import PROJECT_ROOT
-from tests.e2e.support import BRANCH, staffed_city_hall
+from tests.e2e.support import BRANCH, hall_with_board
 from tests.realtime.live_server import LiveServer
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
@@ -73,7 +73,7 @@ class CityHall:
 
 @pytest.fixture(scope="module")
 def city_hall(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CityHall]:
-    with staffed_city_hall(tmp_path_factory.mktemp("e2e-board"), "e2e") as hall:
+    with hall_with_board(tmp_path_factory.mktemp("e2e-board"), "e2e") as hall:
         yield CityHall(hall.server, hall.display_token, hall.kiosk_token, hall.staff_token)
 
 
