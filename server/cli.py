@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from server.auth import service as auth_service
 from server.catalog.loader import ConfigError
-from server.config import PROJECT_ROOT, get_settings
+from server.config import DATA_DIR, get_settings
 from server.database_setup import initialise
 from server.db import create_db_engine
 from server.errors import DomainError
@@ -22,7 +22,7 @@ from server.operations.check import run_checks
 
 DEMO_PASSWORD = "madoguchi-demo"  # noqa: S105 - printed in the demo banner; never for production
 DEMO_STAFF = (("admin", Role.admin), ("shokuin", Role.municipal), ("itaku", Role.contractor))
-DEMO_CREDENTIALS = PROJECT_ROOT / "var" / "demo-credentials.txt"
+DEMO_CREDENTIALS = DATA_DIR / "demo-credentials.txt"
 
 
 def _now() -> datetime:

@@ -1,18 +1,32 @@
 """Process settings, read once from MADOGUCHI_* environment variables."""
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CONFIG_PATH = PROJECT_ROOT / "config" / "demo_city_hall.yaml"
+DEFAULT_CONFIG_PATH = PROJECT_ROOT / "config" / "demo_city_hall.yaml"  # package data in an installed wheel
+
+
+def default_data_dir() -> Path:
+    """Database, audio cache and demo tokens: MADOGUCHI_DATA_DIR; else var/ in a source checkout;
+    else the user's data directory (an installed wheel must never write into site-packages)."""
+    if configured := os.environ.get("MADOGUCHI_DATA_DIR"):
+        return Path(configured)
+    if (PROJECT_ROOT / "pyproject.toml").is_file():
+        return PROJECT_ROOT / "var"
+    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "madoguchi"
+
+
+DATA_DIR = default_data_dir()
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MADOGUCHI_", extra="ignore")
 
-    database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'madoguchi.db'}"
+    database_url: str = f"sqlite:///{DATA_DIR / 'madoguchi.db'}"
     config_path: Path = DEFAULT_CONFIG_PATH
     # Base of links printed on tickets (QR). Unset: the URL the request came in on. Set it when
     # citizens' phones reach the server under another name than the kiosk does.
@@ -20,7 +34,7 @@ class Settings(BaseSettings):
     staff_session_hours: int = 12
     # Recent completed stops used to estimate service time per service.
     estimate_sample_size: int = 20
-    audio_cache_dir: Path = PROJECT_ROOT / "var" / "audio"
+    audio_cache_dir: Path = DATA_DIR / "audio"
     # WebSockets: a ping keeps proxies from closing idle sockets; the lifetime cap makes every
     # client reconnect now and then, so long-lived sockets do not pin old workers or tokens.
     websocket_heartbeat_seconds: float = 20.0
@@ -41,8 +55,8 @@ class Settings(BaseSettings):
     # "*"): sign-in throttling counts failures per client address, and behind a proxy every
     # request would otherwise share the proxy's. Only list proxies you run: the header is forgeable.
     trusted_proxies: str = "127.0.0.1"
-    # FastAPI's /docs and /redoc fetch their scripts from a public CDN; a closed network may turn
-    # them off (the schema stays at /openapi.json).
+    # The interactive API documentation at /docs (served from the package, no CDN); off: only
+    # the schema at /openapi.json.
     api_docs: bool = True
     # Demo and drills only: issue tickets at any hour (a real city hall keeps this off).
     ignore_hours: bool = False

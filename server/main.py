@@ -26,6 +26,7 @@ from server.deps import process_caches
 from server.devices.router import router as devices_router
 from server.drill_clock import drill_clock_or
 from server.errors import ERROR_RESPONSES, DomainError
+from server.operations.api_docs import install_api_docs
 from server.pages.router import install_pages
 from server.realtime.announcing import CallAnnouncements
 from server.realtime.audio_router import router as audio_router
@@ -78,8 +79,8 @@ def create_app(
         version="1.0.0",
         summary="Queue ticketing and call display for city-hall one-stop counters (総合窓口)",
         lifespan=lifespan,
-        docs_url="/docs" if settings.api_docs else None,
-        redoc_url="/redoc" if settings.api_docs else None,
+        docs_url=None,  # served from the package by install_api_docs, not from a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine or create_db_engine(settings.database_url)
@@ -134,6 +135,8 @@ def create_app(
     app.include_router(reports_router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     app.include_router(satisfaction_router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     install_consoles(app)
+    if settings.api_docs:
+        install_api_docs(app)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:
