@@ -2,8 +2,8 @@
 
 FastAPI's default page loads Swagger UI from a public CDN and starts it with an inline script: on
 a city hall's closed network it stays blank. Here the scripts come from the files the
-`fastapi-offline` package ships (Swagger UI 5: OpenAPI 3.1) and our own start-up file, so the page also keeps the same-origin content policy of every
-other page.
+`fastapi-offline` package ships (Swagger UI 5: OpenAPI 3.1) and our own start-up file, so the
+page also keeps the same-origin content policy of every other page.
 """
 
 from importlib.resources import files
