@@ -17,6 +17,7 @@ from server.database_setup import initialise
 from server.db import create_db_engine
 from server.errors import DomainError
 from server.models import DeviceKind, Role, Staff
+from server.observability.logs import log_config
 from server.operations.backup import DEFAULT_SKIP_NUMBERS, RestoreRefused, backup, restore
 from server.operations.check import run_checks
 
@@ -106,6 +107,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         log_level="info",
+        # JSON lines with a request id, tokens redacted, for uvicorn's access log too.
+        log_config=log_config(json_lines=get_settings().log_json),
         proxy_headers=True,
         forwarded_allow_ips=get_settings().trusted_proxies,
         # Board and status messages are small JSON sent to hundreds of sockets at once: compressing

@@ -58,6 +58,13 @@ class Settings(BaseSettings):
     # The interactive API documentation at /docs (served from the package, no CDN); off: only
     # the schema at /openapi.json.
     api_docs: bool = True
+    # GET /metrics in Prometheus text format (server/observability/metrics.py).
+    metrics: bool = False
+    # `madoguchi serve` logs one JSON object per line (false: plain text); tokens never appear.
+    log_json: bool = True
+    # Personal data (a ticket's answers, …) is deleted this many days after the visit; reports
+    # keep their counts (server/operations/retention.py). 0 keeps it for ever.
+    retention_days: int = 90
     # Demo and drills only: issue tickets at any hour (a real city hall keeps this off).
     ignore_hours: bool = False
     # Simulations and fault drills only (bench/): a fast-forward clock, see server/drill_clock.py.

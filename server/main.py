@@ -26,7 +26,10 @@ from server.deps import process_caches
 from server.devices.router import router as devices_router
 from server.drill_clock import drill_clock_or
 from server.errors import ERROR_RESPONSES, DomainError
+from server.observability.logs import RequestIds, install_redaction
+from server.observability.metrics import install_metrics
 from server.operations.api_docs import install_api_docs
+from server.operations.liveness import BoardLiveness
 from server.pages.router import install_pages
 from server.realtime.announcing import CallAnnouncements
 from server.realtime.audio_router import router as audio_router
@@ -66,7 +69,9 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await app.state.bus.start()
+        await app.state.board_liveness.start()
         yield
+        await app.state.board_liveness.stop()
         await app.state.waiting_digest.stop()
         await app.state.bus.stop()
         app.state.announcements.close()
@@ -116,10 +121,16 @@ def create_app(
             lambda deliveries, cache=cache: cache.on_messages(delivery.message for delivery in deliveries)
         )
 
+    app.state.board_liveness = BoardLiveness(app.state.engine, clock)
+    if settings.metrics:
+        install_metrics(app, lambda: app.state.board_liveness.connected_count)
+
     _install_error_handlers(app)
     install_security_headers(app)
     # Lets the hub write board frames straight to the socket (server/realtime/wire.py).
     app.add_middleware(RawSendCapture)
+    app.add_middleware(RequestIds)  # outermost: every log line of a request carries its id
+    install_redaction()
     for router in (
         auth_router,
         branches_router,

@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Engine, inspect, make_url, text
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from server.db import normalise_url
 from server.models import Branch, NumberSequence, Queue
@@ -94,7 +94,9 @@ def _resume_with_a_gap(engine: Engine, skip_numbers: int, now: datetime) -> Rest
             for prefix in session.exec(select(Queue.prefix).where(Queue.branch_id == branch.id)).all()
         }
         started = set(
-            session.exec(select(NumberSequence.branch_id, NumberSequence.business_on, NumberSequence.prefix)).all()
+            session.exec(
+                select(col(NumberSequence.branch_id), col(NumberSequence.business_on), col(NumberSequence.prefix))
+            ).all()
         )
         for branch_id, business_on, prefix in sorted(today - started):
             session.add(NumberSequence(branch_id=branch_id, business_on=business_on, prefix=prefix, last_value=0))

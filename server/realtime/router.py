@@ -74,10 +74,12 @@ async def branch_events(websocket: WebSocket, branch: str, token: str | None = N
     await websocket.accept()  # first, so a refusal can carry its close code and reason
     context = Context(websocket)
     try:
-        await context.read(service.authorize_board, token=token, branch_id=branch, now=context.clock())
+        board = await context.read(service.authorize_board, token=token, branch_id=branch, now=context.clock())
     except DomainError as error:
         await close_quietly(websocket, _close_code(error), error.message)
         return
+    # A board's open socket is its report that it is alive (server/operations/liveness.py).
+    await websocket.app.state.board_liveness.enter(board)
     # Subscribe before reading: an event that commits meanwhile is queued, and dropped by id
     # if the read already saw it. No gap, no duplicate.
     subscription = context.bus.subscribe(branch)
@@ -95,6 +97,7 @@ async def branch_events(websocket: WebSocket, branch: str, token: str | None = N
         await stream.run(opening)
     finally:
         context.bus.unsubscribe(subscription)
+        websocket.app.state.board_liveness.leave(board)
 
 
 @router.websocket("/tickets/{status_token}/events")

@@ -59,8 +59,9 @@ def consistent_read(engine: Engine, info: Mapping[str, Any] | None = None) -> It
         yield session
 
 
-def authorize_board(session: Session, *, token: str | None, branch_id: str, now: datetime) -> None:
-    """A display device of this branch, or a signed-in staff member of it (or of every branch)."""
+def authorize_board(session: Session, *, token: str | None, branch_id: str, now: datetime) -> int | None:
+    """A display device of this branch (its id, for liveness), or a signed-in staff member of it
+    (or of every branch: None)."""
     if not token:
         raise Unauthorized("Add ?token=DISPLAY_OR_STAFF_TOKEN to the URL.", code="missing_token")
     branch = get_branch(session, branch_id)
@@ -70,10 +71,11 @@ def authorize_board(session: Session, *, token: str | None, branch_id: str, now:
             raise Forbidden("Only display boards and staff may follow the event stream.", code="wrong_device")
         if device.branch_id != branch.id:
             raise Forbidden(f"This display belongs to branch {device.branch_id!r}.", code="wrong_branch")
-        return
+        return device.id
     staff = auth_service.staff_for_token(session, token=token, now=now)
     if staff.branch_id is not None and staff.branch_id != branch.id:
         raise Forbidden(f"Your account belongs to branch {staff.branch_id!r}.", code="wrong_branch")
+    return None
 
 
 def last_branch_event_id(session: Session, branch_id: str) -> int:
