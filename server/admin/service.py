@@ -500,10 +500,13 @@ def device_admin_view(device: Device, *, now: datetime) -> DeviceAdmin:
     view = device_view(device)
     online: bool | None = None
     level = view.level
-    if device.kind == DeviceKind.kiosk and device.revoked_at is None:
+    # Kiosks report every half minute; a board's open WebSocket is its report (operations/liveness.py).
+    if device.revoked_at is None:
         online = device.last_seen_at is not None and now - device.last_seen_at <= KIOSK_OFFLINE_AFTER
         if not online and device.last_seen_at is not None:
             level = HealthLevel.fault
+        elif online and device.kind == DeviceKind.display:
+            level = HealthLevel.ok  # a board has no printer: connected is healthy
     return DeviceAdmin(
         **view.model_dump(exclude={"level"}),
         level=level,

@@ -1071,6 +1071,9 @@ function deviceTable(box) {
     const [levelJa, levelEn] = HEALTH[device.level] || [device.level, device.level];
     const printer = device.health?.printer ? PRINTER[device.health.printer] : null;
     const offline = device.online === false && device.last_seen_at;
+    // Boards have no printer: whether they are connected is their state (live / silent / never).
+    const [boardJa, boardEn] = device.online ? ["接続中", "Live"] : device.last_seen_at ? ["応答なし", "Silent"] : ["未接続", "Never connected"];
+    const badge = device.kind === "display" ? `${boardJa} ${boardEn}` : `${levelJa} ${levelEn}`;
     const revoke = async () => {
       if (!confirmBoth(`「${device.name}」のトークンを失効させます。この端末は使えなくなります。`, `Revoke "${device.name}"? It stops working at once.`)) return;
       await change(box, () => send("POST", `/devices/${device.id}/revoke`), ["失効させました。", "Revoked."]);
@@ -1085,7 +1088,7 @@ function deviceTable(box) {
         {},
         device.revoked_at
           ? h("span", { class: "badge health-unknown" }, "失効 Revoked")
-          : h("span", { class: `badge health-${device.level}`, "data-level": device.level }, `${levelJa} ${levelEn}`),
+          : h("span", { class: `badge health-${device.level}`, "data-level": device.level }, badge),
       ),
       h(
         "td",

@@ -67,6 +67,10 @@ function onEvent(message) {
   }
   if (message.type === "device.health" && (message.level === "fault" || message.level === "warning")) {
     const name = message.device?.name || "発券機";
+    if (message.board === "silent") {
+      addAlert("printer", `${name}: 表示盤から応答がありません`, message.at, `Display board ${name} is silent`);
+      return;
+    }
     addAlert("printer", `${name}: プリンター ${PRINTER[message.printer] || message.printer}`, message.at, "");
     return;
   }
