@@ -11,6 +11,7 @@ from sqlmodel import Session
 from server.catalog.loader import load_config_file
 from server.catalog.service import apply_config
 from server.models import Branch
+from server.operations.upgrade import refuse_unknown_revision
 from server.realtime.events import EventType, record_event
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -26,6 +27,7 @@ def alembic_config(engine: Engine) -> Config:
 def migrate(engine: Engine) -> None:
     config = alembic_config(engine)
     with engine.begin() as connection:
+        refuse_unknown_revision(connection, config)  # written by a newer release: touch nothing
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 

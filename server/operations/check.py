@@ -75,11 +75,16 @@ def _database(engine: Engine) -> str:
 
 
 def _migrations(engine: Engine) -> str:
-    head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+    scripts = ScriptDirectory.from_config(alembic_config(engine))
+    head = scripts.get_current_head()
     with engine.connect() as connection:
         current = MigrationContext.configure(connection).get_current_revision()
     if current is None:
         raise RuntimeError("the database has no schema yet: run `madoguchi init`")
+    if current not in {script.revision for script in scripts.walk_revisions()}:
+        raise RuntimeError(
+            f"the database is at migration {current}, written by a newer release (this one knows {head})"
+        )
     if current != head:
         raise RuntimeError(f"the database is at migration {current}, this release needs {head}: run `madoguchi init`")
     return f"at {head} (this release's newest)"
