@@ -1,12 +1,17 @@
 """`madoguchi check` says plainly what is wrong: an unreachable database, a pending migration,
 no Japanese font for the slips; and passes on a ready installation."""
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from alembic import command
 from sqlalchemy import Engine
 
 from server.config import DEFAULT_CONFIG_PATH
+from server.database_setup import alembic_config
 from server.db import create_db_engine
 from server.operations.check import Check, run_checks
 
@@ -51,3 +56,30 @@ def test_a_broken_configuration_fails_the_check(engine: Engine, tmp_path: Path) 
     checks = _by_name(run_checks(engine, config_path=broken))
     assert not checks["configuration"].ok
     assert "duplicate prefix 'C'" in checks["configuration"].detail
+
+
+def test_a_pending_migration_is_named(tmp_path: Path) -> None:
+    behind = create_db_engine(f"sqlite:///{tmp_path / 'behind.db'}")
+    config = alembic_config(behind)
+    with behind.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0005")  # the previous release's schema
+    checks = _by_name(run_checks(behind, config_path=DEFAULT_CONFIG_PATH))
+    assert not checks["migrations"].ok
+    assert "at migration 0005" in checks["migrations"].detail
+    assert "madoguchi init" in checks["migrations"].detail
+
+
+def test_the_command_exits_non_zero_naming_the_problem(tmp_path: Path) -> None:
+    environment = {"MADOGUCHI_DATABASE_URL": f"sqlite:///{tmp_path / 'none.db'}", "MADOGUCHI_FONT": "/nonexistent.ttc"}
+    done = subprocess.run(
+        [sys.executable, "-m", "server.cli", "check"],
+        env={**os.environ, **environment},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "FAIL  migrations" in done.stdout
+    assert "FAIL  font" in done.stdout
+    assert "problem(s): migrations, font" in done.stderr
