@@ -20,6 +20,7 @@ from server.models import DeviceKind, Role, Staff
 from server.observability.logs import log_config
 from server.operations.backup import DEFAULT_SKIP_NUMBERS, RestoreRefused, backup, restore
 from server.operations.check import run_checks
+from server.operations.commands import add_operations_commands
 
 DEMO_PASSWORD = "madoguchi-demo"  # noqa: S105 - printed in the demo banner; never for production
 DEMO_STAFF = (("admin", Role.admin), ("shokuin", Role.municipal), ("itaku", Role.contractor))
@@ -221,6 +222,8 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"numbers each series skips after the restore (default {DEFAULT_SKIP_NUMBERS})",
     )
     restore_command.set_defaults(run=cmd_restore)
+
+    add_operations_commands(commands)  # deploy units, retention (server/operations/commands.py)
 
     for name, run, help_text in (
         ("serve", cmd_serve, "run the server"),

@@ -46,7 +46,7 @@ def test_the_wheel_installs_and_serves_the_demo_from_an_empty_directory(tmp_path
     top_level = {name.split("/", 1)[0] for name in zipfile.ZipFile(wheel).namelist()}
     assert "bench" not in top_level
     assert "tests" not in top_level
-    assert {"server", "kiosk", "printer", "display", "config"} <= top_level
+    assert {"server", "kiosk", "printer", "display", "config", "deploy"} <= top_level
 
     environment = tmp_path / "venv"
     venv.create(environment, with_pip=True)
@@ -65,6 +65,8 @@ def test_the_wheel_installs_and_serves_the_demo_from_an_empty_directory(tmp_path
 
     output = _run([str(environment / "bin" / "madoguchi"), "init"], cwd=empty, env=env)
     assert "honcho" in output
+    units = _run([str(environment / "bin" / "madoguchi"), "deploy", "units", "--host", "hall"], cwd=empty, env=env)
+    assert f"ExecStart={environment / 'bin'}/madoguchi serve" in units
     data_dir = home / ".local" / "share" / "madoguchi"
     assert (data_dir / "madoguchi.db").is_file(), "the database belongs in the user's data directory"
     assert list(empty.iterdir()) == []
