@@ -50,8 +50,17 @@ test-postgres:
 	elif [ -n "$$REQUIRE_POSTGRES" ]; then echo "PostgreSQL is required but not reachable at $(PG_URL)"; exit 1; \
 	else echo "== PostgreSQL not reachable at $(PG_URL): its run is skipped (set PG_URL=...)"; fi
 
-lint: install
+# Python style and types, and the browser code (ESLint pinned in tools/js-lint, installed there by npm).
+JS_LINT := tools/js-lint
+
+lint: install $(JS_LINT)/node_modules/.installed
 	$(BIN)/ruff check server kiosk display printer tests bench
+	$(BIN)/mypy --strict server
+	$(JS_LINT)/node_modules/.bin/eslint --config $(JS_LINT)/eslint.config.mjs server display kiosk/static
+
+$(JS_LINT)/node_modules/.installed: $(JS_LINT)/package.json $(JS_LINT)/package-lock.json
+	npm ci --prefix $(JS_LINT) --no-audit --no-fund --silent
+	touch $@
 
 check: lint test
 

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from server.auth import service as auth_service
@@ -31,7 +32,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _engine():  # type: ignore[no-untyped-def]
+def _engine() -> Engine:
     return create_db_engine(get_settings().database_url)
 
 

@@ -139,7 +139,7 @@ def list_counters(session: Session, *, branch_id: str) -> list[CounterInfo]:
     for counter_id, key in links:
         served.setdefault(counter_id, []).append(key)
     current_numbers = dict(
-        session.exec(  # type: ignore[arg-type]
+        session.exec(
             select(Stop.id, Ticket.number)
             .join(Ticket, col(Ticket.id) == Stop.ticket_id)
             .where(col(Stop.id).in_([c.current_stop_id for c in counters if c.current_stop_id]))

@@ -110,7 +110,8 @@ def _check_shape(text: str, *, source: str) -> None:
     anchors: dict[str, tuple[int, int]] = {}
 
     def refuse(message: str, event: yaml.Event) -> None:
-        raise ConfigError([Problem((), message)], source=source, lines={(): event.start_mark.line + 1})
+        line = event.start_mark.line + 1 if event.start_mark is not None else 1
+        raise ConfigError([Problem((), message)], source=source, lines={(): line})
 
     def close(anchor: str | None, items: int, depth: int, event: yaml.Event) -> None:
         if anchor is not None:

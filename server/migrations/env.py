@@ -1,6 +1,7 @@
 """Alembic environment: the URL comes from the caller (madoguchi init) or MADOGUCHI_DATABASE_URL."""
 
 from alembic import context
+from sqlalchemy import Connection
 from sqlmodel import SQLModel
 
 import server.models  # noqa: F401  (registers every table on SQLModel.metadata)
@@ -23,7 +24,7 @@ def run_migrations() -> None:
     engine.dispose()
 
 
-def _run(connection: object) -> None:
+def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
