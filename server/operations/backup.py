@@ -10,6 +10,7 @@ citizens' hands: every number series skips `skip_numbers` numbers, and event ids
 so boards that saw later events start over from a fresh snapshot.
 """
 
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -55,8 +56,27 @@ def backup(engine: Engine, path: Path) -> Path:
             source.close()
         partial.rename(path)  # a backup file is either whole or absent
         return path
+    ensure_pg_dump_matches(engine)
     _run_postgresql_tool("pg_dump", "--format=custom", "--no-owner", f"--file={path}", _libpq_url(engine))
     return path
+
+
+def ensure_pg_dump_matches(engine: Engine) -> str:
+    """pg_dump must be at least as new as the server (it refuses a newer server); say so plainly."""
+    if shutil.which("pg_dump") is None:
+        raise FileNotFoundError("pg_dump is not installed (Debian: apt-get install postgresql-client).")
+    found = subprocess.run(["pg_dump", "--version"], capture_output=True, text=True, check=True).stdout.strip()
+    version = re.search(r"\)\s*(\d+)", found)  # "pg_dump (PostgreSQL) 15.20 (Debian …)"
+    if version is None:
+        raise RuntimeError(f"cannot read the version of pg_dump from {found!r}")
+    client_major = int(version.group(1))
+    with engine.connect() as connection:
+        server_major = int(connection.execute(text("SHOW server_version_num")).scalar_one()) // 10000
+    if client_major < server_major:
+        raise RuntimeError(
+            f"{found} cannot back up a PostgreSQL {server_major} server: install postgresql-client-{server_major}."
+        )
+    return f"{found} for a PostgreSQL {server_major} server"
 
 
 def restore(

@@ -19,6 +19,7 @@ from server.announcements.engines import EspeakNgEngine, OpenJTalkEngine
 from server.catalog.loader import ConfigError, load_config_file
 from server.database_setup import alembic_config
 from server.models import Branch
+from server.operations.backup import ensure_pg_dump_matches
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,8 @@ def _checks(engine: Engine, *, config_path: Path, printer_url: str | None) -> It
         yield migrations
         if migrations.ok:
             yield _guarded("time zone", lambda: _time_zones(engine))
+        if engine.dialect.name == "postgresql":
+            yield _guarded("backup tool", lambda: ensure_pg_dump_matches(engine))
     yield _guarded("font", _japanese_font)
     yield _guarded("speech (ja)", _japanese_speech)
     yield _guarded("speech (en)", _english_speech)
