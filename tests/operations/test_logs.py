@@ -2,14 +2,19 @@
 `?token=` (its URL is in uvicorn's access log), not a status page's token in its path, not a
 Bearer header. The test drives a real server and scans every line it wrote."""
 
+import io
 import json
+import logging
 from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import Engine
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
+from server.config import Settings
+from server.main import create_app
 from server.observability.logs import redact
 from tests.e2e.support import run_cli
 from tests.realtime.live_server import live_server, server_environment
@@ -72,3 +77,21 @@ def test_redaction_covers_the_ways_a_token_travels() -> None:
     # Numbers and ordinary paths stay readable.
     assert redact("GET /api/v1/branches/honcho/tickets/C001") == "GET /api/v1/branches/honcho/tickets/C001"
     assert redact("POST /api/v1/counters/7/call-next") == "POST /api/v1/counters/7/call-next"
+
+
+def test_a_plain_uvicorn_start_gets_the_redaction_too(settings: Settings, engine: Engine) -> None:
+    """`uvicorn server.main:create_app --factory` configures its own handlers before the app
+    exists; the factory puts the redacting filter on them."""
+    captured = io.StringIO()
+    handler = logging.StreamHandler(captured)
+    access = logging.getLogger("uvicorn.access")
+    access.addHandler(handler)
+    try:
+        create_app(settings, engine=engine)
+        access.warning(
+            '%s - "%s %s HTTP/1.1" %d', "127.0.0.1:5", "GET", "/api/v1/branches/honcho/events?token=s3cr3t", 101
+        )
+    finally:
+        access.removeHandler(handler)
+    assert "s3cr3t" not in captured.getvalue()
+    assert "token=[redacted]" in captured.getvalue()
