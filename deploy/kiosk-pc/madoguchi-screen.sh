@@ -11,6 +11,10 @@ if [ -n "${needs_token}" ]; then
 fi
 PROFILE="$$HOME/.config/madoguchi/chromium"
 while true; do
+  # At boot (or after the network came back) wait until the page answers, not on an error page.
+  if command -v curl >/dev/null; then
+    until curl -fsS -o /dev/null --max-time 5 "${wait_url}"; do sleep 3; done
+  fi
   # A crash leaves "exited_cleanly": false behind, which would show a restore bubble.
   sed -i 's/"exited_cleanly":false/"exited_cleanly":true/; s/"exit_type":"[A-Za-z]*"/"exit_type":"Normal"/' \
     "$$PROFILE/Default/Preferences" 2>/dev/null

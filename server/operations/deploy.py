@@ -87,13 +87,16 @@ def render_units(machine: Machine) -> dict[str, str]:
         names = ["kiosk-pc/madoguchi-screen.sh", "kiosk-pc/madoguchi-screen.desktop"]
         if machine.role == Role.kiosk_pc:
             names.insert(0, "systemd/madoguchi-kiosk.service")
-            values |= {
-                "title": "kiosk touch screen",
-                "url": f"http://127.0.0.1:{machine.kiosk_port}/",
-                "needs_token": "",
-            }
+            kiosk_url = f"http://127.0.0.1:{machine.kiosk_port}/"
+            values |= {"title": "kiosk touch screen", "url": kiosk_url, "wait_url": kiosk_url, "needs_token": ""}
         else:
-            values |= {"title": "lobby board", "url": f"{server_url}/display/{machine.branch}", "needs_token": "1"}
+            board_url = f"{server_url}/display/{machine.branch}"
+            values |= {
+                "title": "lobby board",
+                "url": board_url,
+                "wait_url": f"{server_url}/healthz",
+                "needs_token": "1",
+            }
     return {
         Path(name).name: Template((TEMPLATES / name).read_text(encoding="utf-8")).substitute(values) for name in names
     }
