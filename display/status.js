@@ -44,6 +44,7 @@ const TEXT = {
     notify: "呼ばれたら通知を受け取る",
     live: "最新の状況を表示しています",
     offline: "再接続しています…",
+    paused: "更新を一時停止しています(最後に受け取った状況を表示しています)",
     gone: "この番号札は見つかりません。番号札のQRコードをもう一度読み取ってください。",
   },
   en: {
@@ -82,6 +83,7 @@ const TEXT = {
     notify: "Notify me when I am called",
     live: "Showing live status",
     offline: "Reconnecting…",
+    paused: "Updating paused (showing the last status received)",
     gone: "This ticket was not found. Please scan the QR code on your ticket again.",
   },
 };
@@ -89,6 +91,9 @@ const TEXT = {
 const MARKS = { done: "✓", current: "▶", upcoming: "・", missed: "!" };
 
 const statusToken = decodeURIComponent(location.pathname.split("/").filter(Boolean).pop());
+// "" on the server; a city hall's prefix on a shared public edge (server/edge/).
+const pathBase = location.pathname.slice(0, location.pathname.lastIndexOf("/t/"));
+let linkPaused = false; // the edge lost its link to the city hall: what we show may be stale
 let ticket = null;
 let language = sessionStorage.getItem("madoguchi.language");
 let connectionState = "offline";
@@ -117,8 +122,9 @@ function render() {
   byId("wait-label").textContent = text.wait;
   byId("stops-label").textContent = text.stops;
   byId("notify").textContent = text.notify;
-  byId("connection").textContent = connectionState === "live" ? text.live : text.offline;
-  byId("connection").dataset.state = connectionState;
+  const shown = connectionState === "live" && linkPaused ? "paused" : connectionState;
+  byId("connection").textContent = { live: text.live, paused: text.paused }[shown] ?? text.offline;
+  byId("connection").dataset.state = shown;
   if (!ticket) return;
 
   const stop = currentStop();
@@ -280,7 +286,7 @@ function show(view, callEventId) {
 let lastCallEventId = null;
 
 const connection = new LiveConnection(
-  () => `${websocketBase()}/api/v1/tickets/${encodeURIComponent(statusToken)}/events`,
+  () => `${websocketBase()}${pathBase}/api/v1/tickets/${encodeURIComponent(statusToken)}/events`,
   {
     snapshot: (message) => show(message.ticket, null),
     event: (message) => {
@@ -289,6 +295,10 @@ const connection = new LiveConnection(
     },
     message: (message) => {
       if (message.type === "ticket") show(message.ticket, lastCallEventId);
+      if (message.type === "link") {
+        linkPaused = message.state === "paused";
+        render();
+      }
     },
     status: (state) => {
       connectionState = state;

@@ -35,7 +35,9 @@ const TEXT = {
 };
 
 const token = decodeURIComponent(location.pathname.split("/").filter(Boolean).pop());
-const endpoint = `/api/v1/tickets/${encodeURIComponent(token)}/satisfaction`;
+// Under the city hall's prefix on a shared public edge (server/edge/), "" on the server.
+const pathBase = location.pathname.slice(0, location.pathname.lastIndexOf("/t/"));
+const endpoint = `${pathBase}/api/v1/tickets/${encodeURIComponent(token)}/satisfaction`;
 let phase = "idle"; // idle → checking → asking → sent | closed
 let reasons = [];
 let section = null;

@@ -236,7 +236,12 @@ def build_parser() -> argparse.ArgumentParser:
         serve.add_argument("--workers", type=int, default=1)
         serve.set_defaults(run=run)
 
-    for name, module in (("kiosk", "kiosk.cli"), ("printer", "printer.cli"), ("simulate", "bench.simulate")):
+    for name, module in (
+        ("kiosk", "kiosk.cli"),
+        ("printer", "printer.cli"),
+        ("simulate", "bench.simulate"),
+        ("edge", "server.edge.cli"),
+    ):
         delegated = commands.add_parser(name, help=f"see `madoguchi {name} --help`", add_help=False)
         delegated.set_defaults(delegate=module)
     return parser
@@ -245,7 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    if argv and argv[0] in ("kiosk", "printer", "simulate"):
+    if argv and argv[0] in ("kiosk", "printer", "simulate", "edge"):
         args = parser.parse_args(argv[:1])
         return _delegate(args.delegate, argv[1:])
     args = parser.parse_args(argv)

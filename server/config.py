@@ -4,6 +4,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
+from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -70,6 +71,20 @@ class Settings(BaseSettings):
     # Simulations and fault drills only (bench/): a fast-forward clock, see server/drill_clock.py.
     # Unset on every real server; a stale value is refused at startup.
     drill_clock: str | None = None
+    # The public edge (server/edge/): this server connects out to it and pushes holders' views;
+    # its URL (with the city hall's prefix on a shared edge) is where status links point.
+    edge_url: str | None = None
+    edge_key: str | None = None
+    # Several edge replicas behind one public name: each one's own address (comma-separated).
+    edge_link_urls: str | None = None
+    # Taking a number from the phone, per service and business day: "branch:service=quota,…".
+    remote_queueing: str = ""
+
+    @model_validator(mode="after")
+    def _status_links_at_the_edge(self) -> "Settings":
+        if self.public_base_url is None and self.edge_url:
+            self.public_base_url = self.edge_url
+        return self
 
 
 @lru_cache

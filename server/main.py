@@ -25,6 +25,8 @@ from server.db import create_db_engine
 from server.deps import process_caches
 from server.devices.router import router as devices_router
 from server.drill_clock import drill_clock_or
+from server.edge.link import start_edge_links
+from server.edge.remote import router as remote_tickets_router
 from server.errors import ERROR_RESPONSES, DomainError
 from server.observability.logs import RequestIds, install_redaction
 from server.observability.metrics import install_metrics
@@ -70,7 +72,10 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await app.state.bus.start()
         await app.state.board_liveness.start()
+        edge_links = start_edge_links(app)  # only with MADOGUCHI_EDGE_URL/_KEY (server/edge/link.py)
         yield
+        if edge_links is not None:
+            await edge_links.stop()
         await app.state.board_liveness.stop()
         await app.state.waiting_digest.stop()
         await app.state.bus.stop()
@@ -145,6 +150,7 @@ def create_app(
     app.include_router(admin_router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     app.include_router(reports_router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     app.include_router(satisfaction_router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
+    app.include_router(remote_tickets_router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     install_consoles(app)
     if settings.api_docs:
         install_api_docs(app)
