@@ -104,20 +104,27 @@ class LinkedHall:
         raise AssertionError(f"the server never linked to the edge:\n{self.server.log()}")
 
 
-def hall_environment(folder: Path, **settings: str) -> dict[str, str]:
-    database = folder / "madoguchi.db"
-    environment = server_environment(f"sqlite:///{database}", audio_cache_dir=str(folder / "audio"), **settings)
+def hall_environment(folder: Path, database_url: str, **settings: str) -> dict[str, str]:
+    environment = server_environment(database_url, audio_cache_dir=str(folder / "audio"), **settings)
     run_cli(environment, "init")
     run_cli(environment, "staff", "add", "shokuin", "--role", "municipal", "--password", PASSWORD, "--branch", BRANCH)
     return environment
 
 
 @contextmanager
-def linked_hall(folder: Path, *edge_args: str, prefix: str = "", **settings: str) -> Iterator[LinkedHall]:
-    """The demo city hall on SQLite and an edge it links out to, with a kiosk and signed-in staff."""
+def linked_hall(
+    folder: Path, *edge_args: str, database_url: str | None = None, prefix: str = "", **settings: str
+) -> Iterator[LinkedHall]:
+    """The demo city hall (SQLite in `folder` unless a database is given) and an edge it links out
+    to, with a kiosk and a signed-in member of staff."""
+    database_url = database_url or f"sqlite:///{folder / 'madoguchi.db'}"
     with edge_process(folder, "--public-url", "http://edge.invalid", *edge_args) as edge:
         environment = hall_environment(
-            folder, edge_url=f"{edge.base_url}{prefix}", edge_key=settings.pop("edge_key", EDGE_KEY), **settings
+            folder,
+            database_url,
+            edge_url=f"{edge.base_url}{prefix}",
+            edge_key=settings.pop("edge_key", EDGE_KEY),
+            **settings,
         )
         kiosk_token = run_cli(environment, "device", "add", "kiosk-1", "--kind", "kiosk")
         with live_server(environment, folder, name="hall") as server:
@@ -125,3 +132,22 @@ def linked_hall(folder: Path, *edge_args: str, prefix: str = "", **settings: str
                 f"{server.base_url}/api/v1/auth/login", json={"username": "shokuin", "password": PASSWORD}, timeout=10
             )
             yield LinkedHall(server, edge, kiosk_token, login.json()["access_token"], environment)
+
+
+def call_ticket(hall: LinkedHall, number: str, counter: int = 1) -> dict[str, object]:
+    """Call at `counter` until `number` is called (finishing whoever comes before it)."""
+    hall.staff("POST", f"/counters/{counter}/open")
+    for _ in range(200):
+        response = hall.staff("POST", f"/counters/{counter}/call-next")
+        assert response.status_code == 200, response.text
+        ticket: dict[str, object] = response.json()["ticket"]
+        if ticket["number"] == number:
+            return ticket
+        finish_current(hall, counter)
+    raise AssertionError(f"{number} was never called")
+
+
+def finish_current(hall: LinkedHall, counter: int = 1) -> None:
+    for step in ("start", "complete"):
+        response = hall.staff("POST", f"/counters/{counter}/{step}")
+        assert response.status_code == 200, response.text
