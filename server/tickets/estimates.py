@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func
+from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select
 
 from server.catalog.snapshot import branch_catalog
@@ -148,12 +149,19 @@ class OpenCounters:
         # in OpenCountersCache and is read from other threads.
         known = branch_catalog(session, branch_id).services
         services: dict[int, Service] = {}
-        rows = session.exec(
-            select(Counter.id, CounterService.service_id, Staff.role, Stop.service_id, Stop.called_at)
+        # SQLAlchemy's select: sqlmodel's is typed for at most four columns.
+        rows = session.execute(
+            sql_select(
+                col(Counter.id),
+                col(CounterService.service_id),
+                col(Staff.role),
+                col(Stop.service_id),
+                col(Stop.called_at),
+            )
             .join(CounterService, col(CounterService.counter_id) == Counter.id)
             .join(Staff, col(Staff.id) == Counter.staff_id, isouter=True)
             .join(Stop, col(Stop.id) == Counter.current_stop_id, isouter=True)
-            .where(Counter.branch_id == branch_id, Counter.state == CounterState.open, col(Counter.active))
+            .where(col(Counter.branch_id) == branch_id, col(Counter.state) == CounterState.open, col(Counter.active))
         ).all()
         for counter_id, service_id, role, hand_service, called_at in rows:
             assert counter_id is not None

@@ -40,6 +40,11 @@ class PlannedStop:
     service: Service
     group: str | None
 
+    @property
+    def service_id(self) -> int:
+        assert self.service.id is not None  # catalog services are stored rows
+        return self.service.id
+
 
 def order_by_window(route: list[PlannedStop], window_of: Callable[[Service], str | None]) -> list[PlannedStop]:
     """Stops at the same window group become one visit: within each run of citizen-facing stops,

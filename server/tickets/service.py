@@ -251,7 +251,7 @@ def _issue(
         Stop(
             ticket_id=ticket.id,
             position=position,
-            service_id=planned.service.id,
+            service_id=planned.service_id,
             group=planned.group,
             is_priority=priority is not None,
             status=StopStatus.waiting if position == 0 else StopStatus.pending,

@@ -105,16 +105,19 @@ def reroute(
         if stop.status in NOT_STARTED:
             session.delete(stop)
     assert ticket.id is not None
-    added = [
+    added = []
+    for offset, key in enumerate(services):
+        service_id = by_key[key].id
+        assert service_id is not None
         # Parked on positions no kept stop has, then numbered after the kept ones.
-        Stop(
-            ticket_id=ticket.id,
-            position=-1000 - offset,
-            service_id=by_key[key].id,
-            is_priority=ticket.priority_id is not None,
+        added.append(
+            Stop(
+                ticket_id=ticket.id,
+                position=-1000 - offset,
+                service_id=service_id,
+                is_priority=ticket.priority_id is not None,
+            )
         )
-        for offset, key in enumerate(services)
-    ]
     session.add_all(added)
     session.flush()
     renumber(session, [*kept, *added], start=0)
