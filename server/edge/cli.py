@@ -81,7 +81,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     hosts = tuple(host.strip() for host in args.push_hosts.split(",")) if args.push_hosts else DEFAULT_PUSH_HOSTS
     app = create_edge_app(EdgeConfig(public_url=args.public_url, tenants=tenants, push=push, push_hosts=hosts))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    uvicorn.run(app, host=host or "127.0.0.1", port=int(port), log_level="warning", ws_max_size=64 * 1024 * 1024)
+    uvicorn.run(
+        app,
+        host=host or "127.0.0.1",
+        port=int(port),
+        log_level="warning",
+        ws_max_size=64 * 1024 * 1024,
+        ws_ping_interval=10,
+        ws_ping_timeout=10,
+    )
     return 0
 
 

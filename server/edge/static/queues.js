@@ -50,17 +50,34 @@ async function take(service, button) {
   button.disabled = false;
 }
 
+// A citizen reads public labels, not procedures: the rows of one label (届出 is many services)
+// become one, its waiting summed and its wait the longest of them.
+function byLabel(rows) {
+  const groups = new Map();
+  for (const row of rows) {
+    const group = groups.get(row.label);
+    if (!group) {
+      groups.set(row.label, { ...row, remote: row.remote ? [row.service] : [] });
+      continue;
+    }
+    group.waiting += row.waiting;
+    group.estimated_wait_minutes = Math.max(group.estimated_wait_minutes, row.estimated_wait_minutes);
+    if (row.remote) group.remote.push(row.service);
+  }
+  return [...groups.values()];
+}
+
 function render(rows, paused) {
   document.getElementById("rows").replaceChildren(
-    ...rows.map((row) => {
+    ...byLabel(rows).map((row) => {
       const tr = document.createElement("tr");
       const name = cell("name", span("label", row.label), span("label-en", row.label_en));
-      if (row.remote) {
+      for (const service of row.remote) {
         const button = document.createElement("button");
         button.type = "button";
         button.className = "take";
         button.textContent = "スマートフォンで番号札を受け取る / Take a number";
-        button.addEventListener("click", () => take(row.service, button));
+        button.addEventListener("click", () => take(service, button));
         name.append(button);
       }
       tr.append(

@@ -10,7 +10,7 @@ self.addEventListener("push", (event) => {
   }
   const number = String(notice.number ?? "");
   const body = notice.counter
-    ? `${notice.counter}番窓口へお越しください / Please go to counter ${notice.counter}`
+    ? `${String(notice.counter).replaceAll("–", "〜")}番窓口へお越しください / Please go to counter ${notice.counter}`
     : "まもなくお呼びします。窓口の近くでお待ちください / You will be called soon";
   event.waitUntil(
     self.registration.showNotification(number, { body, tag: `madoguchi-${number}`, renotify: true }),
