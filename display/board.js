@@ -1,7 +1,7 @@
 // Lobby display board: live over the branch event stream, never polling.
 // URL: /display/{branch}?token=DISPLAY_TOKEN[&counters=1,2,3][&areas=shimin_sogo][&lang=ja,en][&sound=off]
 
-import { LiveConnection, countersIn, websocketBase } from "./live.js";
+import { LiveConnection, countersIn, japaneseWindows, websocketBase } from "./live.js";
 
 // No cap on the calls shown: every counter holding a called or serving ticket has its tile, and
 // fitCalling sizes the tiles so that all of them fit. These bound a tile for one or two calls.
@@ -287,7 +287,7 @@ function renderGuidance() {
       item.dataset.number = row.number;
       const line = element("div", "line");
       if (languages.includes("ja")) {
-        line.append(element("span", "number", row.number), ` → ${row.next_counters}番窓口付近でお待ちください`);
+        line.append(element("span", "number", row.number), ` → ${japaneseWindows(row.next_counters)}番窓口付近でお待ちください`);
       }
       if (languages.includes("en")) {
         const english = element("span", "", `${row.number}: please wait near counter ${row.next_counters}`);

@@ -85,6 +85,11 @@ export function websocketBase() {
   return (location.protocol === "https:" ? "wss://" : "ws://") + location.host;
 }
 
+/** The server's window group ("1–5") as Japanese writes a range: 「1〜5」. */
+export function japaneseWindows(counters) {
+  return counters.replaceAll("–", "〜");
+}
+
 /** "10–11" → ["10", "11"]; "7・8" → ["7", "8"]; "6" → ["6"]. */
 export function countersIn(text) {
   if (!text) return [];

@@ -1,7 +1,7 @@
 // A citizen's ticket status page (/t/{status_token}), live over the ticket's event stream.
 // Shows numbers, counters and neutral labels only, as the server sends them.
 
-import { LiveConnection, websocketBase } from "./live.js";
+import { LiveConnection, japaneseWindows, websocketBase } from "./live.js";
 
 const SOON_AHEAD = 2; // "you are next but one": time to walk back to the waiting area
 const CALL_VIBRATION = [400, 150, 400, 150, 800];
@@ -15,7 +15,7 @@ const TEXT = {
     ahead: "前にお待ちの方",
     wait: "待ち時間の目安",
     people: (n) => `${n}人`,
-    minutes: (n) => `約${n}分`,
+    minutes: (n) => (n > 0 ? `約${n}分` : "まもなく"),
     stops: "本日の手続きの順番",
     status: {
       waiting: "お待ちください",
@@ -26,11 +26,11 @@ const TEXT = {
       no_show: "お呼びしましたが、お越しを確認できませんでした",
       cancelled: "この番号札は取り消されました",
     },
-    window: (c) => (c ? `${c}番窓口` : "窓口"),
-    goTo: (c) => (c ? `${c}番窓口へお越しください` : "窓口へお越しください"),
-    waitNear: (c) => `${c}番窓口付近でお待ちください`,
+    window: (c) => (c ? `${japaneseWindows(c)}番窓口` : "窓口"),
+    goTo: (c) => (c ? `${japaneseWindows(c)}番窓口へお越しください` : "窓口へお越しください"),
+    waitNear: (c) => `${japaneseWindows(c)}番窓口付近でお待ちください`,
     waitCall: "お呼びするまでお待ちください",
-    servedAt: (c) => (c ? `${c}番窓口で手続き中です` : "窓口で手続き中です"),
+    servedAt: (c) => (c ? `${japaneseWindows(c)}番窓口で手続き中です` : "窓口で手続き中です"),
     preparing: "お呼びするまで、番号札をお持ちになってお待ちください。準備ができたら、この画面と館内の表示でお知らせします。",
     noShow: "お近くの職員にこの画面か番号札をお見せください。続きの手続きをご案内します。",
     thanks: "ご来庁ありがとうございました。",
@@ -54,7 +54,7 @@ const TEXT = {
     ahead: "People ahead",
     wait: "Estimated wait",
     people: (n) => `${n}`,
-    minutes: (n) => `about ${n} min`,
+    minutes: (n) => (n > 0 ? `about ${n} min` : "soon"),
     stops: "Your route today",
     status: {
       waiting: "Please wait",
@@ -197,7 +197,7 @@ function visitsOf(view) {
   return visits;
 }
 
-/** 「1–5番窓口: 転入届・印鑑登録」 / "Counters 1–5: Moving-in notification, Seal registration". */
+/** 「1〜5番窓口: 転入届・印鑑登録」 / "Counters 1–5: Moving-in notification, Seal registration". */
 export function visitLine(text, visit, english) {
   if (visit.kind === "back_office") return text.backOffice;
   const labels = (english ? visit.labels_en : visit.labels) || [];

@@ -335,8 +335,8 @@ QR_WIDTH_MM = 17
 
 
 def window_place(counters: str | None) -> str:
-    """'1–5' → 「1–5番窓口」; a window not yet known → 「窓口」."""
-    return f"{counters}番窓口" if counters else "窓口"
+    """'1–5' → 「1〜5番窓口」 (a Japanese range); a window not yet known → 「窓口」."""
+    return f"{counters.replace('–', '〜')}番窓口" if counters else "窓口"
 
 
 def route_lines(ticket: Mapping[str, Any]) -> list[RouteLine]:

@@ -445,7 +445,9 @@
         what.textContent = t("back_office_hint");
       } else {
         const labels = usesJapaneseNames() ? visit.labels : (visit.labels_en || visit.labels);
-        where.textContent = visit.counters ? t("stop_counter", { counter: visit.counters }) : t("stop_counter_later");
+        // Japanese writes a range of windows 「1〜5」.
+        const counters = usesJapaneseNames() ? visit.counters?.replaceAll("–", "〜") : visit.counters;
+        where.textContent = counters ? t("stop_counter", { counter: counters }) : t("stop_counter_later");
         what.textContent = labels.join(usesJapaneseNames() ? "・" : ", ");
       }
       item.append(where, what);

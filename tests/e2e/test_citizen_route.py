@@ -118,7 +118,7 @@ def test_kiosk_result_shows_the_visits_and_clears_itself(hall: Hall, browser: Br
         for item in page.locator("#result-stops li").all_inner_texts()
     ]
     assert len(kiosk_lines) == len(ticket["visits"])
-    assert kiosk_lines[0].startswith("1–5番窓口")
+    assert kiosk_lines[0].startswith("1〜5番窓口")
     assert any(line.startswith("書類の準備") for line in kiosk_lines)
     expect(page.locator("#result-countdown")).to_contain_text("秒後に最初の画面に戻ります")
     _screenshot(page, "kiosk-result-visits-ja")
@@ -168,7 +168,7 @@ def test_status_page_tells_the_route_and_back_office_progress(hall: Hall, browse
     expect(page.locator("#stops li")).to_have_count(len(ticket["visits"]))
     # The same lines as the slip.
     assert _status_lines(page) == _slip_lines(ticket)
-    expect(page.locator("#stops li.current .line")).to_have_text(re.compile(r"^1–5番窓口: "))
+    expect(page.locator("#stops li.current .line")).to_have_text(re.compile(r"^1〜5番窓口: "))
     _screenshot(page, "status-route-waiting-ja")
 
     _walk_to_back_office(hall, ticket)
@@ -255,7 +255,7 @@ def test_concierge_asks_the_questions_shows_the_qr_and_prints_at_a_kiosk(hall: H
     ticket = hall.ticket(number)
     # Every visit of an all-yes death: the window work first, never a bare desk route.
     expect(page.locator("#issued-visits li")).to_have_count(len(ticket["visits"]))
-    expect(page.locator("#issued-visits li").first).to_contain_text("1–5番窓口")
+    expect(page.locator("#issued-visits li").first).to_contain_text("1〜5番窓口")
 
     hall.printer.clear()
     page.locator("#print-kiosk").select_option(str(hall.kiosk_id))

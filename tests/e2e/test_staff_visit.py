@@ -142,7 +142,7 @@ def test_lookup_changes_the_rest_of_the_route_and_a_refusal_changes_nothing(city
     expect(dialog).to_be_visible()
     expect(dialog.locator("#found-number")).to_have_text(number)
     expect(dialog.locator("#found-status")).to_contain_text("お待ち")
-    expect(dialog.locator("#found-route > li").first).to_contain_text("1–5番窓口: 転入届")
+    expect(dialog.locator("#found-route > li").first).to_contain_text("1〜5番窓口: 転入届")
 
     # The citizen forgot the seal registration: add it, move it up next to the moving-in.
     dialog.locator("#route-add").select_option("seal_registration")
@@ -159,7 +159,7 @@ def test_lookup_changes_the_rest_of_the_route_and_a_refusal_changes_nothing(city
     _screenshots(page, "staff-visit-route-editor")
     dialog.locator("#route-save").click()
 
-    expect(dialog.locator("#found-route > li").first).to_contain_text("1–5番窓口: 転入届・印鑑登録")
+    expect(dialog.locator("#found-route > li").first).to_contain_text("1〜5番窓口: 転入届・印鑑登録")
     services = [stop["service"] for stop in _ticket(city_hall, number)["stops"]]
     assert services == ["moving_in", "seal_registration", "civil_review", "civil_entry", "pickup"]
 

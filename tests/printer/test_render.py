@@ -82,7 +82,7 @@ def test_nothing_about_the_person_reaches_the_slip(ticket: dict[str, Any]) -> No
 
 def test_route_is_printed_from_visits(ticket: dict[str, Any]) -> None:
     assert route_lines(ticket) == [
-        RouteLine("1–5番窓口", "転入届"),
+        RouteLine("1〜5番窓口", "転入届"),
         RouteLine("書類の準備", BACK_OFFICE_WHAT_JA, back_office=True),
         RouteLine("10・11番窓口", "国民健康保険の加入"),
     ]
@@ -110,7 +110,7 @@ def test_procedures_at_one_window_share_one_line() -> None:
         },
     ]
 
-    assert route_lines(make_ticket(stops=stops, visits=[visit])) == [RouteLine("1–5番窓口", "転入届・印鑑登録")]
+    assert route_lines(make_ticket(stops=stops, visits=[visit])) == [RouteLine("1〜5番窓口", "転入届・印鑑登録")]
 
 
 def test_visits_of_skipped_stops_are_not_listed(ticket: dict[str, Any]) -> None:
@@ -146,7 +146,7 @@ def test_a_server_without_visits_still_gets_one_line_per_window() -> None:
     del ticket["visits"]
 
     assert route_lines(ticket) == [
-        RouteLine("1–5番窓口", "届出"),
+        RouteLine("1〜5番窓口", "届出"),
         RouteLine("書類の準備", BACK_OFFICE_WHAT_JA, back_office=True),
     ]
 

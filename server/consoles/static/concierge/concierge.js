@@ -7,6 +7,7 @@ import { coalesce, connectBranchStream } from "../common/live.js";
 // The visit at the counter, as in the staff console: find a number, change its route, reinstate.
 import { lookupForm, onTicketEvent } from "../staff/lookup.js";
 import { state as visitDesk } from "../staff/state.js";
+import { windowsText } from "../staff/visits.js";
 import {
   announce,
   bi,
@@ -270,14 +271,14 @@ function buildIssueForm() {
   return form;
 }
 
-/** 「1–5番窓口: 転入届・印鑑登録」: the route as on the slip, the kiosk and the status page. */
+/** 「1〜5番窓口: 転入届・印鑑登録」: the route as on the slip, the kiosk and the status page. */
 function visitItems(ticket) {
   return (ticket.visits || []).map((visit) => {
-    const windows = visit.counters && /[–・,]/.test(visit.counters) ? "Counters" : "Counter";
+    const [windowsJa, windowsEn] = windowsText(visit.counters);
     const [ja, en] =
       visit.kind === "back_office"
         ? ["書類の準備", "Preparing the documents"]
-        : [`${visit.counters}番窓口: ${visit.labels.join("・")}`, `${windows} ${visit.counters}: ${visit.labels_en.join(", ")}`];
+        : [`${windowsJa}: ${visit.labels.join("・")}`, `${windowsEn}: ${visit.labels_en.join(", ")}`];
     return h("li", { "data-status": visit.status, class: visit.kind === "back_office" ? "back-office" : "window" }, ja, " ", h("span", { class: "en" }, en));
   });
 }

@@ -5,7 +5,7 @@
 import { api } from "../common/api.js";
 import { announce, bi, explain, h } from "../common/ui.js";
 import { STAGES, fill, serviceName, serviceNameEn, state } from "./state.js";
-import { currentStop, stopStatusText, visitList } from "./visits.js";
+import { currentStop, stopStatusText, visitList, windowsText } from "./visits.js";
 
 // Not yet begun: the part of a route that staff may replace (server/tickets/visit.py).
 const NOT_STARTED = new Set(["pending", "waiting"]);
@@ -236,7 +236,7 @@ function editorPart(ticket) {
   const rows = draft.map((key, index) => {
     const service = state.services.get(key);
     const existing = ticket.stops.find((stop) => stop.service === key && NOT_STARTED.has(stop.status));
-    const where = service && !service.citizen_present ? "バックオフィス" : existing?.counter ? `${existing.counter}番窓口` : "";
+    const where = service && !service.citizen_present ? "バックオフィス" : existing?.counter ? windowsText(existing.counter)[0] : "";
     return h(
       "li",
       { "data-service": key, class: existing ? "" : "added" },

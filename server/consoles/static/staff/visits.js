@@ -1,5 +1,5 @@
 // The route as the citizen lives it, told the same way as on the slip and the status page: one
-// line per window visit (「1–5番窓口: 転入届・印鑑登録」), back-office work as one line
+// line per window visit (「1〜5番窓口: 転入届・印鑑登録」), back-office work as one line
 // (「書類の準備」). Staff also see the procedure names behind neutral public labels.
 
 import { h } from "../common/ui.js";
@@ -41,11 +41,11 @@ export function stopStatusText(stop) {
   return table[stop.status] || [stop.status, stop.status];
 }
 
-/** "1–5" → 「1–5番窓口」 / "Counters 1–5". */
+/** "1–5" → 「1〜5番窓口」 (a Japanese range) / "Counters 1–5". */
 export function windowsText(counters) {
   if (!counters) return ["窓口", "Counter"];
   const many = /[–・,]/.test(counters);
-  return [`${counters}番窓口`, `${many ? "Counters" : "Counter"} ${counters}`];
+  return [`${counters.replaceAll("–", "〜")}番窓口`, `${many ? "Counters" : "Counter"} ${counters}`];
 }
 
 /**
