@@ -3,6 +3,7 @@
 
 import csv
 import io
+import math
 import os
 import shutil
 import socket
@@ -249,6 +250,7 @@ def test_the_reports_page_shows_the_days_figures(
     expect(page.locator("#chart-staff rect.part-city-reserved")).to_have_count(2)
     assert report["staff_minutes"]["contractor"] > 0
     assert report["staff_minutes"]["city_staff_on_staff_only"] > 0
+    assert_cards_match_their_charts(page, report)
     # Satisfaction: the status page's answer (4) and this one (2).
     expect(page.locator("#tile-satisfaction .tile-value")).to_contain_text("3.00")
     expect(page.locator("#satisfaction-reasons")).to_contain_text("待ち時間が長い")
@@ -300,6 +302,25 @@ def test_the_reports_page_shows_the_days_figures(
     expect(page.locator("#tile-issued .tile-value")).to_have_text("0")
     expect(page.locator("#connection")).to_be_hidden()
     expect(page.locator("#staffing-note")).to_contain_text("推計")
+
+
+def assert_cards_match_their_charts(page: Page, report: dict[str, Any]) -> None:
+    """Each summary card states the figure its chart draws: one computation per figure."""
+    staff = report["staff_minutes"]
+    city_percent = math.floor(staff["city_staff_share"] * 100 + 0.5)
+    expect(page.locator("#tile-city-share .tile-value")).to_have_text(f"{city_percent}%")
+    expect(page.locator('#chart-staff text[data-group="city"]')).to_have_text(f"職員 {city_percent}%")
+    contractor_label = page.locator('#chart-staff text[data-group="contractor"]')
+    if contractor_label.count():  # drawn when its part of the bar is wide enough to hold it
+        expect(contractor_label).to_have_text(f"受託者 {100 - city_percent}%")
+    legend = page.locator("#chart-staff text.legend").all_text_contents()
+    assert not [line for line in legend if ": 0.0 " in line], legend  # time spent is never "0.0"
+    city_minutes = page.locator("#tile-city-minutes .tile-value").inner_text().split()[0]
+    assert f"{staff['city_staff']:.1f}" == city_minutes or staff["city_staff"] < 0.05
+    wait_mean = page.locator("#tile-wait-mean .tile-value").inner_text().split()[0]
+    expect(page.locator("#chart-wait desc")).to_contain_text(f"平均 {wait_mean} 分")
+    answered = page.locator("#tile-satisfaction .tile-value").inner_text()
+    assert f"({sum(report['satisfaction']['distribution'].values())})" in answered
 
 
 def test_a_contractor_is_told_reports_are_for_city_staff(live_server: LiveServer, page: Page) -> None:

@@ -121,32 +121,43 @@ export function barsWithLine(items, { id, title, description, barLabel, lineLabe
 
 /**
  * One horizontal bar split into parts (e.g. minutes by who did the work).
- * parts: [{label, value, kind}] — `kind` picks the colour class.
+ * parts: [{label, value, kind, group}] — `kind` picks the colour class; consecutive parts of one
+ * group share one label on the bar, `groups`: [{key, text}], the figure the page states elsewhere
+ * (the caller's, never recomputed here, so the bar and the summary cannot disagree).
+ * `valueText` formats the legend's values as the page's tiles do.
  */
-export function stackedBar(parts, { id, title, description, unit, width = 640, height = 150 }) {
+export function stackedBar(parts, { id, title, description, unit, groups = [], valueText = format, width = 640, height = 150 }) {
   const svg = frame(id, title, description, width, height);
   const total = parts.reduce((sum, part) => sum + part.value, 0);
   const left = 8;
   const barW = width - 16;
+  const spans = new Map(); // group → [from x, to x]
   let x = left;
   for (const part of parts) {
     const w = total > 0 ? (part.value / total) * barW : 0;
     if (w > 0) {
       svg.append(
-        s("rect", { x, y: 12, width: w, height: 44, class: `part part-${part.kind}` }, s("title", {}, `${part.label}: ${format(part.value)} ${unit}`)),
+        s("rect", { x, y: 12, width: w, height: 44, class: `part part-${part.kind}` }, s("title", {}, `${part.label}: ${valueText(part.value)} ${unit}`)),
       );
-      if (w > 48) {
-        svg.append(s("text", { x: x + w / 2, y: 40, class: "part-value", "text-anchor": "middle" }, `${Math.round((part.value / total) * 100)}%`));
-      }
+      const span = spans.get(part.group) || [x, x];
+      spans.set(part.group, [span[0], x + w]);
     }
     x += w;
+  }
+  for (const group of groups) {
+    const span = spans.get(group.key);
+    if (span && span[1] - span[0] > 48) {
+      svg.append(
+        s("text", { x: (span[0] + span[1]) / 2, y: 40, class: "part-value", "text-anchor": "middle", "data-group": group.key }, group.text),
+      );
+    }
   }
   if (total === 0) svg.append(s("rect", { x: left, y: 12, width: barW, height: 44, class: "part part-empty" }));
   parts.forEach((part, index) => {
     const ly = 80 + index * 22;
     svg.append(
       s("rect", { x: left, y: ly - 11, width: 14, height: 14, class: `part part-${part.kind}` }),
-      s("text", { x: left + 22, y: ly, class: "legend" }, `${part.label}: ${format(part.value)} ${unit}`),
+      s("text", { x: left + 22, y: ly, class: "legend", "data-kind": part.kind }, `${part.label}: ${valueText(part.value)} ${unit}`),
     );
   });
   return svg;

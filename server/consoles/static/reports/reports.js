@@ -13,8 +13,19 @@ const REFETCH_AFTER_ACTIVITY_MS = 5000;
 
 const state = { branch: null, today: null, date: null, report: null, stream: null };
 
+// One formatting per figure, for the tiles, the charts and the tables alike.
 function minutes(value) {
-  return value === null || value === undefined ? "—" : `${Number(value).toFixed(1)}`;
+  if (value === null || value === undefined) return "—";
+  const number = Number(value);
+  if (number === 0) return "0";
+  return number < 0.05 ? "<0.1" : number.toFixed(1); // never "0.0": none is "0", a little "<0.1"
+}
+
+/** The city-staff share (the server's one figure) as the tile and the staff chart state it. */
+function shares(staff) {
+  if (staff.city_staff_share === null) return { city: "—", contractor: "—" };
+  const city = Math.round(staff.city_staff_share * 100);
+  return { city: `${city}%`, contractor: `${100 - city}%` };
 }
 
 function nameOf(kind, key) {
@@ -36,7 +47,6 @@ function tile(ja, en, value, unit, id) {
 
 function renderSummary(report) {
   const { totals, waiting, stay, staff_minutes: staff, satisfaction } = report;
-  const share = staff.city_staff_share === null ? "—" : `${Math.round(staff.city_staff_share * 100)}%`;
   document.getElementById("summary").replaceChildren(
     tile("発券", "Issued", totals.issued, "", "tile-issued"),
     tile("完了", "Served", totals.served, "", "tile-served"),
@@ -45,7 +55,7 @@ function renderSummary(report) {
     tile("待ち時間 90%", "Wait p90", minutes(waiting.all.p90_minutes), "分 min", "tile-wait-p90"),
     tile("平均滞在時間", "Mean stay", minutes(stay.all.mean_minutes), "分 min", "tile-stay-mean"),
     tile("職員の従事時間", "City staff minutes", minutes(staff.city_staff), "分 min", "tile-city-minutes"),
-    tile("職員の割合", "City staff share", share, "", "tile-city-share"),
+    tile("職員の割合", "City staff share", shares(staff).city, "", "tile-city-share"),
     tile("満足度", "Satisfaction", satisfaction.mean === null ? "—" : satisfaction.mean.toFixed(2), `/ 5 (${satisfaction.count})`, "tile-satisfaction"),
   );
 }
@@ -111,13 +121,19 @@ function renderWaitHistogram(report) {
 function renderStaffMinutes(report) {
   const staff = report.staff_minutes;
   const parts = [
-    { label: "職員・職員のみの手続き(審査など) City staff, staff-only steps", value: staff.city_staff_on_staff_only, kind: "city-reserved" },
-    { label: "職員・受託可能な業務 City staff, contractor-eligible steps", value: staff.city_staff_on_other, kind: "city-other" },
-    { label: "受託者 Contractor", value: staff.contractor, kind: "contractor" },
+    { label: "職員・職員のみの手続き(審査など) City staff, staff-only steps", value: staff.city_staff_on_staff_only, kind: "city-reserved", group: "city" },
+    { label: "職員・受託可能な業務 City staff, contractor-eligible steps", value: staff.city_staff_on_other, kind: "city-other", group: "city" },
+    { label: "受託者 Contractor", value: staff.contractor, kind: "contractor", group: "contractor" },
   ];
+  const share = shares(staff);
   document.getElementById("staff-chart").replaceChildren(
     stackedBar(parts, {
       id: "chart-staff",
+      groups: [
+        { key: "city", text: `職員 ${share.city}` },
+        { key: "contractor", text: `受託者 ${share.contractor}` },
+      ],
+      valueText: minutes,
       title: "窓口業務の従事時間 Counter minutes by who did the work",
       description: `職員 ${minutes(staff.city_staff)} 分、受託者 ${minutes(staff.contractor)} 分。 City staff ${minutes(staff.city_staff)} min, contractor ${minutes(staff.contractor)} min.`,
       unit: "分 min",
