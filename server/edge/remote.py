@@ -12,14 +12,14 @@ import hmac
 import secrets
 from datetime import datetime
 
-from fastapi import APIRouter, Header, Request, status
+from fastapi import APIRouter, Depends, Header, Request, status
 from pydantic import BaseModel, ConfigDict
 from sqlmodel import Session, col, func, select
 
 from server.catalog.snapshot import branch_catalog
 from server.deps import ClockDep, SettingsDep, WriteSessionDep
 from server.edge.protocol import EDGE_KEY_HEADER
-from server.errors import Conflict, Forbidden, NotFound
+from server.errors import Conflict, Forbidden, NotFound, Unauthorized
 from server.models import Device, DeviceKind, Ticket
 from server.tickets.schemas import Key, Language, TicketCreate, TicketPublic
 from server.tickets.service import business_day, issue_ticket, ticket_view
@@ -119,7 +119,20 @@ class RemoteTicketCreate(BaseModel):
 router = APIRouter(tags=["edge"])
 
 
-@router.post("/branches/{branch}/remote-tickets", status_code=status.HTTP_201_CREATED)
+def edge_link(
+    settings: SettingsDep,
+    edge_key: str | None = Header(default=None, alias=EDGE_KEY_HEADER, include_in_schema=False),
+) -> None:
+    """The guard of what only this city hall's own edge link may ask: its key, nothing else."""
+    if not edge_key:
+        raise Unauthorized("Only the city hall's public edge may ask this.", code="missing_token")
+    if not (settings.edge_key and hmac.compare_digest(edge_key, settings.edge_key)):
+        raise Unauthorized("The edge key is not this city hall's.", code="invalid_token")
+
+
+@router.post(
+    "/branches/{branch}/remote-tickets", status_code=status.HTTP_201_CREATED, dependencies=[Depends(edge_link)]
+)
 def take_remote_ticket(
     branch: str,
     body: RemoteTicketCreate,
@@ -127,11 +140,8 @@ def take_remote_ticket(
     session: WriteSessionDep,
     settings: SettingsDep,
     clock: ClockDep,
-    edge_key: str | None = Header(default=None, alias=EDGE_KEY_HEADER, include_in_schema=False),
 ) -> TicketPublic:
     """A number taken from the phone through the public edge (only over the edge link)."""
-    if not (settings.edge_key and edge_key and hmac.compare_digest(edge_key, settings.edge_key)):
-        raise NotFound("Not Found", code="not_found")
     now = clock()
     ticket = issue_remote_ticket(
         session,

@@ -242,11 +242,11 @@ def test_remote_quota_refuses_the_one_past_it(hall: LinkedHall) -> None:
     off = httpx.post(url, json={"service": "moving_in"}, timeout=10)
     assert off.status_code == 403
     assert off.json()["code"] == "remote_queueing_off"
-    # Not from the edge (no link key): the route is not there.
+    # Not from the edge (no link key): refused before anything is read.
     direct = httpx.post(
         f"{hall.server.base_url}/api/v1/branches/{BRANCH}/remote-tickets", json={"service": "certificate"}, timeout=10
     )
-    assert direct.status_code == 404
+    assert (direct.status_code, direct.json()["code"]) == (401, "missing_token")
     rows = httpx.get(f"{hall.edge.base_url}/api/v1/branches/{BRANCH}/queues", timeout=5).json()
     assert [row["service"] for row in rows if row["remote"]] == ["certificate"]
 

@@ -24,6 +24,7 @@ from fastapi.testclient import TestClient
 
 from server import deps
 from server.devices.router import current_device, current_kiosk
+from server.edge.remote import edge_link
 from server.main import create_app
 from server.reports.router import report_reader
 from tests.server.api import API, act, issue
@@ -51,6 +52,8 @@ GUARDS: list[tuple[Callable[..., Any], frozenset[Caller]]] = [
     (deps.staff_or_kiosk, frozenset({Caller.kiosk, *STAFF})),
     (deps.current_staff, frozenset(STAFF)),
     (current_device, frozenset({Caller.display, Caller.kiosk})),
+    # Only the city hall's own edge link holds its key: no caller here is let in.
+    (edge_link, frozenset()),
 ]
 EVERYONE = frozenset(Caller)
 # The codes with which a guard turns a caller away (a rule further in may refuse with others).
