@@ -13,7 +13,9 @@ import asyncio
 import json
 import logging
 import multiprocessing
+import os
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -127,6 +129,19 @@ def warm_number(cache_dir: str, voice: BranchVoice, number: str) -> None:
         )
 
 
+def exit_with_parent(poll_seconds: float = 2.0) -> None:
+    """In a speech process: end when the server that started it is gone. A server killed
+    outright (SIGKILL, OOM) never shuts its pool down, and its workers would live on."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(poll_seconds)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
 class CallAnnouncements:
     def __init__(self, engine: Engine, cache_dir: Path, *, prefetch: bool = True, speech_processes: int = 2) -> None:
         self._engine = engine
@@ -152,7 +167,9 @@ class CallAnnouncements:
         with self._lock:
             if self._pool is None:
                 self._pool = ProcessPoolExecutor(
-                    max_workers=self._speech_processes, mp_context=multiprocessing.get_context("spawn")
+                    max_workers=self._speech_processes,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=exit_with_parent,
                 )
             return self._pool
 
