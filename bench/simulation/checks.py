@@ -154,6 +154,7 @@ def double_call_check(log: Log) -> Check:
     """Replays each ticket's events: a call while the ticket is already in someone's hand, or
     after its visit ended, is a stop called twice."""
     in_hand: dict[int, int | None] = {}
+    going_on: dict[int, int] = {}  # ticket → the counter that kept it for its next procedure
     finished: set[int] = set()
     problems: list[str] = []
     calls = 0
@@ -163,7 +164,9 @@ def double_call_check(log: Log) -> Check:
             continue
         if event.type in ("ticket.called", "ticket.taken"):
             calls += 1
-            if in_hand.get(ticket_id) is not None or ticket_id in finished:
+            # A desk going on with back-office work of the ticket it holds takes it: no second call.
+            kept = event.type == "ticket.taken" and going_on.pop(ticket_id, None) == event.counter_id
+            if not kept and (in_hand.get(ticket_id) is not None or ticket_id in finished):
                 problems.append(f"event {event.id}: ticket {ticket_id} called while held by {in_hand.get(ticket_id)}")
             in_hand[ticket_id] = event.counter_id
         elif event.type in ("ticket.completed", "ticket.transferred", "ticket.no_show"):
@@ -171,6 +174,8 @@ def double_call_check(log: Log) -> Check:
                 problems.append(f"event {event.id}: {event.type} at counter {event.counter_id} not holding it")
             # The same window going on with its next procedure keeps the ticket in hand.
             in_hand[ticket_id] = event.counter_id if event.payload.get("continued") else None
+            if event.payload.get("continued") and event.counter_id is not None:
+                going_on[ticket_id] = event.counter_id
             if event.type == "ticket.no_show" or (event.payload.get("ticket") or {}).get("status") == "done":
                 finished.add(ticket_id)
     return Check(

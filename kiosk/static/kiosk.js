@@ -286,7 +286,10 @@
         const yes = state.answers[question.id] === true;
         value.className = yes ? "yes" : "no";
         value.textContent = yes ? t("yes") : t("no");
-        list.append(term, value);
+        // One <div> per question and answer: the list flows in columns without splitting a pair.
+        const pair = document.createElement("div");
+        pair.append(term, value);
+        list.append(pair);
       }
     }
     list.hidden = list.childElementCount === 0;

@@ -36,10 +36,12 @@ pytestmark = [
 
 OUTPUT = Path(__file__).resolve().parents[1] / "output"
 # The order of move_in's questions in the demo configuration.
-MOVE_IN_QUESTIONS = 11
-# Moving in, asked in this order: residence card, My Number Card, seal, 国保, 65+, 75+ (only after
-# 65+ yes), children, school children (only after children yes), pregnancy, disability, moped.
-AFTER_65_NO = 10
+MOVE_IN_QUESTIONS = 13
+# Moving in, asked in this order: from abroad, residence card, My Number Card, seal, 国保, 65+, 75+
+# (only after 65+ yes), children, school children and nursery (only after children yes),
+# pregnancy, disability, moped.
+AFTER_65_NO = 12
+AFTER_CHILDREN_NO = 10
 
 
 @dataclass
@@ -112,21 +114,25 @@ def test_move_in_in_japanese_issues_and_prints_the_number_on_screen(page: Page, 
     # machine lets Playwright deliver a dblclick's second click.
     expect(page.locator("#answer-no")).to_be_enabled()
     page.locator("#answer-no").evaluate("button => { button.click(); button.click(); }")
-    expect(page.locator("#question-progress")).to_have_text("質問 2 / 11")  # one answer per double tap
+    # One answer per double tap.
+    expect(page.locator("#question-progress")).to_have_text(f"質問 2 / {MOVE_IN_QUESTIONS}")
     page.get_by_role("button", name="戻る", exact=True).click()
-    expect(page.locator("#question-progress")).to_have_text("質問 1 / 11")
+    expect(page.locator("#question-progress")).to_have_text(f"質問 1 / {MOVE_IN_QUESTIONS}")
     screenshot(page, "ja-question")
-    # My Number Card and children: yes; 65+: no, so 75+ is not asked; school children is.
-    answers = [False, True, False, False, False, True, False, False, False, False]
-    answer_move_in(page, answers, progress="質問 {} / {}", totals=[MOVE_IN_QUESTIONS] * 5 + [AFTER_65_NO] * 5)
+    # My Number Card and children: yes; 65+: no, so 75+ is not asked; school children and nursery are.
+    answers = [False, False, True, False, False, False, True, False, False, False, False, False]
+    answer_move_in(page, answers, progress="質問 {} / {}", totals=[MOVE_IN_QUESTIONS] * 6 + [AFTER_65_NO] * 6)
 
     expect(page.locator("#summary-heading")).to_be_focused()
     expect(page.locator("#summary-answers dd")).to_have_count(AFTER_65_NO)
     expect(page.locator("#summary-answers dt", has_text="75歳以上")).to_have_count(0)
     expect(page.locator("#summary-answers dd.yes")).to_have_count(2)
     expect(page.locator("#summary-note-text")).to_contain_text("14日以内")
+    # A kiosk's 1280×800 screen holds the whole summary: no scrolling to reach the button.
+    page.set_viewport_size({"width": 1280, "height": 800})
     screenshot(page, "ja-summary")
-    page.get_by_role("button", name="番号札を発券する").click()
+    assert page.evaluate("document.scrollingElement.scrollHeight") <= 800
+    page.get_by_role("button", name="番号札を受け取る").click()
 
     number = page.locator("#result-number")
     expect(number).to_have_text(re.compile(r"^L\d{3}$"))
@@ -150,9 +156,14 @@ def test_the_same_walk_in_english(page: Page, kiosk: Kiosk) -> None:
     expect(page.locator("[data-life-event=move_in]")).to_contain_text("Moving in")
 
     page.locator("[data-life-event=move_in]").click()
-    expect(page.locator("#question-text")).to_have_text(re.compile("residence card"))
-    # All no: neither 75+ nor school children is asked.
-    answer_move_in(page, [False] * 9, progress="Question {} of {}", totals=[11] * 5 + [10] + [9] * 3)
+    expect(page.locator("#question-text")).to_have_text(re.compile("abroad"))
+    # All no: neither 75+ nor school children nor nursery is asked.
+    answer_move_in(
+        page,
+        [False] * 10,
+        progress="Question {} of {}",
+        totals=[MOVE_IN_QUESTIONS] * 6 + [AFTER_65_NO] + [AFTER_CHILDREN_NO] * 3,
+    )
     page.get_by_role("button", name="Get my ticket").click()
 
     expect(page.locator("#result-label")).to_have_text("Your number")
@@ -166,7 +177,7 @@ def test_a_print_fault_shows_the_number_and_qr_and_lets_the_citizen_retry(page: 
     kiosk.printer.set_state("paper_out")
     page.goto(kiosk.url)
     page.locator("[data-service=certificate]").click()
-    page.get_by_role("button", name="番号札を発券する").click()
+    page.get_by_role("button", name="番号札を受け取る").click()
 
     expect(page.locator("#result-number")).to_have_text(re.compile(r"^C\d{3}$"))
     expect(page.locator("#print-message")).to_have_text(
@@ -202,7 +213,7 @@ def test_keyboard_alone_can_choose_and_answer(page: Page, kiosk: Kiosk) -> None:
     page.keyboard.press("Tab")
     expect(page.locator("#answer-yes")).to_be_focused()
     page.keyboard.press("Enter")
-    expect(page.locator("#question-progress")).to_have_text("質問 2 / 11")
+    expect(page.locator("#question-progress")).to_have_text(f"質問 2 / {MOVE_IN_QUESTIONS}")
     assert_touch_size(page, "#answer-yes", "#answer-no", "[data-action=back] >> visible=true")
 
 
@@ -211,7 +222,7 @@ def test_idle_returns_to_the_start_in_japanese(page: Page, kiosk: Kiosk) -> None
     page.goto(kiosk.url)
     page.get_by_role("button", name="English").click()
     page.locator("[data-life-event=birth]").click()
-    expect(page.locator("#question-progress")).to_have_text("Question 1 of 1")
+    expect(page.locator("#question-progress")).to_have_text("Question 1 of 3")  # birth
 
     page.clock.run_for(61_000)
 
@@ -242,7 +253,7 @@ def test_stopped_issuing_closes_the_kiosk_until_it_reopens(page: Page, kiosk: Ki
     try:
         page.goto(kiosk.url)
         expect(page.locator("#message-heading")).to_have_text(
-            "ただいま発券を停止しています。お近くの係員にお声がけください。"
+            "ただいま番号札の受付を停止しています。お近くの係員にお声がけください。"
         )
         expect(page.locator("[data-life-event]")).to_have_count(0)
         screenshot(page, "closed")
@@ -257,7 +268,7 @@ def test_an_unreachable_server_is_said_plainly(page: Page, kiosk: Kiosk) -> None
     nowhere = f"http://127.0.0.1:{free_port()}"
     with kiosk_agent(nowhere, token, kiosk.printer.url, kiosk.tmp_dir) as url:
         page.goto(url)
-        expect(page.locator("#message-heading")).to_have_text("ただいま発券できません")
+        expect(page.locator("#message-heading")).to_have_text("ただいま番号札をお渡しできません")
         expect(page.locator("#message-text")).to_contain_text("システムにつながらない")
         screenshot(page, "unreachable")
 
@@ -270,14 +281,14 @@ def test_a_lost_answer_then_starting_over_hands_out_that_ticket_not_a_second(pag
     ):
         page.goto(url)
         page.locator("[data-service=certificate]").click()
-        page.get_by_role("button", name="番号札を発券する").click()
+        page.get_by_role("button", name="番号札を受け取る").click()
         # The server issued it, every answer was lost, the agent gave up after its retries:
-        expect(page.locator("#message-heading")).to_have_text("ただいま発券できません", timeout=30_000)
+        expect(page.locator("#message-heading")).to_have_text("ただいま番号札をお渡しできません", timeout=30_000)
         assert proxy.lost >= 1
         proxy.to_lose = 0  # the network is back
         page.locator("#message-button").click()
         page.locator("[data-service=certificate]").click()
-        page.get_by_role("button", name="番号札を発券する").click()
+        page.get_by_role("button", name="番号札を受け取る").click()
         expect(page.locator("#result-number")).to_have_text(re.compile(r"^C\d{3}$"))
         shown = page.locator("#result-number").inner_text()
 

@@ -39,7 +39,7 @@ PRIVATE_KEYS = {
     "opened_by",
 }
 HEX_DIGEST = re.compile(r"\b[0-9a-f]{64}\b")
-DEATH_ANSWERS = {"files_death_registration": True, "has_disability_certificate": True, "receives_pension": True}
+DEATH_ANSWERS = {"files_death_registration": True, "has_disability_certificate": True, "national_pension_only": True}
 
 
 def _walk(value: Any, path: str = "$") -> Iterator[tuple[str, Any, Any]]:

@@ -22,7 +22,7 @@ def test_demo_city_hall_has_the_eight_life_events_in_japanese_and_english() -> N
     for event in config.life_events:
         assert event.name_ja
         assert event.name_en
-        assert set(event.questions) == {q for stop in event.stops for q in stop.when}
+        assert set(event.questions) == {q for stop in event.stops for q in (*stop.when, *stop.when_any)}
     staff_only = {service.id for service in config.services if service.staff_only}
     assert "civil_review" in staff_only
 
@@ -73,8 +73,8 @@ def test_a_question_shown_after_an_unknown_or_later_question_is_refused() -> Non
     assert "show_when names 'over_90', which is not another question under questions" in str(_error_for(unknown))
     # Moving out asks 65 before 75; asked the other way round, the condition could never be met.
     later = DEMO_TEXT.replace(
-        "questions: [national_health_insurance, over_65, over_75,",
-        "questions: [national_health_insurance, over_75, over_65,",
+        "questions: [to_abroad, national_health_insurance, over_65, over_75,",
+        "questions: [to_abroad, national_health_insurance, over_75, over_65,",
         1,
     )
     assert "question 'over_75' depends on 'over_65', which is asked after it" in str(_error_for(later))
