@@ -36,7 +36,8 @@ def health_level(printer: PrinterHealth | None) -> HealthLevel:
     return HealthLevel.unknown if printer is None else _LEVELS[printer]
 
 
-def _device_ref(device: Device) -> dict[str, Any]:
+def device_ref(device: Device) -> dict[str, Any]:
+    """How events name a device: id, name and kind, never its token."""
     return {"id": device.id, "name": device.name, "kind": str(device.kind)}
 
 
@@ -70,7 +71,7 @@ def report_health(session: Session, *, device_id: int, report: HealthReport, now
             type=EventType.device_health,
             branch_id=device.branch_id,
             now=now,
-            device=_device_ref(device),
+            device=device_ref(device),
             printer=str(report.printer),
             previous=previous,
             level=str(health_level(report.printer)),
@@ -89,7 +90,7 @@ def request_help(session: Session, *, device_id: int, language: str, now: dateti
         type=EventType.kiosk_help_requested,
         branch_id=device.branch_id,
         now=now,
-        device=_device_ref(device),
+        device=device_ref(device),
         language=language,
     )
     session.commit()

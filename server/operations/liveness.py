@@ -21,6 +21,7 @@ from sqlmodel import col, select
 
 from server.db import write_session
 from server.devices.printing import locked_device
+from server.devices.service import device_ref
 from server.models import Device, DeviceKind
 from server.realtime.events import EventType, record_event
 
@@ -41,10 +42,6 @@ def liveness(device: Device, *, now: datetime, silent_after: timedelta = SILENT_
     if device.last_seen_at is None:
         return Liveness.never
     return Liveness.live if now - device.last_seen_at <= silent_after else Liveness.silent
-
-
-def _device_ref(device: Device) -> dict[str, object]:
-    return {"id": device.id, "name": device.name, "kind": str(device.kind)}
 
 
 def touch(engine: Engine, device_ids: list[int], *, now: datetime) -> None:
@@ -82,7 +79,7 @@ def raise_board_alerts(engine: Engine, *, now: datetime, silent_after: timedelta
                 type=EventType.device_health,
                 branch_id=device.branch_id,
                 now=now,
-                device=_device_ref(device),
+                device=device_ref(device),
                 printer=None,
                 board=str(state),
                 previous=str(said),
