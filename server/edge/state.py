@@ -135,14 +135,10 @@ class Tenant:
         fresh: dict[str, HeldTicket] = {}
         for item in message.get("tickets", []):
             token = item["token"]
-            held = _held(item["branch"], item["view"])
             earlier = self.tickets.get(token)
-            if earlier is not None:
-                held.subscriptions = earlier.subscriptions
-                held.notices_sent = earlier.notices_sent
-                held.seen_event_ids = earlier.seen_event_ids
-                if earlier.view != held.view:
-                    self._show(token, held, [])
+            held = self._renewed(item, earlier)
+            if earlier is not None and earlier.view != held.view:
+                self._show(token, held, [])
             fresh[token] = held
         self.tickets = fresh
         self.queues = dict(message.get("queues", {}))
@@ -153,12 +149,7 @@ class Tenant:
     def _take_update(self, message: dict[str, Any]) -> None:
         for item in message.get("tickets", []):
             token = item["token"]
-            held = _held(item["branch"], item["view"])
-            earlier = self.tickets.get(token)
-            if earlier is not None:
-                held.subscriptions = earlier.subscriptions
-                held.notices_sent = earlier.notices_sent
-                held.seen_event_ids = earlier.seen_event_ids
+            held = self._renewed(item, self.tickets.get(token))
             events = [event for event in item.get("events", []) if event.get("id") not in held.seen_event_ids]
             held.seen_event_ids.update(int(event["id"]) for event in events)
             self.tickets[token] = held
@@ -167,6 +158,17 @@ class Tenant:
         last = message.get("last_event_id")
         if last is not None:
             self.last_event_id = max(self.last_event_id or 0, int(last))
+
+    @staticmethod
+    def _renewed(item: dict[str, Any], earlier: HeldTicket | None) -> HeldTicket:
+        """A ticket's new view, keeping what the edge itself holds for it (push subscriptions,
+        notices already sent, events already shown)."""
+        held = _held(item["branch"], item["view"])
+        if earlier is not None:
+            held.subscriptions = earlier.subscriptions
+            held.notices_sent = earlier.notices_sent
+            held.seen_event_ids = earlier.seen_event_ids
+        return held
 
     def _show(self, token: str, held: HeldTicket, events: list[dict[str, Any]]) -> None:
         texts = [encode(event) for event in events] + [held.view_text]
