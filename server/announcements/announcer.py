@@ -46,7 +46,7 @@ from .phrases import (
 
 # Bump when the assembly (gaps, chime, layout) changes, to invalidate old announcement WAVs,
 # and FRAGMENT_VERSION when what is stored per fragment (trimming) changes.
-ASSEMBLY_VERSION = 1
+ASSEMBLY_VERSION = 2
 FRAGMENT_VERSION = 1
 
 _T = TypeVar("_T")
@@ -148,33 +148,72 @@ class Announcer:
 
     # --- public API -------------------------------------------------------------------------
 
-    def phrases(
-        self, kind: AnnouncementKind | str, number: str, counter: str, *, brief: bool = False
-    ) -> dict[str, Phrase]:
-        """The sentence per voice language, with the pieces the engines will be given.
+    def sequence(self, *, brief: bool = False, listener: str | None = None) -> tuple[str, ...]:
+        """The languages spoken, in order.
 
-        `brief`: the first voice language only (Japanese), for a call the lobby must hear while
-        newer calls are already on the board."""
+        `brief`: the first voice language (Japanese) once, for a call the lobby must hear while
+        newer calls are already on the board. `listener`: the ticket's language: Japanese
+        `repeat` times, then that language once when it differs (English when it has no voice
+        here), so that a call takes seconds, not the ~20 s of every language twice. Neither:
+        every voice language, the whole round `repeat` times.
+        """
+        first = self.voice_languages[0]
+        if brief:
+            return (first,)
+        if listener is None:
+            return self.voice_languages * self.repeat
+        extra: tuple[str, ...] = ()
+        if not is_japanese(listener):
+            voiced = [lang for lang in self.voice_languages[1:] if normalize_lang(lang) == normalize_lang(listener)]
+            extra = (voiced[0],) if voiced else self.voice_languages[1:2]
+        return (first,) * self.repeat + extra
+
+    def phrases(
+        self,
+        kind: AnnouncementKind | str,
+        number: str,
+        counter: str,
+        *,
+        brief: bool = False,
+        listener: str | None = None,
+    ) -> dict[str, Phrase]:
+        """The sentence per language spoken (see sequence), with the pieces the engines will be given."""
         return announcement_phrases(
             kind,
             number=number,
             counter=counter,
-            languages=self.voice_languages[:1] if brief else self.voice_languages,
+            languages=list(dict.fromkeys(self.sequence(brief=brief, listener=listener))),
             templates=self.templates,
         )
 
-    def key(self, kind: AnnouncementKind | str, number: str, counter: str, *, brief: bool = False) -> str:
-        return self._key(AnnouncementKind(kind), self.phrases(kind, number, counter, brief=brief), brief=brief)
+    def key(
+        self,
+        kind: AnnouncementKind | str,
+        number: str,
+        counter: str,
+        *,
+        brief: bool = False,
+        listener: str | None = None,
+    ) -> str:
+        phrases = self.phrases(kind, number, counter, brief=brief, listener=listener)
+        return self._key(AnnouncementKind(kind), phrases, self.sequence(brief=brief, listener=listener))
 
     def announcement(
-        self, kind: AnnouncementKind | str, number: str, counter: str, *, brief: bool = False
+        self,
+        kind: AnnouncementKind | str,
+        number: str,
+        counter: str,
+        *,
+        brief: bool = False,
+        listener: str | None = None,
     ) -> AnnouncementAudio:
         """The announcement WAV for a ticket number and a counter (blocking; thread-safe).
 
-        `brief`: said once, in the first voice language (see phrases)."""
+        `brief` and `listener` choose the languages spoken (see sequence)."""
         kind = AnnouncementKind(kind)
-        phrases = self.phrases(kind, number, counter, brief=brief)
-        key = self._key(kind, phrases, brief=brief)
+        phrases = self.phrases(kind, number, counter, brief=brief, listener=listener)
+        sequence = self.sequence(brief=brief, listener=listener)
+        key = self._key(kind, phrases, sequence)
         path = self._announcements_dir / f"{key}.wav"
         texts = {lang: phrase.text for lang, phrase in phrases.items()}
         pieces = {lang: self._engine_pieces(phrase) for lang, phrase in phrases.items()}
@@ -186,7 +225,7 @@ class Announcer:
             finished = _use(path)  # by another caller meanwhile
             if finished is not None:
                 return finished
-            pcm = self._assemble(phrases, repeat=1 if brief else self.repeat)
+            pcm = self._assemble(phrases, sequence)
             self._announcement_budget.add(_write_atomically(path, write_wav(pcm)))
             return pcm.duration_seconds
 
@@ -276,7 +315,7 @@ class Announcer:
     def _engine_pieces(self, phrase: Phrase) -> tuple[str, ...]:
         return phrase.pieces if self.use_fragments else (phrase.text,)
 
-    def _key(self, kind: AnnouncementKind, phrases: Mapping[str, Phrase], *, brief: bool = False) -> str:
+    def _key(self, kind: AnnouncementKind, phrases: Mapping[str, Phrase], sequence: Sequence[str]) -> str:
         description = {
             "assembly": ASSEMBLY_VERSION,
             "kind": kind.value,
@@ -285,31 +324,30 @@ class Announcer:
             ],
             "sample_rate": self.sample_rate,
             "chime": self.chime_enabled,
-            "repeat": 1 if brief else self.repeat,
+            "sequence": list(sequence),
             "pauses": vars(self.pauses),
         }
         encoded = json.dumps(description, ensure_ascii=False, sort_keys=True).encode()
         return hashlib.sha256(encoded).hexdigest()[:32]
 
-    def _assemble(self, phrases: Mapping[str, Phrase], *, repeat: int) -> Pcm:
+    def _assemble(self, phrases: Mapping[str, Phrase], sequence: Sequence[str]) -> Pcm:
+        """Chime, then each language of `sequence` in turn: a longer pause before the first
+        language comes round again (a repeat), a shorter one before another language."""
         rate = self.sample_rate
         pauses = self.pauses
-        spoken: list[Pcm] = []
-        for index, phrase in enumerate(phrases.values()):
-            if index:
-                spoken.append(silence(pauses.between_languages, rate))
-            pieces = self._engine_pieces(phrase)
-            for position, piece in enumerate(pieces):
-                spoken.append(self._fragment(phrase.lang, piece))
-                if position < len(pieces) - 1:
-                    spoken.append(silence(self._gap_after(piece), rate))
         parts: list[Pcm] = []
         if self.chime_enabled:
             parts += [self._chime_pcm(), silence(pauses.after_chime, rate)]
-        for round_index in range(repeat):
-            if round_index:
-                parts.append(silence(pauses.between_repeats, rate))
-            parts += spoken
+        for index, lang in enumerate(sequence):
+            if index:
+                again = lang == sequence[0]
+                parts.append(silence(pauses.between_repeats if again else pauses.between_languages, rate))
+            phrase = phrases[lang]
+            pieces = self._engine_pieces(phrase)
+            for position, piece in enumerate(pieces):
+                parts.append(self._fragment(phrase.lang, piece))
+                if position < len(pieces) - 1:
+                    parts.append(silence(self._gap_after(piece), rate))
         parts.append(silence(pauses.tail, rate))
         return concatenate(parts, rate)
 

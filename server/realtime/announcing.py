@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ from sqlmodel import Session, col, select
 from server.announcements import AnnouncementKind, Announcer, PhraseError
 from server.announcements.phrases import TicketNumber
 from server.errors import NotFound
-from server.models import Branch, Counter, Event
+from server.models import Branch, Counter, Event, Ticket
 from server.realtime.bus import Delivery, EventHub
 from server.realtime.events import EventType, is_announced
 
@@ -45,12 +45,20 @@ SPEECH_TIMEOUT_SECONDS = 60
 
 @dataclass(frozen=True)
 class SpokenCall:
-    """What an announcement says: nothing but the kind, a ticket number and a counter number."""
+    """What an announcement says: nothing but the kind, a ticket number and a counter number;
+    and in which languages (the ticket's: server-side only, never in a display's message)."""
 
     branch_id: str
     kind: AnnouncementKind
     number: str
     counter: str
+    listener: str | None = None
+
+
+def listening(session: Session, call: SpokenCall, ticket_id: int | None) -> SpokenCall:
+    """The call with its ticket's language, for the languages it is said in."""
+    language = session.exec(select(Ticket.language).where(Ticket.id == ticket_id)).first() if ticket_id else None
+    return replace(call, listener=language)
 
 
 def spoken_call(message: Mapping[str, Any]) -> SpokenCall | None:
@@ -115,7 +123,7 @@ def _announcer_here(cache_dir: str, voice: BranchVoice) -> Announcer:
 def speak_call(cache_dir: str, voice: BranchVoice, call: SpokenCall, brief: bool = False) -> str:
     """In a speech process: the call's WAV (cached, or made now); returns its path."""
     announcer = _announcer_here(cache_dir, voice)
-    return str(announcer.announcement(call.kind, call.number, call.counter, brief=brief).path)
+    return str(announcer.announcement(call.kind, call.number, call.counter, brief=brief, listener=call.listener).path)
 
 
 def warm_number(cache_dir: str, voice: BranchVoice, number: str) -> None:
@@ -183,8 +191,9 @@ class CallAnnouncements:
         with Session(self._engine) as session:
             event = session.get(Event, event_id)
             call = spoken_call(event.payload) if event is not None else None
-            if call is None:
+            if event is None or call is None:
                 raise NotFound("No announcement for this event.", code="announcement_not_found")
+            call = listening(session, call, event.ticket_id)
             voice = branch_voice(session, call.branch_id)
         try:
             job = self._speech().submit(speak_call, self._cache_dir, voice, call, brief)
@@ -204,15 +213,23 @@ class CallAnnouncements:
                 continue  # no board here will ask
             call = spoken_call(message)
             if call is not None:
-                loop.run_in_executor(None, self._start, speak_call, branch_id, call)
+                loop.run_in_executor(None, self._start, speak_call, branch_id, call, delivery.ticket_id)
             elif message.get("type") == EventType.ticket_issued and message.get("ticket"):
                 loop.run_in_executor(None, self._start, warm_number, branch_id, str(message["ticket"]["number"]))
 
-    def _start(self, job: Callable[[str, BranchVoice, Any], object], branch_id: str, subject: Any) -> None:
+    def _start(
+        self,
+        job: Callable[[str, BranchVoice, Any], object],
+        branch_id: str,
+        subject: Any,
+        ticket_id: int | None = None,
+    ) -> None:
         """Read the branch's voice (a short session) and hand the job to a speech process."""
         try:
             with Session(self._engine) as session:
                 voice = branch_voice(session, branch_id)
+                if isinstance(subject, SpokenCall):
+                    subject = listening(session, subject, ticket_id)
             future = self._speech().submit(job, self._cache_dir, voice, subject)
         except Exception:
             logger.exception("could not start %s for %s", job.__name__, subject)

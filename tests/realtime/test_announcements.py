@@ -30,7 +30,8 @@ def call_at(client: TestClient, staff: Headers, counter: str) -> None:
 def test_a_public_call_links_to_its_announcement_in_japanese_and_english(
     client: TestClient, kiosk: Headers, auth: dict[str, Headers], display_token: str, engine: Engine, settings: Settings
 ) -> None:
-    ticket = issue(client, kiosk, service="certificate")
+    # An English ticket: Japanese twice, then English once.
+    ticket = issue(client, kiosk, service="certificate", language="en")
     with connected(client, board_url(display_token)) as board:
         board.receive_json()
         call_at(client, auth["shokuin"], "7")
@@ -41,14 +42,17 @@ def test_a_public_call_links_to_its_announcement_in_japanese_and_english(
     assert response.headers["content-type"] == "audio/wav"
     with wave.open(io.BytesIO(response.content)) as audio:
         assert (audio.getnchannels(), audio.getsampwidth()) == (1, 2)
-        assert audio.getnframes() / audio.getframerate() > 5  # chime + two languages (repeated)
+        assert audio.getnframes() / audio.getframerate() > 5  # chime + Japanese twice + English
 
-    # The served file is exactly the announcer's call for this number at counter 7, in ja and en.
+    # The served file is exactly the announcer's call for this number at counter 7, for an English
+    # speaker: nothing in the display's message said so (the language stays on the server).
+    assert "language" not in called["ticket"]
     with Session(engine) as session:
         voice = branch_voice(session, BRANCH)
     announcer = Announcer(settings.audio_cache_dir, templates=voice.templates, repeat=voice.repeat)
     try:
-        expected = announcer.announcement("call", ticket["number"], "7")
+        expected = announcer.announcement("call", ticket["number"], "7", listener="en")
+        assert announcer.sequence(listener="en") == ("ja", "ja", "en")
         assert expected.from_cache
         assert expected.data == response.content
         assert set(expected.texts) == {"ja", "en"}

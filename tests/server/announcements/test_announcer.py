@@ -142,6 +142,27 @@ def test_repeat_and_chime_shape_the_audio(tmp_path: Path, recording: RecordingEn
         announcer.close()
 
 
+def test_a_call_is_japanese_twice_then_the_tickets_language_once(tmp_path: Path, recording: RecordingEngine) -> None:
+    announcer = Announcer(tmp_path, engines={"*": recording}, sample_rate=16_000, repeat=2)
+    try:
+        assert announcer.sequence(listener="ja") == ("ja", "ja")
+        assert announcer.sequence(listener="ja_easy") == ("ja", "ja")
+        assert announcer.sequence(listener="en") == ("ja", "ja", "en")
+        # No voice for Vietnamese here: English, the second voice language, instead.
+        assert announcer.sequence(listener="vi") == ("ja", "ja", "en")
+        assert announcer.sequence(brief=True, listener="en") == ("ja",)
+        assert announcer.sequence() == ("ja", "en", "ja", "en")  # nobody in particular: everything
+        japanese = announcer.announcement("call", "A001", "1", listener="ja")
+        english = announcer.announcement("call", "A001", "1", listener="en")
+        everything = announcer.announcement("call", "A001", "1")
+        assert set(japanese.texts) == {"ja"}
+        assert set(english.texts) == {"ja", "en"}
+        assert len({japanese.key, english.key, everything.key}) == 3
+        assert japanese.duration_seconds < english.duration_seconds < everything.duration_seconds
+    finally:
+        announcer.close()
+
+
 def test_concurrent_gets_of_the_same_key_synthesise_once(tmp_path: Path) -> None:
     slow = RecordingEngine(delay_seconds=0.2)
     announcer = Announcer(tmp_path, engines={"*": slow}, sample_rate=16_000, max_workers=8)

@@ -146,8 +146,10 @@ def test_pieces_always_join_to_the_sentence() -> None:
 def test_only_number_and_counter_can_reach_the_speaker() -> None:
     # The API has no parameter for a procedure or a name …
     signature = inspect.signature(Announcer.announcement)
-    assert list(signature.parameters) == ["self", "kind", "number", "counter", "brief"]
+    assert list(signature.parameters) == ["self", "kind", "number", "counter", "brief", "listener"]
     assert signature.parameters["brief"].annotation in (bool, "bool")  # how long, never what
+    # The listener's language picks the voices, never words: sequence() returns language codes.
+    assert signature.parameters["listener"].annotation in (str | None, "str | None")
     assert list(inspect.signature(Announcer.get).parameters) == ["self", "kind", "number", "counter"]
     # … templates cannot ask for one …
     with pytest.raises(PhraseError, match="not allowed"):
