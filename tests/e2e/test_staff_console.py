@@ -151,7 +151,7 @@ def test_staff_calls_completes_and_sees_the_ticket_move_on(city_hall: CityHall, 
         f"/branches/{BRANCH}/tickets",
         kiosk=True,
         life_event="death",
-        answers={"files_death_registration": True},
+        answers={"files_death_registration": True, "needs_certificates": True},
     )
     for counter, who in (("1", "itaku"), ("R1", "shokuin"), ("B1", "itaku")):
         city_hall.act(counter, "open", who=who)
