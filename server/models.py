@@ -209,6 +209,8 @@ class LifeEventStep(SQLModel, table=True):
     when: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     # Question keys of which at least one must be answered yes; empty = no such condition.
     when_any: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
+    # Question keys none of which may be answered yes (a 国外転出 gets no 転出証明書 to pick up).
+    unless: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
     # Consecutive steps sharing a group may be taken in any order (the shortest wait first).
     group: str | None = Field(default=None, max_length=40)
 

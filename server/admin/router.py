@@ -233,7 +233,9 @@ def add_stop(
         session,
         branch_id=branch,
         life_event=key,
-        stop=StopSpec(service=body.service, when=body.when, when_any=body.when_any, group=body.group),
+        stop=StopSpec(
+            service=body.service, when=body.when, when_any=body.when_any, unless=body.unless, group=body.group
+        ),
         position=body.position,
         staff=admin,
         now=clock(),

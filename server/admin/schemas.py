@@ -82,6 +82,7 @@ class StopInsert(BaseModel):
     service: Slug
     when: list[Slug] = Field(default_factory=list)
     when_any: list[Slug] = Field(default_factory=list)
+    unless: list[Slug] = Field(default_factory=list)
     group: Slug | None = None
     # 0-based place in the route; omitted = at the end.
     position: int | None = Field(default=None, ge=0)

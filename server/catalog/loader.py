@@ -264,14 +264,14 @@ def check_rules(config: CityHallConfig) -> Iterable[Problem]:
                     ("life_events", index, "stops", position, "service"),
                     f"unknown service {stop.service!r} in the route",
                 )
-            for condition in ("when", "when_any"):
+            for condition in ("when", "when_any", "unless"):
                 for question_id in getattr(stop, condition):
                     if question_id not in questions:
                         yield Problem(
                             ("life_events", index, "stops", position, condition),
                             f"question {question_id!r} is not defined under questions",
                         )
-            used.update(stop.when, stop.when_any)
+            used.update(stop.when, stop.when_any, stop.unless)
         yield from _scattered_groups(index, event.stops)
         for service_id in _duplicates(stop.service for stop in event.stops):
             yield Problem(("life_events", index, "stops"), f"service {service_id!r} appears twice in the route")

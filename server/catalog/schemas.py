@@ -102,9 +102,11 @@ class QuestionSpec(Strict):
 
 class StopSpec(Strict):
     service: Slug
-    # Every one of these answered yes (and, with when_any, at least one of those).
+    # Every one of these answered yes (and, with when_any, at least one of those; with unless,
+    # none of those).
     when: list[Slug] = Field(default_factory=list)
     when_any: list[Slug] = Field(default_factory=list)
+    unless: list[Slug] = Field(default_factory=list)
     # Consecutive stops with the same group may be taken in any order: the shortest wait first.
     group: Slug | None = None
 

@@ -128,6 +128,7 @@ def apply_config(session: Session, config: CityHallConfig) -> Branch:
                     service_id=service_id,
                     when=stop.when,
                     when_any=stop.when_any,
+                    unless=stop.unless,
                     group=stop.group,
                 )
             )
@@ -192,6 +193,7 @@ def export_config(session: Session, branch_id: str) -> CityHallConfig:
                         "service": key_of[step.service_id],
                         "when": list(step.when),
                         "when_any": list(step.when_any),
+                        "unless": list(step.unless),
                         "group": step.group,
                     }
                     for step in steps

@@ -47,6 +47,7 @@ class Step:
     service: Service
     when: tuple[str, ...]
     when_any: tuple[str, ...]
+    unless: tuple[str, ...]
     group: str | None
 
 
@@ -138,7 +139,13 @@ def load_catalog(session: Session, branch_id: str, *, shared: bool = False) -> B
                 for position, key in enumerate(asked_keys)
             },
             steps=tuple(
-                Step(service_by_id[step.service_id], tuple(step.when), tuple(step.when_any), step.group)
+                Step(
+                    service_by_id[step.service_id],
+                    tuple(step.when),
+                    tuple(step.when_any),
+                    tuple(step.unless),
+                    step.group,
+                )
                 for step in steps
                 if service_by_id[step.service_id].active
             ),

@@ -29,10 +29,14 @@ def answers_that_count(answers: Mapping[str, bool], shown_when: Mapping[str, Seq
     return counted
 
 
-def step_applies(answers: dict[str, bool], *, when: Sequence[str], when_any: Sequence[str]) -> bool:
-    """All of `when` and, if given, at least one of `when_any` answered yes (unanswered = no)."""
+def step_applies(
+    answers: dict[str, bool], *, when: Sequence[str], when_any: Sequence[str], unless: Sequence[str] = ()
+) -> bool:
+    """All of `when`, at least one of `when_any` (if given) and none of `unless` answered yes
+    (unanswered = no)."""
     every = all(answers.get(question, False) for question in when)
-    return every and (not when_any or any(answers.get(question, False) for question in when_any))
+    some = not when_any or any(answers.get(question, False) for question in when_any)
+    return every and some and not any(answers.get(question, False) for question in unless)
 
 
 @dataclass(frozen=True)

@@ -146,7 +146,7 @@ def _resolve_route(catalog: BranchCatalog, request: TicketCreate, issuer: Issuer
     route = [
         PlannedStop(step.service, step.group)
         for step in rules.steps
-        if step_applies(answers, when=step.when, when_any=step.when_any)
+        if step_applies(answers, when=step.when, when_any=step.when_any, unless=step.unless)
     ]
     if not route:
         raise Unprocessable("None of this life event's procedures apply to these answers.", code="empty_route")

@@ -117,6 +117,10 @@ def test_an_admin_adds_a_stop_to_a_route_and_the_next_ticket_has_it(page: Page, 
         "certificate",
         "civil_entry",
     ]
+    # What the editor does not show is kept: the any-order group of the related procedures.
+    saved = city_hall.request("GET", f"/admin/branches/{BRANCH}/life-events", city_hall.login("admin")).json()
+    household = next(event for event in saved if event["id"] == "household_change")
+    assert {stop["service"]: stop["group"] for stop in household["stops"]}["nhi_change"] == "related"
     page.get_by_role("tab", name="監査ログ").click()
     first = page.locator("tr[data-audit]").first
     expect(first).to_contain_text("life_event.update")

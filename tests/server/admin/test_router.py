@@ -342,7 +342,13 @@ def test_add_a_stop_at_the_end_and_past_the_end(client: TestClient, auth: Header
     response = client.post(
         f"{ADMIN}/life-events/household_change/stops", json={"service": "pickup"}, headers=auth["admin"]
     )
-    assert response.json()["stops"][-1] == {"service": "pickup", "when": [], "when_any": [], "group": None}
+    assert response.json()["stops"][-1] == {
+        "service": "pickup",
+        "when": [],
+        "when_any": [],
+        "unless": [],
+        "group": None,
+    }
     before = snapshot(engine)
     response = client.post(
         f"{ADMIN}/life-events/household_change/stops",

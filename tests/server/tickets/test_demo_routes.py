@@ -72,7 +72,7 @@ TYPICAL_HOUSEHOLDS = [
     ),
     (
         "move_out",
-        "海外赴任する会社員の家族(子どもは中学生)",
+        "海外赴任する会社員の家族(子どもは中学生)。国外転出に転出証明書はない",
         {"to_abroad", "has_children", "has_school_children"},
         {
             "moving_out",
@@ -82,7 +82,6 @@ TYPICAL_HOUSEHOLDS = [
             "child_allowance",
             "child_medical",
             "school_transfer",
-            "pickup",
         },
     ),
     (

@@ -661,7 +661,8 @@ function draftFor(key) {
   return {
     key: event.id,
     questions: [...event.questions],
-    stops: event.stops.map((stop) => ({ service: stop.service, when: [...stop.when] })),
+    // Whole stops: what this editor does not show (group, when_any, unless) is saved as it was.
+    stops: event.stops.map((stop) => ({ ...stop, when: [...stop.when] })),
     dirty: false,
   };
 }
@@ -720,11 +721,17 @@ function lifeEventsPanel() {
               ),
             )
           : h("p", { class: "hint" }, "常に立ち寄る Always");
+        const more = [
+          stop.when_any?.length ? bi(`どれか「はい」のとき: ${stop.when_any.map(questionText).join("、")}`, "Any of these yes") : null,
+          stop.unless?.length ? bi(`「はい」なら立ち寄らない: ${stop.unless.map(questionText).join("、")}`, "Skipped when yes") : null,
+          stop.group ? bi(`順不同のまとまり: ${stop.group}`, "Any-order group") : null,
+        ].filter(Boolean);
+        const extra = more.length ? h("ul", { class: "hint conditions-more" }, more.map((line) => h("li", {}, ...line))) : null;
         return h(
           "li",
           { "data-stop": stop.service },
           h("span", { class: "index" }, index + 1),
-          h("div", {}, h("strong", {}, serviceName(stop.service)), " ", h("code", {}, stop.service), conditions),
+          h("div", {}, h("strong", {}, serviceName(stop.service)), " ", h("code", {}, stop.service), conditions, extra),
           moveButtons(draft.stops, index, serviceName(stop.service), (next) => {
             touched();
             drawStops(next);
@@ -755,7 +762,7 @@ function lifeEventsPanel() {
   addButton.addEventListener("click", () => {
     if (!addService.value) return;
     const position = Number(addPosition.value);
-    draft.stops.splice(position, 0, { service: addService.value, when: [] });
+    draft.stops.splice(position, 0, { service: addService.value, when: [], when_any: [], unless: [], group: null });
     touched();
     drawStops();
     drawPositions();
