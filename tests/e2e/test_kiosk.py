@@ -173,6 +173,24 @@ def test_the_same_walk_in_english(page: Page, kiosk: Kiosk) -> None:
     screenshot(page, "en-result")
 
 
+def test_the_longest_summary_fits_one_kiosk_screen(page: Page, kiosk: Kiosk) -> None:
+    """A death with every answer yes (twelve questions, the longest note) in English, whose
+    sentences are the longest: still one 1280×800 screen, the button in reach."""
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(kiosk.url)
+    page.get_by_role("button", name="English").click()
+    page.locator("[data-life-event=death]").click()
+    while not page.locator("#summary-heading").is_visible():
+        expect(page.locator("#answer-yes")).to_be_enabled()
+        page.locator("#answer-yes").click()
+    expect(page.locator("#summary-answers dd.yes")).to_have_count(12)
+    screenshot(page, "en-death-summary")
+    assert page.evaluate("document.scrollingElement.scrollHeight") <= 800
+    box = page.locator("#issue-button").bounding_box()
+    assert box is not None
+    assert box["y"] + box["height"] <= 800
+
+
 def test_a_print_fault_shows_the_number_and_qr_and_lets_the_citizen_retry(page: Page, kiosk: Kiosk) -> None:
     kiosk.printer.set_state("paper_out")
     page.goto(kiosk.url)
