@@ -141,7 +141,8 @@ def test_move_in_in_japanese_issues_and_prints_the_number_on_screen(page: Page, 
     expect(page.locator("#print-message")).to_have_text("番号札をお取りください")
     expect(page.locator("#result-stops")).to_contain_text("9番窓口")
     expect(page.locator("#result-stops")).to_contain_text("12・14番窓口")
-    assert page.locator("#result-qr").evaluate("image => image.complete && image.naturalWidth > 0")
+    qr_shown = "() => { const qr = document.getElementById('result-qr'); return qr.complete && qr.naturalWidth > 0; }"
+    page.wait_for_function(qr_shown)  # the image may still be loading
     screenshot(page, "ja-result")
 
     status = kiosk.server.ticket(printed_status_url(kiosk.printer).rsplit("/", 1)[-1])
