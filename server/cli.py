@@ -1,6 +1,7 @@
 """`madoguchi` command line: init, staff, devices, serve, and the demo city hall."""
 
 import argparse
+import getpass
 import importlib
 import os
 import sys
@@ -17,7 +18,7 @@ from server.config import DATA_DIR, get_settings
 from server.database_setup import initialise
 from server.db import create_db_engine
 from server.errors import DomainError
-from server.models import DeviceKind, Role, Staff
+from server.models import Branch, DeviceKind, Role, Staff
 from server.observability.logs import log_config
 from server.operations.backup import DEFAULT_SKIP_NUMBERS, RestoreRefused, backup, restore
 from server.operations.check import run_checks
@@ -26,6 +27,11 @@ from server.operations.commands import add_operations_commands
 DEMO_PASSWORD = "madoguchi-demo"  # noqa: S105 - printed in the demo banner; never for production
 DEMO_STAFF = (("admin", Role.admin), ("shokuin", Role.municipal), ("itaku", Role.contractor))
 DEMO_CREDENTIALS = DATA_DIR / "demo-credentials.txt"
+DEFAULT_BRANCH = "honcho"  # the demo city hall's main building (本庁舎); staff and devices default to it
+
+
+class CommandRefused(Exception):
+    """A command's input is unusable; main prints the message and exits non-zero."""
 
 
 def _now() -> datetime:
@@ -43,17 +49,55 @@ def cmd_init(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_password(args: argparse.Namespace) -> str:
+    """--password, else the first line of stdin (--password-stdin), else asked twice at a prompt."""
+    if args.password is not None:
+        password: str = args.password
+    elif args.password_stdin:
+        password = sys.stdin.readline().removesuffix("\n").removesuffix("\r")
+    else:
+        try:
+            password = getpass.getpass("パスワード Password: ")
+            again = getpass.getpass("もう一度 Again: ")
+        except EOFError:
+            raise CommandRefused(
+                "パスワードが入力されませんでした。 No password was entered."
+                " Use --password-stdin to read it from standard input."
+            ) from None
+        if password != again:
+            raise CommandRefused("入力した2つのパスワードが一致しません。 The two passwords do not match.")
+    if not password:
+        raise CommandRefused("パスワードが空です。 The password is empty.")
+    return password
+
+
 def cmd_staff_add(args: argparse.Namespace) -> int:
+    # Without --branch the account works at the default branch only; every branch takes --all-branches.
+    branch_id = None if args.all_branches else (args.branch if args.branch is not None else DEFAULT_BRANCH)
+    password = _read_password(args)
     with Session(_engine(), expire_on_commit=False) as session:
+        if branch_id is not None and session.get(Branch, branch_id) is None:
+            raise CommandRefused(
+                f"支所 {branch_id!r} がありません。--branch で支所を指定してください。"
+                f" Unknown branch {branch_id!r}; name one with --branch (or run `madoguchi init` first)."
+            )
         staff = auth_service.create_staff(
             session,
             username=args.username,
-            password=args.password,
+            password=password,
             role=Role(args.role),
-            branch_id=args.branch,
+            branch_id=branch_id,
             now=_now(),
         )
-        print(f"Created {staff.role} account {staff.username!r}.")
+        where_ja, where_en = (
+            ("すべての支所", "all branches")
+            if staff.branch_id is None
+            else (f"支所 {staff.branch_id!r} のみ", f"branch {staff.branch_id!r} only")
+        )
+        print(
+            f"アカウント {staff.username!r} を作成しました({where_ja})。"
+            f" Created {staff.role} account {staff.username!r} ({where_en})."
+        )
     return 0
 
 
@@ -193,8 +237,14 @@ def build_parser() -> argparse.ArgumentParser:
     staff_add = staff.add_parser("add", help="create a staff account")
     staff_add.add_argument("username")
     staff_add.add_argument("--role", required=True, choices=[role.value for role in Role])
-    staff_add.add_argument("--password", required=True)
-    staff_add.add_argument("--branch", default=None)
+    secret = staff_add.add_mutually_exclusive_group()
+    secret.add_argument("--password", help="the password (visible in the process list; prefer the prompt)")
+    secret.add_argument(
+        "--password-stdin", action="store_true", help="read the password from the first line of standard input"
+    )
+    where = staff_add.add_mutually_exclusive_group()
+    where.add_argument("--branch", help=f"the branch this account works at (default: {DEFAULT_BRANCH})")
+    where.add_argument("--all-branches", action="store_true", help="the account works at every branch")
     staff_add.set_defaults(run=cmd_staff_add)
 
     device = commands.add_parser("device", help="kiosks and display boards").add_subparsers(
@@ -203,7 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
     device_add = device.add_parser("add", help="register a device and print its token")
     device_add.add_argument("name")
     device_add.add_argument("--kind", required=True, choices=[kind.value for kind in DeviceKind])
-    device_add.add_argument("--branch", default="honcho")
+    device_add.add_argument("--branch", default=DEFAULT_BRANCH)
     device_add.set_defaults(run=cmd_device_add)
 
     check = commands.add_parser("check", help="check this installation: configuration, database, fonts, speech")
@@ -258,6 +308,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.run(args))
     except ConfigError as error:
         print(f"Configuration refused:\n{error}", file=sys.stderr)
+        return 2
+    except CommandRefused as refused:
+        print(f"error: {refused}", file=sys.stderr)
         return 2
     except DomainError as error:
         print(f"error: {error.message}", file=sys.stderr)

@@ -11,24 +11,62 @@ from server.errors import Conflict, NotFound, Unauthorized
 from server.models import Branch, Device, DeviceKind, Role, Staff, StaffSession
 from server.realtime.events import EventType, record_event
 
+# Today's cost. Each hash records the parameters it was made with, so raising these later keeps
+# older hashes verifying; a successful sign-in re-hashes them with today's (see `login`).
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+# The first format, "scrypt$salt$digest", named no parameters: it was always made with these.
+_LEGACY_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+
+
+def _scrypt(password: str, salt: bytes, params: dict[str, int]) -> bytes:
+    n, r, p = params["n"], params["r"], params["p"]
+    # OpenSSL refuses more than 32 MiB by default; allow what these parameters need.
+    maxmem = 128 * r * (n + p + 2) + 2**20
+    return hashlib.scrypt(password.encode(), salt=salt, n=n, r=r, p=p, maxmem=maxmem)
 
 
 def hash_password(password: str) -> str:
     salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, **_SCRYPT)
-    return f"scrypt${salt.hex()}${digest.hex()}"
+    digest = _scrypt(password, salt, _SCRYPT)
+    params = ",".join(f"{name}={value}" for name, value in _SCRYPT.items())
+    return f"scrypt${params}${salt.hex()}${digest.hex()}"
+
+
+def _parse_hash(stored: str) -> tuple[dict[str, int], bytes, str] | None:
+    """(parameters, salt, digest in hex) of a stored hash in either format; None if malformed."""
+    parts = stored.split("$")
+    if parts[0] != "scrypt":
+        return None
+    try:
+        if len(parts) == 3:
+            return dict(_LEGACY_SCRYPT), bytes.fromhex(parts[1]), parts[2]
+        if len(parts) == 4:
+            pairs = [item.split("=", 1) for item in parts[1].split(",")]
+            params = {name: int(value) for name, value in pairs}
+            if set(params) != {"n", "r", "p"} or len(pairs) != 3 or min(params.values()) < 1:
+                return None
+            return params, bytes.fromhex(parts[2]), parts[3]
+    except ValueError:  # not hex, not a number, no "="
+        return None
+    return None
 
 
 def verify_password(password: str, stored: str) -> bool:
+    parsed = _parse_hash(stored)
+    if parsed is None:
+        return False
+    params, salt, digest_hex = parsed
     try:
-        scheme, salt_hex, digest_hex = stored.split("$")
-    except ValueError:
+        digest = _scrypt(password, salt, params)
+    except (ValueError, OverflowError, MemoryError):  # parameters scrypt refuses (n not a power of two, …)
         return False
-    if scheme != "scrypt":
-        return False
-    digest = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt_hex), **_SCRYPT)
     return hmac.compare_digest(digest.hex(), digest_hex)
+
+
+def password_needs_rehash(stored: str) -> bool:
+    """True when `stored` was not made with today's parameters (or in today's format)."""
+    parsed = _parse_hash(stored)
+    return parsed is None or len(stored.split("$")) != 4 or parsed[0] != _SCRYPT
 
 
 def hash_token(token: str) -> str:
@@ -93,6 +131,10 @@ def login(session: Session, *, username: str, password: str, now: datetime, hour
         raise Unauthorized(
             "ユーザー名またはパスワードが違います。 Wrong username or password.", code="invalid_credentials"
         )
+    if password_needs_rehash(staff.password_hash):
+        # The password is at hand only now: bring an older hash up to today's cost.
+        staff.password_hash = hash_password(password)
+        session.add(staff)
     token = secrets.token_urlsafe(32)
     assert staff.id is not None
     session.add(
