@@ -1,4 +1,4 @@
-"""Reports for city staff: the daily figures (JSON or CSV) and the staffing planner."""
+"""Reports for city staff: daily, monthly and yearly figures (JSON or CSV) and the staffing planner."""
 
 from datetime import date
 from typing import Annotated, Any
@@ -7,12 +7,19 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from server.deps import ClockDep, CurrentStaff, SessionDep
 from server.models import Staff
-from server.reports import planner, service
-from server.reports.schemas import DailyReport, DayType, ReportFormat, StaffingPlan
+from server.reports import periods, planner, service
+from server.reports.schemas import DailyReport, DayType, PeriodReport, ReportFormat, StaffingPlan
 
 router = APIRouter(prefix="/branches/{branch}/reports", tags=["reports"])
 
 Day = Annotated[date | None, Query(alias="date", description="Business day (local); default today")]
+Output = Annotated[ReportFormat, Query(alias="format")]
+# Read as text so that a malformed month gets the report's own message, in Japanese first.
+Month = Annotated[str | None, Query(description="YYYY-MM (local business days); default this month")]
+Year = Annotated[str | None, Query(description="YYYY, the calendar year; default this year")]
+AS_CSV: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {}}, "description": "The report, as JSON or (format=csv) CSV."}
+}
 
 
 def report_reader(branch: str, staff: CurrentStaff) -> Staff:
@@ -23,30 +30,63 @@ def report_reader(branch: str, staff: CurrentStaff) -> Staff:
 ReportReader = Annotated[Staff, Depends(report_reader)]
 
 
-@router.get(
-    "/daily",
-    response_model=DailyReport,
-    responses={200: {"content": {"text/csv": {}}, "description": "The report, as JSON or (format=csv) CSV."}},
-)
+@router.get("/daily", response_model=DailyReport, responses=AS_CSV)
 def daily_report(
     branch: str,
     session: SessionDep,
     _reader: ReportReader,
     clock: ClockDep,
     day: Day = None,
-    output: Annotated[ReportFormat, Query(alias="format")] = ReportFormat.json,
+    output: Output = ReportFormat.json,
 ) -> Any:
     """One business day's figures: waits, stays, service and staff minutes by role, counters, satisfaction."""
     now = clock()
     business_on = service.report_day(session, branch_id=branch, day=day, now=now)
     report = service.daily_report(session, branch_id=branch, business_on=business_on, now=now)
-    if output == ReportFormat.json:
-        return report
+    return report if output == ReportFormat.json else _csv(report, f"{report.branch}-{business_on}")
+
+
+@router.get("/monthly", response_model=PeriodReport, responses=AS_CSV)
+def monthly_report(
+    branch: str,
+    session: SessionDep,
+    _reader: ReportReader,
+    clock: ClockDep,
+    month: Month = None,
+    baseline: Annotated[str | None, Query(description="YYYY-MM to compare with, e.g. before the reform")] = None,
+    output: Output = ReportFormat.json,
+) -> Any:
+    """A month's figures and one row per day; with a baseline month, its figures and the differences."""
+    report = periods.monthly_report(session, branch_id=branch, month=month, baseline=baseline, now=clock())
+    return report if output == ReportFormat.json else _csv(report, _period_name(report))
+
+
+@router.get("/yearly", response_model=PeriodReport, responses=AS_CSV)
+def yearly_report(
+    branch: str,
+    session: SessionDep,
+    _reader: ReportReader,
+    clock: ClockDep,
+    year: Year = None,
+    baseline: Annotated[str | None, Query(description="YYYY to compare with, e.g. the year before the reform")] = None,
+    output: Output = ReportFormat.json,
+) -> Any:
+    """A calendar year's figures and one row per month; with a baseline year, its figures and the differences."""
+    report = periods.yearly_report(session, branch_id=branch, year=year, baseline=baseline, now=clock())
+    return report if output == ReportFormat.json else _csv(report, _period_name(report))
+
+
+def _period_name(report: PeriodReport) -> str:
+    name = f"{report.branch}-{report.period}"
+    return name if report.baseline is None else f"{name}-vs-{report.baseline.period}"
+
+
+def _csv(report: DailyReport | PeriodReport, name: str) -> Response:
     # A byte-order mark so that Excel, the tool the figures usually end up in, reads UTF-8.
     return Response(
         content="\ufeff" + service.report_csv(report),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="madoguchi-{report.branch}-{business_on}.csv"'},
+        headers={"Content-Disposition": f'attachment; filename="madoguchi-{name}.csv"'},
     )
 
 

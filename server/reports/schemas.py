@@ -1,5 +1,6 @@
 import datetime as dt
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel
 
@@ -143,3 +144,86 @@ class StaffingPlan(BaseModel):
     recorded_days: list[dt.date]
     groups: list[StaffingGroup]
     method: str
+
+
+# --- months and years -------------------------------------------------------------------------------
+
+
+class PeriodKind(StrEnum):
+    monthly = "monthly"
+    yearly = "yearly"
+
+
+class Headline(BaseModel):
+    """The figures compared period against period, read off the full figures beside them.
+
+    `period` names what they are of: "2026-04" (a month), "2026" (a year), "2026-04-01" (a day of a
+    month's chart) or "2026-04" (a month of a year's chart). Minutes as in DurationStats.
+    """
+
+    period: str
+    issued: int
+    served: int
+    no_show: int
+    wait_mean_minutes: float | None
+    wait_p50_minutes: float | None
+    wait_p90_minutes: float | None
+    stay_mean_minutes: float | None
+    stay_p50_minutes: float | None
+    stay_p90_minutes: float | None
+    city_staff_minutes: float
+    contractor_minutes: float
+    city_staff_share: float | None
+    satisfaction_mean: float | None
+    satisfaction_count: int
+
+
+class HeadlineDifference(BaseModel):
+    """Current − baseline for each headline figure; null when either side has none (no ticket waited)."""
+
+    issued: int
+    served: int
+    no_show: int
+    wait_mean_minutes: float | None
+    wait_p50_minutes: float | None
+    wait_p90_minutes: float | None
+    stay_mean_minutes: float | None
+    stay_p50_minutes: float | None
+    stay_p90_minutes: float | None
+    city_staff_minutes: float
+    contractor_minutes: float
+    # In share points: 0.05 = five percentage points more of the counter time done by city staff.
+    city_staff_share: float | None
+    satisfaction_mean: float | None
+    satisfaction_count: int
+
+
+class PeriodFigures(BaseModel):
+    """A month's or a year's figures, defined as the daily report's (same names, same computation)."""
+
+    period: str
+    first_day: dt.date
+    # The last business day counted: the period's last day, or today while it is still running.
+    last_day: dt.date
+    complete: bool
+    headline: Headline
+    totals: Totals
+    waiting: DurationBreakdown
+    stay: DurationBreakdown
+    wait_histogram: list[HistogramBin]
+    service_time: ServiceTimes
+    staff_minutes: StaffMinutes
+    satisfaction: SatisfactionSummary
+    # One per day of a month, or per month of a year, up to last_day: the chart's points.
+    rows: list[Headline]
+
+
+class PeriodReport(PeriodFigures):
+    branch: str
+    kind: PeriodKind
+    row_unit: Literal["day", "month"]
+    timezone: str
+    percentile_method: str
+    baseline: PeriodFigures | None
+    difference: HeadlineDifference | None
+    names: Names

@@ -1,4 +1,5 @@
-"""The daily report: pure functions over plain rows, and one function that reads the rows.
+"""The reports' figures: pure functions over plain rows, one function that reads the rows for
+any run of business days, and the daily report (months and years: periods.py).
 
 Definitions (one place, so the page, the CSV and the tests mean the same thing):
 - business day: Ticket.business_on (the branch's local date at issue); hours are local wall-clock
@@ -23,13 +24,15 @@ import io
 import math
 from collections import Counter as Tally
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+from pydantic import BaseModel
 from sqlalchemy import func
+from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select
 
 from server.catalog.schemas import minutes_of_day
@@ -70,6 +73,8 @@ CITY_STAFF_ROLES = (Role.municipal, Role.admin)
 WAIT_BIN_MINUTES = 5
 WAIT_BIN_LAST = 60  # everything from here on falls in one open-ended bin
 
+K = TypeVar("K")
+
 
 # --- who may read ------------------------------------------------------------------------------
 
@@ -94,8 +99,9 @@ def ensure_may_read_reports(staff: Staff, *, branch_id: str) -> None:
 # --- plain rows the pure functions take ----------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TicketFacts:
+    business_on: date
     service: str | None  # single-service ticket
     life_event: str | None  # life-event ticket
     status: TicketStatus
@@ -104,15 +110,51 @@ class TicketFacts:
     finished_at: datetime | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StopFacts:
-    """A completed stop."""
+    """A completed stop, counted on its ticket's business day."""
 
+    business_on: date
     service: str
     staff_only: bool
     staff_role: Role | None
     called_at: datetime
     completed_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerFacts:
+    """A satisfaction answer, counted on its ticket's business day."""
+
+    business_on: date
+    score: int
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class Facts:
+    """The rows every report counts, for the tickets of some business days.
+
+    A day, a month and a year are read the same way (`read_facts`) and counted by the same
+    functions; a period's days or months are these rows split by business day (`split`).
+    """
+
+    tickets: Sequence[TicketFacts]
+    stops: Sequence[StopFacts]
+    answers: Sequence[AnswerFacts]
+
+    def split(self, key: Callable[[date], K]) -> dict[K, "Facts"]:
+        """The rows grouped by key(business day): e.g. by day, or by month."""
+        groups: dict[K, tuple[list[TicketFacts], list[StopFacts], list[AnswerFacts]]] = defaultdict(
+            lambda: ([], [], [])
+        )
+        for ticket in self.tickets:
+            groups[key(ticket.business_on)][0].append(ticket)
+        for stop in self.stops:
+            groups[key(stop.business_on)][1].append(stop)
+        for answer in self.answers:
+            groups[key(answer.business_on)][2].append(answer)
+        return {k: Facts(tickets, stops, answers) for k, (tickets, stops, answers) in groups.items()}
 
 
 @dataclass(frozen=True)
@@ -300,7 +342,89 @@ def counters_open_by_hour(per_counter: dict[int, dict[int, float]], counters: It
     return dict(totals)
 
 
-# --- the report from rows ------------------------------------------------------------------------
+# --- the figures every report shares --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Figures:
+    """The figures a day, a month and a year have in common, each computed here and nowhere else."""
+
+    totals: Totals
+    waiting: DurationBreakdown
+    stay: DurationBreakdown
+    wait_seconds: list[float]
+    service_time: ServiceTimes
+    staff_minutes: StaffMinutes
+    satisfaction: SatisfactionSummary
+
+
+def waits(tickets: Iterable[TicketFacts]) -> list[tuple[TicketFacts, float]]:
+    """Issue → first call, for each ticket that was called."""
+    return [(t, _seconds(t.issued_at, t.first_called_at)) for t in tickets if t.first_called_at is not None]
+
+
+def stays(tickets: Iterable[TicketFacts]) -> list[tuple[TicketFacts, float]]:
+    """Issue → last completion, for each visit that ended done."""
+    return [
+        (t, _seconds(t.issued_at, t.finished_at))
+        for t in tickets
+        if t.status == TicketStatus.done and t.finished_at is not None
+    ]
+
+
+def totals(tickets: Sequence[TicketFacts], stops: Sequence[StopFacts]) -> Totals:
+    statuses = Tally(t.status for t in tickets)
+    finished = (TicketStatus.done, TicketStatus.no_show, TicketStatus.cancelled)
+    return Totals(
+        issued=len(tickets),
+        served=statuses[TicketStatus.done],
+        no_show=statuses[TicketStatus.no_show],
+        cancelled=statuses[TicketStatus.cancelled],
+        unfinished=len(tickets) - sum(statuses[s] for s in finished),
+        stops_completed=len(stops),
+    )
+
+
+def satisfaction_summary(answers: Sequence[AnswerFacts]) -> SatisfactionSummary:
+    scores = Tally(answer.score for answer in answers)
+    reasons = Tally(answer.reason for answer in answers if answer.reason is not None)
+    return SatisfactionSummary(
+        count=len(answers),
+        mean=round(sum(scores.elements()) / len(answers), 2) if answers else None,
+        distribution={str(score): scores.get(score, 0) for score in range(1, 6)},
+        reasons={str(code): reasons.get(str(code), 0) for code in Reason},
+    )
+
+
+def figures(facts: Facts, zone: ZoneInfo) -> Figures:
+    """Every shared figure of some business days' rows."""
+    waited = waits(facts.tickets)
+    return Figures(
+        totals=totals(facts.tickets, facts.stops),
+        waiting=breakdown(waited, zone),
+        stay=breakdown(stays(facts.tickets), zone),
+        wait_seconds=[seconds for _, seconds in waited],
+        service_time=service_times(facts.stops),
+        staff_minutes=staff_minutes(facts.stops),
+        satisfaction=satisfaction_summary(facts.answers),
+    )
+
+
+def used_names(names: Names, facts: Iterable[Facts]) -> Names:
+    """Only the services and life events the rows mention."""
+    services: set[str | None] = set()
+    life_events: set[str | None] = set()
+    for rows in facts:
+        services.update(t.service for t in rows.tickets)
+        services.update(stop.service for stop in rows.stops)
+        life_events.update(t.life_event for t in rows.tickets)
+    return Names(
+        services={k: v for k, v in names.services.items() if k in services},
+        life_events={k: v for k, v in names.life_events.items() if k in life_events},
+    )
+
+
+# --- the daily report from rows --------------------------------------------------------------------
 
 
 def compute_daily_report(
@@ -309,50 +433,30 @@ def compute_daily_report(
     day: date,
     zone: ZoneInfo,
     business_hours: range,
-    tickets: Sequence[TicketFacts],
-    stops: Sequence[StopFacts],
+    facts: Facts,
     intervals: Sequence[OpenInterval],
     public_counters: set[int],
-    answers: Sequence[tuple[int, str | None]],
     names: Names,
 ) -> DailyReport:
     """Every figure of one business day, from plain rows (no database)."""
-    waits = [(t, _seconds(t.issued_at, t.first_called_at)) for t in tickets if t.first_called_at is not None]
-    stays = [
-        (t, _seconds(t.issued_at, t.finished_at))
-        for t in tickets
-        if t.status == TicketStatus.done and t.finished_at is not None
-    ]
-    statuses = Tally(t.status for t in tickets)
-    arrivals = Tally(local_hour(t.issued_at, zone) for t in tickets)
+    shared = figures(facts, zone)
+    arrivals = Tally(local_hour(t.issued_at, zone) for t in facts.tickets)
     per_counter = open_hours(intervals, day=day, zone=zone)
     windows = counters_open_by_hour(per_counter, (c for c in per_counter if c in public_counters))
     desks = counters_open_by_hour(per_counter, (c for c in per_counter if c not in public_counters))
     busy_hours = set(arrivals) | {h for h, v in windows.items() if v > 0} | {h for h, v in desks.items() if v > 0}
     hours = sorted(set(business_hours) | busy_hours)
-    scores = Tally(score for score, _ in answers)
-    used_services = {t.service for t in tickets} | {stop.service for stop in stops}
-    used_life_events = {t.life_event for t in tickets}
-    reasons = Tally(reason for _, reason in answers if reason is not None)
     return DailyReport(
         branch=branch_id,
         date=day,
         timezone=zone.key,
         percentile_method=PERCENTILE_METHOD,
-        totals=Totals(
-            issued=len(tickets),
-            served=statuses[TicketStatus.done],
-            no_show=statuses[TicketStatus.no_show],
-            cancelled=statuses[TicketStatus.cancelled],
-            unfinished=len(tickets)
-            - sum(statuses[s] for s in (TicketStatus.done, TicketStatus.no_show, TicketStatus.cancelled)),
-            stops_completed=len(stops),
-        ),
-        waiting=breakdown(waits, zone),
-        stay=breakdown(stays, zone),
-        wait_histogram=wait_histogram([seconds for _, seconds in waits]),
-        service_time=service_times(stops),
-        staff_minutes=staff_minutes(stops),
+        totals=shared.totals,
+        waiting=shared.waiting,
+        stay=shared.stay,
+        wait_histogram=wait_histogram(shared.wait_seconds),
+        service_time=shared.service_time,
+        staff_minutes=shared.staff_minutes,
         hourly=[
             HourFigures(
                 hour=hour,
@@ -362,16 +466,8 @@ def compute_daily_report(
             )
             for hour in hours
         ],
-        satisfaction=SatisfactionSummary(
-            count=len(answers),
-            mean=round(sum(scores.elements()) / len(answers), 2) if answers else None,
-            distribution={str(score): scores.get(score, 0) for score in range(1, 6)},
-            reasons={str(code): reasons.get(str(code), 0) for code in Reason},
-        ),
-        names=Names(
-            services={k: v for k, v in names.services.items() if k in used_services},
-            life_events={k: v for k, v in names.life_events.items() if k in used_life_events},
-        ),
+        satisfaction=shared.satisfaction,
+        names=used_names(names, [facts]),
     )
 
 
@@ -380,7 +476,7 @@ def compute_daily_report(
 CSV_HEADER = ("section", "key", "metric", "value")
 
 
-def report_rows(report: DailyReport) -> Iterator[tuple[str, str, str, str]]:
+def report_rows(report: BaseModel) -> Iterator[tuple[str, str, str, str]]:
     """Flatten the JSON report into (section, key, metric, value) rows.
 
     The path of each figure in the JSON is section parts + key + metric: `waiting.by_service`,
@@ -408,7 +504,7 @@ def _flatten(path: list[str], value: Any) -> Iterator[tuple[str, str, str, str]]
             yield ".".join(path[:-2]), path[-2], path[-1], text
 
 
-def report_csv(report: DailyReport) -> str:
+def report_csv(report: BaseModel) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_HEADER)
@@ -469,78 +565,110 @@ def _without_parallel_workers(session: Session) -> None:
         session.connection().exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
 
 
+def read_facts(session: Session, *, branch_id: str, first_on: date, end_on: date) -> Facts:
+    """The rows of the tickets issued on business days [first_on, end_on), for any report.
+
+    Every read is bounded by the period, never by the history: the tickets through the
+    (branch_id, business_on, …) unique index; their calls, stops and answers through the ticket_id
+    indexes, within the span of those tickets' ids. The span is only a bound (the join on the
+    tickets decides), but it lets PostgreSQL seek a month of stops rather than hash the whole table.
+    Bookings do not exist yet; when they do, they are read here too.
+    """
+    in_period = (
+        col(Ticket.branch_id) == branch_id,
+        col(Ticket.business_on) >= first_on,
+        col(Ticket.business_on) < end_on,
+    )
+    # Plain columns, not entities: a year is many rows, and a report needs a few fields of each.
+    ticket_rows = session.execute(
+        sql_select(
+            col(Ticket.id),
+            col(Ticket.business_on),
+            col(Service.key),
+            col(LifeEvent.key),
+            col(Ticket.status),
+            col(Ticket.issued_at),
+            col(Ticket.finished_at),
+        )
+        .outerjoin(Service, col(Service.id) == Ticket.service_id)
+        .outerjoin(LifeEvent, col(LifeEvent.id) == Ticket.life_event_id)
+        .where(*in_period)
+    ).all()
+    if not ticket_rows:
+        return Facts(tickets=[], stops=[], answers=[])
+    lowest, highest = min(row[0] for row in ticket_rows), max(row[0] for row in ticket_rows)
+    first_calls: dict[int | None, datetime] = dict(
+        session.execute(
+            sql_select(col(Event.ticket_id), func.min(Event.at))
+            .join(Ticket, col(Ticket.id) == Event.ticket_id)
+            .where(
+                col(Event.type) == str(EventType.ticket_called),
+                col(Event.ticket_id).between(lowest, highest),
+                *in_period,
+            )
+            .group_by(col(Event.ticket_id))
+        )
+        .tuples()
+        .all()
+    )
+    stop_rows = session.execute(
+        sql_select(
+            col(Ticket.business_on),
+            col(Service.key),
+            col(Service.staff_only),
+            col(Stop.staff_role),
+            col(Stop.called_at),
+            col(Stop.started_at),
+            col(Stop.completed_at),
+        )
+        .select_from(Stop)
+        .join(Ticket, col(Ticket.id) == Stop.ticket_id)
+        .join(Service, col(Service.id) == Stop.service_id)
+        .where(*in_period, col(Stop.ticket_id).between(lowest, highest), col(Stop.status) == StopStatus.done)
+    ).all()
+    answer_rows = session.execute(
+        sql_select(col(Ticket.business_on), col(SatisfactionResponse.score), col(SatisfactionResponse.reason))
+        .select_from(SatisfactionResponse)
+        .join(Ticket, col(Ticket.id) == SatisfactionResponse.ticket_id)
+        .where(*in_period, col(SatisfactionResponse.ticket_id).between(lowest, highest))
+    ).all()
+    return Facts(
+        tickets=[
+            TicketFacts(business_on, service, life_event, status, issued_at, first_calls.get(ticket_id), finished_at)
+            for ticket_id, business_on, service, life_event, status, issued_at, finished_at in ticket_rows
+        ],
+        stops=[
+            StopFacts(business_on, key, staff_only, role, called_at or started_at or completed_at, completed_at)
+            for business_on, key, staff_only, role, called_at, started_at, completed_at in stop_rows
+            if completed_at is not None
+        ],
+        answers=[AnswerFacts(*row) for row in answer_rows],
+    )
+
+
 def daily_report(session: Session, *, branch_id: str, business_on: date, now: datetime) -> DailyReport:
     _without_parallel_workers(session)
     branch = get_branch(session, branch_id)
     zone = ZoneInfo(branch.timezone)
-    day_tickets = (Ticket.branch_id == branch.id, Ticket.business_on == business_on)
-    first_calls = (
-        select(Event.ticket_id, func.min(Event.at).label("first_called_at"))
-        .join(Ticket, col(Ticket.id) == Event.ticket_id)
-        .where(Event.type == str(EventType.ticket_called), *day_tickets)
-        .group_by(col(Event.ticket_id))
-        .subquery()
-    )
-    ticket_rows = session.exec(
-        select(Ticket, Service.key, LifeEvent.key, first_calls.c.first_called_at)
-        .outerjoin(Service, col(Service.id) == Ticket.service_id)
-        .outerjoin(LifeEvent, col(LifeEvent.id) == Ticket.life_event_id)
-        .outerjoin(first_calls, first_calls.c.ticket_id == Ticket.id)
-        .where(*day_tickets)
-    ).all()
-    tickets = [
-        TicketFacts(
-            service=service_key,
-            life_event=life_event_key,
-            status=ticket.status,
-            issued_at=ticket.issued_at,
-            first_called_at=first_called_at,
-            finished_at=ticket.finished_at,
-        )
-        for ticket, service_key, life_event_key, first_called_at in ticket_rows
-    ]
-    stop_rows = session.exec(
-        select(Stop, Service.key, Service.staff_only)
-        .join(Ticket, col(Ticket.id) == Stop.ticket_id)
-        .join(Service, col(Service.id) == Stop.service_id)
-        .where(*day_tickets, Stop.status == StopStatus.done)
-    ).all()
-    stops = [
-        StopFacts(
-            service=key,
-            staff_only=staff_only,
-            staff_role=stop.staff_role,
-            called_at=stop.called_at or stop.started_at or stop.completed_at,
-            completed_at=stop.completed_at,
-        )
-        for stop, key, staff_only in stop_rows
-        if stop.completed_at is not None
-    ]
+    facts = read_facts(session, branch_id=branch.id, first_on=business_on, end_on=business_on + timedelta(days=1))
     start, end = day_bounds(business_on, zone)
     intervals = counter_intervals(session, branch_id=branch.id, start=start, end=max(start, min(end, now)))
     public_counters = set(
         session.exec(select(Counter.id).where(Counter.branch_id == branch.id, col(Counter.public))).all()
     )
-    answers = session.exec(
-        select(SatisfactionResponse.score, SatisfactionResponse.reason).where(
-            SatisfactionResponse.branch_id == branch.id, SatisfactionResponse.business_on == business_on
-        )
-    ).all()
     return compute_daily_report(
         branch_id=branch.id,
         day=business_on,
         zone=zone,
         business_hours=business_hours(branch),
-        tickets=tickets,
-        stops=stops,
+        facts=facts,
         intervals=intervals,
         public_counters={c for c in public_counters if c is not None},
-        answers=[(score, reason) for score, reason in answers],
-        names=_names(session, branch.id),
+        names=names_of(session, branch.id),
     )
 
 
-def _names(session: Session, branch_id: str) -> Names:
+def names_of(session: Session, branch_id: str) -> Names:
     services = session.exec(select(Service).where(Service.branch_id == branch_id).order_by(col(Service.position)))
     life_events = session.exec(
         select(LifeEvent).where(LifeEvent.branch_id == branch_id).order_by(col(LifeEvent.position))

@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from server.models import Staff
 from tests.server.reports.day import DAY, build_day
+from tests.server.reports.days import NOW, build_days
 from tests.support import BRANCH, FixedClock
 
 DAILY = f"/api/v1/branches/{BRANCH}/reports/daily"
@@ -132,3 +133,119 @@ def test_staffing_plan_shape(client: TestClient, auth: dict[str, dict[str, str]]
     assert explanation[10]["arrivals"] == 1
     assert explanation[10]["needed"] == 1
     assert explanation[10]["actually_open"] == 1.0
+
+
+# --- monthly and yearly ----------------------------------------------------------------------------
+
+MONTHLY = f"/api/v1/branches/{BRANCH}/reports/monthly"
+YEARLY = f"/api/v1/branches/{BRANCH}/reports/yearly"
+
+
+@pytest.fixture
+def built_days(session: Session, clock: FixedClock, staff_users: dict[str, Staff]) -> None:
+    build_days(session, clock, staff_users)  # leaves the clock at 17:30 on 1 May 2026
+
+
+@pytest.fixture
+def after_the_days(clock: FixedClock) -> None:
+    """The clock where build_days leaves it (before anyone signs in), without the days."""
+    clock.set(NOW)
+
+
+def assert_csv_carries_the_json(response: Any, body: Any) -> list[list[str]]:
+    header, *rows = csv_rows(response)
+    assert header == ["section", "key", "metric", "value"]
+    from_csv = {csv_path(section, key, metric): value for section, key, metric, value in rows}
+    expected = json_leaves(body)
+    assert len(rows) == len(expected), "one CSV row per JSON figure, none twice"
+    assert set(from_csv) == set(expected)
+    for path, value in expected.items():
+        if value is None:
+            assert from_csv[path] == ""
+        elif isinstance(value, bool):
+            assert from_csv[path] == str(value), path
+        elif isinstance(value, int | float):
+            assert float(from_csv[path]) == value, path
+        else:
+            assert from_csv[path] == str(value), path
+    return rows
+
+
+@pytest.mark.usefixtures("built_days")
+def test_city_staff_read_the_monthly_and_yearly_reports(client: TestClient, auth: dict[str, dict[str, str]]) -> None:
+    user = "shokuin"  # and admin, in the CSV tests
+    month = client.get(MONTHLY, params={"month": "2026-04", "baseline": "2025-04"}, headers=auth[user])
+    assert month.status_code == 200, month.text
+    body = month.json()
+    assert (body["kind"], body["period"], body["row_unit"]) == ("monthly", "2026-04", "day")
+    assert len(body["rows"]) == 30
+    assert body["baseline"]["period"] == "2025-04"
+    assert body["difference"]["issued"] == body["totals"]["issued"] - body["baseline"]["totals"]["issued"]
+    year = client.get(YEARLY, params={"year": "2026"}, headers=auth[user])
+    assert year.status_code == 200, year.text
+    assert [row["period"] for row in year.json()["rows"]] == ["2026-01", "2026-02", "2026-03", "2026-04", "2026-05"]
+    assert year.json()["baseline"] is None
+
+
+def test_contractors_may_not_read_monthly_or_yearly_reports(
+    client: TestClient, auth: dict[str, dict[str, str]]
+) -> None:
+    for url in (MONTHLY, YEARLY):
+        response = client.get(url, headers=auth["itaku"])
+        assert response.status_code == 403
+        assert response.json()["code"] == "reports_city_staff_only"
+        assert client.get(url).status_code == 401
+        other = client.get(url.replace(f"/{BRANCH}/", "/shisho/"), headers=auth["shokuin"])
+        assert other.json()["code"] == "wrong_branch"
+
+
+@pytest.mark.usefixtures("built_days")
+@pytest.mark.parametrize(
+    ("url", "params", "filename"),
+    [
+        (MONTHLY, {"month": "2026-04", "baseline": "2025-04"}, "2026-04-vs-2025-04"),
+        (YEARLY, {"year": "2026", "baseline": "2025"}, "2026-vs-2025"),
+    ],
+)
+def test_period_csv_carries_the_same_figures(
+    client: TestClient, auth: dict[str, dict[str, str]], url: str, params: dict[str, str], filename: str
+) -> None:
+    body = client.get(url, params=params, headers=auth["admin"]).json()
+    response = client.get(url, params={**params, "format": "csv"}, headers=auth["admin"])
+    assert response.status_code == 200
+    assert f"madoguchi-{BRANCH}-{filename}.csv" in response.headers["content-disposition"]
+    rows = assert_csv_carries_the_json(response, body)
+    lookup = {(s, k, m): v for s, k, m, v in rows}
+    assert int(lookup[("totals", "", "issued")]) == body["totals"]["issued"]
+    assert float(lookup[("headline", "", "wait_p90_minutes")]) == body["waiting"]["all"]["p90_minutes"]
+    first_row = body["rows"][0]["period"]
+    assert int(lookup[("rows", first_row, "issued")]) == body["rows"][0]["issued"]
+    if "baseline" in params:
+        assert int(lookup[("difference", "", "issued")]) == body["difference"]["issued"]
+        assert int(lookup[("baseline", "totals", "issued")]) == body["baseline"]["totals"]["issued"]
+
+
+@pytest.mark.usefixtures("after_the_days")
+@pytest.mark.parametrize(
+    ("url", "params", "code"),
+    [
+        (MONTHLY, {"month": "2026-13"}, "bad_month"),
+        (MONTHLY, {"month": "2026/04"}, "bad_month"),
+        (MONTHLY, {"month": "2026-06"}, "month_in_future"),
+        (MONTHLY, {"month": "2026-04", "baseline": "last year"}, "bad_month"),
+        (MONTHLY, {"month": "2026-04", "baseline": "2026-07"}, "month_in_future"),
+        (YEARLY, {"year": "26"}, "bad_year"),
+        (YEARLY, {"year": "2027"}, "year_in_future"),
+        (YEARLY, {"year": "2026", "baseline": "2026-04"}, "bad_year"),
+    ],
+)
+def test_a_bad_or_future_period_is_a_japanese_first_422(
+    client: TestClient, auth: dict[str, dict[str, str]], url: str, params: dict[str, str], code: str
+) -> None:
+    response = client.get(url, params=params, headers=auth["admin"])
+    assert response.status_code == 422, response.text
+    body = response.json()
+    assert body["code"] == code
+    japanese, english = body["detail"].split("。 ", 1)[0], body["detail"].rsplit("。 ", 1)[-1]
+    assert not japanese.isascii(), body["detail"]  # Japanese first …
+    assert english.isascii(), body["detail"]  # … then English

@@ -184,7 +184,7 @@ def test_hours_are_the_branch_local_hours() -> None:
 
 def test_admins_count_as_city_staff_and_unrecorded_roles_stay_apart() -> None:
     def stop(role: Role | None, minutes: int, *, staff_only: bool = False) -> StopFacts:
-        return StopFacts("certificate", staff_only, role, utc(10, 0), utc(10, minutes))
+        return StopFacts(date(2026, 4, 1), "certificate", staff_only, role, utc(10, 0), utc(10, minutes))
 
     figures = service.staff_minutes([stop(Role.admin, 5), stop(Role.contractor, 7), stop(None, 2, staff_only=True)])
     assert figures.by_role == {"municipal": 0, "contractor": 7, "admin": 5, "unknown": 2}
