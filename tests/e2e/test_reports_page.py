@@ -12,14 +12,21 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from bench.harness import stop_process
+from bench.history import insert_history
+from server.db import create_db_engine
 from tests.e2e.support import run_cli
+from tests.realtime.live_server import live_server as running_server
+from tests.realtime.live_server import server_environment
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 Browser = playwright_sync.Browser
@@ -326,3 +333,126 @@ def assert_cards_match_their_charts(page: Page, report: dict[str, Any]) -> None:
 def test_a_contractor_is_told_reports_are_for_city_staff(live_server: LiveServer, page: Page) -> None:
     _sign_in(page, f"{live_server.url}/admin/reports", "itaku")
     expect(page.get_by_role("alert")).to_contain_text("市職員のみ")
+
+
+# --- 月次・年次: a city hall with a history -----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def hall_with_history(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The demo city hall with some fourteen months of finished visits written straight into its
+    database (bench.history), then served: counters went to a contractor six months ago (the
+    reform), and a quarter of the visits answered the survey."""
+    folder = tmp_path_factory.mktemp("e2e-reports-history")
+    database = folder / "madoguchi.db"
+    environment = server_environment(f"sqlite:///{database}", audio_cache_dir=str(folder / "audio"))
+    run_cli(environment, "init")
+    run_cli(environment, "staff", "add", "shokuin", "--role", "municipal", "--password", PASSWORD, "--branch", BRANCH)
+    today = datetime.now(ZoneInfo("Asia/Tokyo")).date()
+    reform = month_shift(today.replace(day=1), -6)
+    engine = create_db_engine(f"sqlite:///{database}")
+    try:
+        insert_history(engine, branch_id=BRANCH, total=40 * 320, per_day=40, today=today, visit_events=True)
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "UPDATE stop SET staff_role = 'contractor'"
+                    " WHERE service_id IN (SELECT id FROM service WHERE NOT staff_only)"
+                    " AND ticket_id IN (SELECT id FROM ticket WHERE business_on >= :reform)"
+                ),
+                {"reform": reform},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO satisfactionresponse (ticket_id, branch_id, business_on, at, score, reason)"
+                    " SELECT id, branch_id, business_on, finished_at, 1 + (id * 7) % 5, NULL FROM ticket"
+                    " WHERE status = 'done' AND id % 4 = 0"
+                )
+            )
+    finally:
+        engine.dispose()
+    with running_server(environment, folder, name="reports-history") as server:
+        login = httpx.post(
+            f"{server.base_url}/api/v1/auth/login", json={"username": "shokuin", "password": PASSWORD}, timeout=10
+        )
+        yield LiveServer(url=server.base_url, kiosk_token="", tokens={"shokuin": login.json()["access_token"]})
+
+
+def month_shift(first_of_month: date, months: int) -> date:
+    index = first_of_month.year * 12 + first_of_month.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def shown_minutes(value: float | None) -> str:
+    """The page's minutes (format.js)."""
+    if value is None:
+        return "—"
+    if value == 0:
+        return "0"
+    return "<0.1" if value < 0.05 else f"{value:.1f}"
+
+
+def test_the_monthly_section_states_the_reports_figures(hall_with_history: LiveServer, page: Page) -> None:
+    server = hall_with_history
+    _sign_in(page, f"{server.url}/admin/reports", "shokuin")
+    expect(page.locator("#tile-issued .tile-value")).to_be_visible()  # the day's page is up
+    page.locator("#periods > summary").click()
+
+    # Opened: this month so far, as the API states it.
+    this_month = server.api("GET", f"/branches/{BRANCH}/reports/monthly", who="shokuin")
+    expect(page.locator("#periods")).to_have_attribute("data-period", this_month["period"])
+    expect(page.locator("#period-tile-issued .tile-value")).to_have_text(str(this_month["headline"]["issued"]))
+    expect(page.locator("#period-month")).to_have_value(this_month["period"])
+
+    # Last month against the same month a year before (before the reform).
+    today = date.fromisoformat(this_month["last_day"])
+    month = f"{month_shift(today.replace(day=1), -1):%Y-%m}"
+    baseline = f"{month_shift(today.replace(day=1), -13):%Y-%m}"
+    page.locator("#period-month").fill(month)
+    page.locator("#period-month").dispatch_event("change")
+    expect(page.locator("#periods")).to_have_attribute("data-period", month)
+    page.locator("#baseline-last-year").click()
+    expect(page.locator("#period-status")).to_contain_text(f"{baseline} と比較")
+    report = server.api("GET", f"/branches/{BRANCH}/reports/monthly?month={month}&baseline={baseline}", who="shokuin")
+    headline, difference = report["headline"], report["difference"]
+    assert headline["issued"] > 0
+    assert report["baseline"]["headline"]["issued"] > 0
+
+    wait_p90 = page.locator("#period-tile-wait_p90_minutes")
+    expect(wait_p90.locator(".tile-value")).to_have_text(f"{shown_minutes(headline['wait_p90_minutes'])} 分 min")
+    assert float(wait_p90.locator(".tile-delta").get_attribute("data-delta") or "nan") == difference["wait_p90_minutes"]
+    expect(page.locator("#period-tile-issued .tile-value")).to_have_text(str(headline["issued"]))
+    expect(page.locator("#period-tile-city_staff_share .tile-value")).to_have_text(
+        f"{math.floor(headline['city_staff_share'] * 100 + 0.5)}%"
+    )
+    # After the reform, less of the counter time is city staff's: the share tile says so.
+    assert difference["city_staff_share"] < 0
+    expect(page.locator("#period-tile-city_staff_share .tile-delta")).to_contain_text("▼")
+
+    # The chart: one bar per day with tickets (p50), a line through the p90s, every day labelled.
+    with_tickets = [row for row in report["rows"] if row["wait_p50_minutes"] is not None]
+    expect(page.locator("#chart-period-wait rect.bar")).to_have_count(len(with_tickets) + 1)  # + legend
+    expect(page.locator("#chart-period-wait circle.line-point")).to_have_count(len(with_tickets) + 1)
+    expect(page.locator("#period-figures tbody tr")).to_have_count(len(report["rows"]))
+    first = with_tickets[0]
+    expect(page.locator(f'#period-figures tr[data-period="{first["period"]}"] td').nth(4)).to_have_text(
+        shown_minutes(first["wait_p90_minutes"])
+    )
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    page.locator("#periods").screenshot(path=str(OUTPUT / "reports-monthly.png"))
+
+    # The CSV carries the same figures.
+    with page.expect_download() as download:
+        page.locator("#period-csv-link").click()
+    assert download.value.suggested_filename == f"madoguchi-{BRANCH}-{month}-vs-{baseline}.csv"
+    rows = list(csv.reader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8-sig"))))
+    assert rows[0] == ["section", "key", "metric", "value"]
+    assert ["totals", "", "issued", str(headline["issued"])] in rows
+    assert ["difference", "", "issued", str(difference["issued"])] in rows
+
+    # Yearly: the months of this year so far.
+    page.get_by_label("年次(1〜12月)").check()
+    year = server.api("GET", f"/branches/{BRANCH}/reports/yearly", who="shokuin")
+    expect(page.locator("#periods")).to_have_attribute("data-period", year["period"])
+    expect(page.locator("#period-tile-issued .tile-value")).to_have_text(str(year["headline"]["issued"]))
+    expect(page.locator("#period-figures tbody tr")).to_have_count(len(year["rows"]))

@@ -50,21 +50,32 @@ function frame(id, title, description, width, height) {
 const PAD = { left: 44, right: 48, top: 16, bottom: 40 };
 
 /**
- * Vertical bars (e.g. arrivals per hour), optionally with a line on its own right-hand axis
- * (e.g. counters open). items: [{label, value, line}], options: {id, title, description,
- * barLabel, lineLabel}.
+ * Vertical bars (e.g. arrivals per hour), optionally with a line (e.g. counters open). items:
+ * [{label, value, line}], options: {id, title, description, barLabel, lineLabel}. The line has
+ * its own right-hand axis, unless `sharedScale` (the same unit, e.g. waiting p50 and p90 minutes):
+ * then both are read on the left one. A null value draws no bar, a null line leaves a gap (a day
+ * without tickets is not a day with no wait). `valueLabels: false` leaves the figures above the
+ * bars out when the slots are too narrow for them (each bar still has its tooltip).
  */
-export function barsWithLine(items, { id, title, description, barLabel, lineLabel, width = 640, height = 280 }) {
+export function barsWithLine(
+  items,
+  { id, title, description, barLabel, lineLabel, sharedScale = false, valueLabels = true, width = 640, height = 280 },
+) {
   const svg = frame(id, title, description, width, height);
   const plotW = width - PAD.left - PAD.right;
   const plotH = height - PAD.top - PAD.bottom;
-  const bars = niceScale(Math.max(0, ...items.map((item) => item.value)), { floor: 4, integer: true });
-  const barMax = bars.max;
   const hasLine = items.some((item) => item.line !== undefined);
-  const lines = niceScale(Math.max(0, ...items.map((item) => item.line ?? 0)), { floor: 2 });
+  const barTop = Math.max(0, ...items.map((item) => item.value ?? 0));
+  const lineTop = Math.max(0, ...items.map((item) => item.line ?? 0));
+  const bars = sharedScale
+    ? niceScale(Math.max(barTop, lineTop), { floor: 4 })
+    : niceScale(barTop, { floor: 4, integer: true });
+  const barMax = bars.max;
+  const lines = sharedScale ? bars : niceScale(lineTop, { floor: 2 });
   const lineMax = lines.max;
   const slot = plotW / Math.max(items.length, 1);
   const y = (value, max) => PAD.top + plotH - (value / max) * plotH;
+  const shown = (value) => (value === null || value === undefined ? "—" : format(value));
 
   for (const tick of bars.ticks) {
     svg.append(
@@ -72,7 +83,7 @@ export function barsWithLine(items, { id, title, description, barLabel, lineLabe
       s("text", { x: PAD.left - 6, y: y(tick, barMax) + 4, class: "tick", "text-anchor": "end" }, format(tick)),
     );
   }
-  if (hasLine) {
+  if (hasLine && !sharedScale) {
     for (const tick of lines.ticks) {
       svg.append(
         s("text", { x: PAD.left + plotW + 6, y: y(tick, lineMax) + 4, class: "tick line-tick" }, format(tick)),
@@ -81,25 +92,36 @@ export function barsWithLine(items, { id, title, description, barLabel, lineLabe
   }
   items.forEach((item, index) => {
     const x = PAD.left + index * slot;
+    svg.append(s("text", { x: x + slot / 2, y: height - PAD.bottom + 16, class: "tick", "text-anchor": "middle" }, item.label));
+    if (item.value === null || item.value === undefined) return;
     const barHeight = (item.value / barMax) * plotH;
     svg.append(
       s(
         "rect",
         { x: x + slot * 0.15, y: PAD.top + plotH - barHeight, width: slot * 0.7, height: barHeight, class: "bar" },
-        s("title", {}, `${item.label}: ${barLabel} ${format(item.value)}${hasLine ? ` / ${lineLabel} ${format(item.line ?? 0)}` : ""}`),
+        s("title", {}, `${item.label}: ${barLabel} ${format(item.value)}${hasLine ? ` / ${lineLabel} ${shown(item.line)}` : ""}`),
       ),
-      s("text", { x: x + slot / 2, y: height - PAD.bottom + 16, class: "tick", "text-anchor": "middle" }, item.label),
     );
-    if (item.value > 0) {
+    if (valueLabels && item.value > 0) {
       svg.append(
         s("text", { x: x + slot / 2, y: PAD.top + plotH - barHeight - 4, class: "value", "text-anchor": "middle" }, format(item.value)),
       );
     }
   });
   if (hasLine) {
-    const points = items.map((item, index) => [PAD.left + index * slot + slot / 2, y(item.line ?? 0, lineMax)]);
-    svg.append(s("polyline", { points: points.map((p) => p.join(",")).join(" "), class: "line" }));
-    for (const [cx, cy] of points) svg.append(s("circle", { cx, cy, r: 4, class: "line-point" }));
+    // One polyline per run of points with a value: a null breaks the line.
+    const runs = [[]];
+    items.forEach((item, index) => {
+      if (item.line === null || item.line === undefined) {
+        if (runs[runs.length - 1].length) runs.push([]);
+        return;
+      }
+      runs[runs.length - 1].push([PAD.left + index * slot + slot / 2, y(item.line, lineMax)]);
+    });
+    for (const run of runs.filter((points) => points.length)) {
+      if (run.length > 1) svg.append(s("polyline", { points: run.map((p) => p.join(",")).join(" "), class: "line" }));
+      for (const [cx, cy] of run) svg.append(s("circle", { cx, cy, r: 4, class: "line-point" }));
+    }
   }
   svg.append(s("line", { x1: PAD.left, x2: PAD.left + plotW, y1: PAD.top + plotH, y2: PAD.top + plotH, class: "axis" }));
   // Legend: bars and line, named in the page's two languages by the caller.

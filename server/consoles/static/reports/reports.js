@@ -1,31 +1,27 @@
 // The reports page: one business day's figures from GET /reports/daily, drawn as inline SVG,
-// the CSV of the same figures, and the staffing planner beside the counters actually open.
+// the CSV of the same figures, and the staffing planner beside the counters actually open; the
+// monthly / yearly panel is periods.js.
 //
 // Today's page follows the branch event stream and refetches shortly after activity (no polling);
 // a past day does not change, so it is fetched once.
 
-import { API, ApiError, api, currentSession, resolveBranch } from "../common/api.js";
+import { ApiError, api, resolveBranch } from "../common/api.js";
 import { coalesce, connectBranchStream } from "../common/live.js";
 import { announce, bi, bindHeader, ensureSignedIn, explain, h, showConnection } from "../common/ui.js";
 import { barsWithLine, stackedBar } from "./charts.js";
+import { downloadCsv } from "./csv.js";
+import { minutes, percent, tile } from "./format.js";
+import { setupPeriods } from "./periods.js";
 
 const REFETCH_AFTER_ACTIVITY_MS = 5000;
 
 const state = { branch: null, today: null, date: null, report: null, stream: null };
 
-// One formatting per figure, for the tiles, the charts and the tables alike.
-function minutes(value) {
-  if (value === null || value === undefined) return "—";
-  const number = Number(value);
-  if (number === 0) return "0";
-  return number < 0.05 ? "<0.1" : number.toFixed(1); // never "0.0": none is "0", a little "<0.1"
-}
-
 /** The city-staff share (the server's one figure) as the tile and the staff chart state it. */
 function shares(staff) {
   if (staff.city_staff_share === null) return { city: "—", contractor: "—" };
   const city = Math.round(staff.city_staff_share * 100);
-  return { city: `${city}%`, contractor: `${100 - city}%` };
+  return { city: percent(staff.city_staff_share), contractor: `${100 - city}%` };
 }
 
 function nameOf(kind, key) {
@@ -34,15 +30,6 @@ function nameOf(kind, key) {
 
 function nameEnOf(kind, key) {
   return state.report?.names?.[kind]?.[key]?.name_en || key;
-}
-
-function tile(ja, en, value, unit, id) {
-  return h(
-    "div",
-    { class: "tile", id },
-    h("div", { class: "tile-label" }, ...bi(ja, en)),
-    h("div", { class: "tile-value" }, value, unit ? h("span", { class: "unit" }, ` ${unit}`) : null),
-  );
 }
 
 function renderSummary(report) {
@@ -338,23 +325,13 @@ async function refresh() {
   }
 }
 
-/** The CSV needs the bearer token, so it is fetched here and handed to the browser as a file. */
-async function downloadCsv(event) {
+async function downloadDailyCsv(event) {
   event.preventDefault();
-  const session = currentSession();
   try {
-    const response = await fetch(`${API}/branches/${encodeURIComponent(state.branch)}/reports/daily?date=${state.date}&format=csv`, {
-      headers: { Authorization: `Bearer ${session?.token || ""}` },
-      credentials: "omit",
-      cache: "no-store",
-    });
-    if (!response.ok) throw new ApiError(response.status, "csv_failed", `CSV: HTTP ${response.status}`);
-    const url = URL.createObjectURL(await response.blob());
-    const link = h("a", { href: url, download: `madoguchi-${state.branch}-${state.date}.csv`, hidden: true });
-    document.body.append(link);
-    link.click();
-    link.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 10000);
+    await downloadCsv(
+      `/branches/${encodeURIComponent(state.branch)}/reports/daily?date=${state.date}&format=csv`,
+      `madoguchi-${state.branch}-${state.date}.csv`,
+    );
   } catch (error) {
     announce(explain(error), "error");
   }
@@ -390,7 +367,8 @@ async function main() {
   state.branch = await resolveBranch(session);
   bindHeader(session, state.branch);
   app.replaceChildren(document.getElementById("report-layout").content.cloneNode(true));
-  document.getElementById("csv-link").addEventListener("click", downloadCsv);
+  document.getElementById("csv-link").addEventListener("click", downloadDailyCsv);
+  setupPeriods(state.branch);
   document.getElementById("controls").addEventListener("submit", (event) => event.preventDefault());
   document.getElementById("report-date").addEventListener("change", async (event) => {
     if (!event.target.value) return;
