@@ -10,6 +10,7 @@ import yaml
 from pydantic import ValidationError
 
 from server.catalog.schemas import CityHallConfig, StopSpec, minutes_of_day
+from server.catalog.translations import translation_problems
 
 PathKey = tuple[str | int, ...]
 
@@ -26,28 +27,40 @@ class Problem:
 class ConfigError(Exception):
     """A configuration that must not be loaded; `problems` lists each reason."""
 
-    def __init__(self, problems: list[Problem], *, source: str = "", lines: dict[PathKey, int] | None = None) -> None:
+    def __init__(
+        self,
+        problems: list[Problem],
+        *,
+        source: str = "",
+        lines: dict[PathKey, int] | None = None,
+        translation_files: dict[str, tuple[str, dict[PathKey, int]]] | None = None,
+    ) -> None:
         self.problems = problems
         self.source = source
         self.lines = lines or {}
+        # Language → (its file, its lines): a problem under translations.<lang> names that file.
+        self.translation_files = translation_files or {}
         super().__init__(self.render())
 
-    def line_of(self, path: PathKey) -> int | None:
+    def line_of(self, path: PathKey, lines: dict[PathKey, int] | None = None) -> int | None:
+        lines = self.lines if lines is None else lines
         for length in range(len(path), -1, -1):
-            line = self.lines.get(path[:length])
+            line = lines.get(path[:length])
             if line is not None:
                 return line
         return None
 
+    def place_of(self, path: PathKey) -> tuple[str, int | None]:
+        if len(path) >= 2 and path[0] == "translations" and str(path[1]) in self.translation_files:
+            source, lines = self.translation_files[str(path[1])]
+            return source, self.line_of(path[2:], lines)
+        return self.source, self.line_of(path)
+
     def render(self) -> str:
         rendered = []
         for problem in self.problems:
-            line = self.line_of(problem.path)
-            place = (
-                f"{self.source}:{line}"
-                if line is not None and self.source
-                else (f"line {line}" if line is not None else "")
-            )
+            source, line = self.place_of(problem.path)
+            place = f"{source}:{line}" if line is not None and source else (f"line {line}" if line is not None else "")
             prefix = f"{place}: " if place else ""
             rendered.append(f"{prefix}{problem.where()}: {problem.message}")
         return "\n".join(rendered)
@@ -58,10 +71,41 @@ def load_config_file(path: Path) -> CityHallConfig:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise ConfigError([Problem((), f"cannot read the file: {error.strerror}")], source=str(path)) from None
-    return parse_config_text(text, source=str(path))
+    return parse_config_text(text, source=str(path), translations_dir=translations_dir(path))
 
 
-def parse_config_text(text: str, *, source: str = "<config>") -> CityHallConfig:
+def translations_dir(path: Path) -> Path:
+    """config/demo_city_hall.yaml → config/demo_city_hall.i18n/ (one <lang>.yaml per language)."""
+    return path.with_name(path.stem + ".i18n")
+
+
+def parse_config_text(text: str, *, source: str = "<config>", translations_dir: Path | None = None) -> CityHallConfig:
+    data, lines = _parse_yaml(text, source=source)
+    files: dict[str, tuple[str, dict[PathKey, int]]] = {}
+    if translations_dir is not None and translations_dir.is_dir():
+        problems: list[Problem] = []
+        merged: dict[str, Any] = {}
+        for file in sorted(translations_dir.glob("*.yaml")):
+            language = file.stem
+            try:
+                content, file_lines = _parse_yaml(file.read_text(encoding="utf-8"), source=str(file))
+            except OSError as error:
+                raise ConfigError([Problem((), f"cannot read the file: {error.strerror}")], source=str(file)) from None
+            files[language] = (str(file), file_lines)
+            if isinstance(data, dict) and language in (data.get("translations") or {}):
+                problems.append(Problem(("translations", language), f"{language} is also under translations in {source}"))
+            merged[language] = content if content is not None else {}
+        if problems:
+            raise ConfigError(problems, source=source, lines=lines, translation_files=files)
+        if merged and isinstance(data, dict):
+            data["translations"] = {**(data.get("translations") or {}), **merged}
+    try:
+        return validate_config(data)
+    except ConfigError as error:
+        raise ConfigError(error.problems, source=source, lines=lines, translation_files=files) from None
+
+
+def _parse_yaml(text: str, *, source: str) -> tuple[Any, dict[PathKey, int]]:
     try:
         _check_shape(text, source=source)
         loader = yaml.SafeLoader(text)
@@ -82,10 +126,7 @@ def parse_config_text(text: str, *, source: str = "<config>") -> CityHallConfig:
     lines: dict[PathKey, int] = {(): 1}  # an empty file is refused at its first line
     if root is not None:
         _index_lines(root, (), lines)
-    try:
-        return validate_config(data)
-    except ConfigError as error:
-        raise ConfigError(error.problems, source=source, lines=lines) from None
+    return data, lines
 
 
 # Far beyond any real city hall, far below what hangs the server: YAML aliases can make a few
@@ -284,6 +325,10 @@ def check_rules(config: CityHallConfig) -> Iterable[Problem]:
             yield Problem(
                 ("life_events", index, "questions"), f"question {question_id!r} is asked but no stop depends on it"
             )
+
+
+    for problem in translation_problems(config):
+        yield Problem(problem.path, problem.message)
 
 
 def _scattered_groups(index: int, stops: list[StopSpec]) -> Iterator[Problem]:

@@ -130,6 +130,35 @@ class SensitiveLabelSpec(Strict):
     en: Text = "Notifications"
 
 
+# Citizen-facing languages besides the Japanese and English written into each item above: the
+# kiosk's, the slip's and the status page's. ja_easy is やさしい日本語 with ruby markup
+# {漢字|かんじ} on every kanji; zh is Simplified Chinese, zh_hant Traditional.
+TRANSLATED_LANGUAGES = ("ja_easy", "zh", "zh_hant", "ko", "vi", "pt", "tl", "id", "ne")
+LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(_[a-z]+)?$", max_length=10)]
+LongText = Annotated[str, StringConstraints(min_length=1, max_length=600)]
+
+
+class QueueText(Strict):
+    name: Text | None = None
+    label: Text | None = None
+
+
+class LifeEventText(Strict):
+    name: Text | None = None
+    note: LongText | None = None
+
+
+class TranslationSpec(Strict):
+    """One language's words for what citizens read, by id (config/<name>.i18n/<lang>.yaml)."""
+
+    branch: Text | None = None
+    sensitive_label: Text | None = None
+    queues: dict[str, QueueText] = Field(default_factory=dict)
+    services: dict[str, Text] = Field(default_factory=dict)
+    questions: dict[str, LongText] = Field(default_factory=dict)
+    life_events: dict[str, LifeEventText] = Field(default_factory=dict)
+
+
 class CityHallConfig(Strict):
     branch: BranchSpec
     hours: HoursSpec = HoursSpec()
@@ -146,6 +175,7 @@ class CityHallConfig(Strict):
     sensitive_label: SensitiveLabelSpec = SensitiveLabelSpec()
     announcements: dict[str, Any] = Field(default_factory=dict)
     ticket_notice: dict[str, str] = Field(default_factory=dict)
+    translations: dict[LanguageCode, TranslationSpec] = Field(default_factory=dict)
 
 
 def minutes_of_day(clock: str) -> int:

@@ -49,6 +49,10 @@ def apply_config(session: Session, config: CityHallConfig) -> Branch:
         "reason_codes": [code.model_dump() for code in config.reason_codes],
         "life_event_queue": config.life_event_queue,
         "sensitive_label": config.sensitive_label.model_dump(),
+        "translations": {
+            language: spec.model_dump(exclude_none=True, exclude_defaults=True)
+            for language, spec in config.translations.items()
+        },
     }
     branch = session.get(Branch, spec.id) or Branch(id=spec.id, name_ja=spec.name_ja, name_en=spec.name_en)
     branch.name_ja, branch.name_en, branch.timezone = spec.name_ja, spec.name_en, spec.timezone
@@ -267,5 +271,6 @@ def export_config(session: Session, branch_id: str) -> CityHallConfig:
         "sensitive_label": settings.get("sensitive_label") or {"ja": "届出", "en": "Notifications"},
         "announcements": settings.get("announcements", {}),
         "ticket_notice": settings.get("ticket_notice", {}),
+        "translations": settings.get("translations", {}),
     }
     return CityHallConfig.model_validate(data)
