@@ -361,3 +361,79 @@ class SatisfactionResponse(SQLModel, table=True):
     at: datetime = at_column(nullable=False)
     score: int
     reason: str | None = None
+
+
+class OutboxStatus(StrEnum):
+    pending = "pending"
+    delivered = "delivered"
+    dead = "dead"  # gave up after the configured attempts; the admin can send it again
+    cancelled = "cancelled"
+
+
+class OutboxDelivery(SQLModel, table=True):
+    """One message to the outside world (an e-mail, a webhook call), written in the transaction
+    that decided to send it and delivered after the commit by server/outbox's dispatcher."""
+
+    __table_args__ = (
+        # The dispatcher's read: pending rows that are due, oldest first.
+        sa.Index(
+            "ix_outboxdelivery_due",
+            "next_attempt_at",
+            sqlite_where=sa.text("status = 'pending'"),
+            postgresql_where=sa.text("status = 'pending'"),
+        ),
+        # Order per ticket: a row waits while an earlier pending row has its ordering key.
+        sa.Index("ix_outboxdelivery_ordering", "ordering_key", "id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    # Stable for the row's life: a retry repeats it, so receivers can deduplicate.
+    delivery_id: str = Field(unique=True, max_length=40)
+    kind: str = Field(max_length=20)
+    branch_id: str | None = Field(default=None, foreign_key="branch.id", index=True)
+    receiver_id: int | None = Field(default=None, foreign_key="webhookreceiver.id", index=True)
+    ordering_key: str | None = Field(default=None, max_length=120)
+    reference: str | None = Field(default=None, max_length=200, index=True)
+    # Personal data (an e-mail address): erased once sent, or after MADOGUCHI_MAIL_RETENTION_DAYS.
+    recipient: str | None = Field(default=None, max_length=320)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: OutboxStatus = OutboxStatus.pending
+    created_at: datetime = at_column(nullable=False)
+    next_attempt_at: datetime = at_column(nullable=False)
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=500)
+    # A dispatcher that claimed the row holds it until then (another process may take it after).
+    lease_until: datetime | None = at_column()
+    delivered_at: datetime | None = at_column()
+
+
+class WebhookReceiver(SQLModel, table=True):
+    """A back-office system that gets signed visit events (server/webhooks/)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    # None: every branch (the receiver from MADOGUCHI_WEBHOOK_URL).
+    branch_id: str | None = Field(default=None, foreign_key="branch.id", index=True)
+    name: str = Field(max_length=80)
+    url: str = Field(max_length=500)
+    enabled: bool = True
+    # The visit's answers to the kiosk's questions go along only when this is on (personal data).
+    include_answers: bool = False
+    # Which of its keys signs; the others still exist so a receiver can accept both meanwhile.
+    signing_key_id: str = Field(max_length=80)
+    from_settings: bool = False
+    created_at: datetime = at_column(nullable=False)
+
+
+class WebhookKey(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("receiver_id", "key_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    receiver_id: int = Field(foreign_key="webhookreceiver.id", index=True)
+    key_id: str = Field(max_length=80)
+    secret: str = Field(max_length=200)
+    created_at: datetime = at_column(nullable=False)
+
+
+class WebhookCursor(SQLModel, table=True):
+    """The last event of a branch the webhook relay has turned into deliveries."""
+
+    branch_id: str = Field(primary_key=True, foreign_key="branch.id")
+    last_event_id: int = 0
