@@ -79,6 +79,28 @@ class Settings(BaseSettings):
     edge_link_urls: str | None = None
     # Taking a number from the phone, per service and business day: "branch:service=quota,…".
     remote_queueing: str = ""
+    # The outbox (server/outbox/): mail and webhooks are sent after the commit by a dispatcher in
+    # each server process; a failed delivery is retried after base·2ⁿ seconds (at most max), and
+    # after max_attempts it is a dead letter (the admin console can send a webhook again).
+    outbox_poll_seconds: float = 1.0
+    outbox_max_attempts: int = 15
+    outbox_retry_base_seconds: float = 10.0
+    outbox_retry_max_seconds: float = 1800.0
+    # A process that claimed a delivery and died: another takes it over after this long.
+    outbox_lease_seconds: float = 60.0
+    # Mail (server/mail/): smtp://host:port, smtp://host:port?starttls=true, smtps://host:port,
+    # with optional user:password@. Unset: mails wait in the outbox until it is set.
+    smtp_url: str | None = None
+    mail_from: str = "madoguchi@localhost"
+    smtp_timeout_seconds: float = 20.0
+    # E-mail addresses of mails that could not be sent are erased this many days after they
+    # were queued (by `madoguchi retention`); a sent mail's address is erased at once.
+    mail_retention_days: int = 7
+    # One webhook receiver from the settings (every branch), besides those the admin console adds.
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    webhook_key_id: str = "settings"
+    webhook_timeout_seconds: float = 10.0
 
     @model_validator(mode="after")
     def _status_links_at_the_edge(self) -> "Settings":
