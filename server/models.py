@@ -295,6 +295,9 @@ class Staff(SQLModel, table=True):
     branch_id: str | None = Field(default=None, foreign_key="branch.id")
     active: bool = True
     created_at: datetime = at_column(nullable=False)
+    # The identity provider's subject (`sub`) of an account made by single sign-on
+    # (server/auth/oidc.py); such an account has no usable password. None: a local account.
+    oidc_subject: str | None = Field(default=None, max_length=255, unique=True, index=True)
 
 
 class StaffSession(SQLModel, table=True):
