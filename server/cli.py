@@ -13,7 +13,9 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from server.auth import service as auth_service
-from server.catalog.loader import ConfigError
+from server.catalog.loader import ConfigError, load_config_file
+from server.catalog.schemas import TRANSLATED_LANGUAGES
+from server.catalog.translations import translations_report, translations_summary
 from server.config import DATA_DIR, get_settings
 from server.database_setup import initialise
 from server.db import create_db_engine
@@ -143,6 +145,22 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_translations(args: argparse.Namespace) -> int:
+    """Every citizen-facing string missing per language; exit 1 when any is missing."""
+    path = Path(args.config) if args.config else get_settings().config_path
+    try:
+        config = load_config_file(path)
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return 2
+    languages = tuple(args.language) if args.language else TRANSLATED_LANGUAGES
+    for line in translations_report(config, languages=languages):
+        print(line)
+    summary, missing = translations_summary(config)
+    print(f"\n{summary}", file=sys.stderr if missing else sys.stdout)
+    return 1 if missing else 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -260,6 +278,12 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--config", help="configuration YAML (default: the configured one)")
     check.add_argument("--printer", help="also ask this printer for its status (tcp://host:9100 …)")
     check.set_defaults(run=cmd_check)
+    translations = commands.add_parser(
+        "translations", help="list what citizens would read in English or Japanese for want of a translation"
+    )
+    translations.add_argument("--config", help="configuration YAML (default: the configured one)")
+    translations.add_argument("--language", action="append", choices=TRANSLATED_LANGUAGES, help="only this language")
+    translations.set_defaults(run=cmd_translations)
     backup_command = commands.add_parser("backup", help="write a consistent copy of the database while it serves")
     backup_command.add_argument("path", help="a new file (SQLite: a database file; PostgreSQL: a pg_dump archive)")
     backup_command.set_defaults(run=cmd_backup)

@@ -9,15 +9,21 @@ class BranchPublic(BaseModel):
     name_en: str
 
 
+# Each *_lang names the language its text is in: the menu's language, or "en" ("ja" for
+# やさしい日本語) when no translation exists. The kiosk announces such a fallback on screen.
+
+
 class MenuService(BaseModel):
     id: str
     name: str
+    name_lang: str = "ja"
     prefix: str
 
 
 class MenuQuestion(BaseModel):
     id: str
     text: str
+    text_lang: str = "ja"
     # Ask it only when each of these earlier questions was answered yes; skip it otherwise.
     show_when: list[str] = []
 
@@ -25,13 +31,18 @@ class MenuQuestion(BaseModel):
 class MenuLifeEvent(BaseModel):
     id: str
     name: str
+    name_lang: str = "ja"
     icon: str
     note: str
+    note_lang: str = "ja"
     questions: list[MenuQuestion]
 
 
 class Menu(BaseModel):
     branch: str
+    language: str = "ja"
+    branch_name: str = ""
+    branch_name_lang: str = "ja"
     # Closed before opening, after the last ticket, or stopped by an admin: the kiosk shows
     # its closed screen before a citizen answers any question.
     issuing_open: bool

@@ -1,7 +1,8 @@
 """Read-only views of a branch's catalog: menu, services, counters."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -16,6 +17,7 @@ from server.branches.schemas import (
     ReasonCodeInfo,
     ServiceInfo,
 )
+from server.catalog.translations import Local, localize
 from server.models import (
     Branch,
     Counter,
@@ -32,9 +34,9 @@ from server.models import (
 from server.tickets.service import get_branch, issuing_closed_reason
 
 
-def _pick(language: str, ja: str, en: str) -> str:
-    # Only Japanese and English names are configured; every other language shows English.
-    return ja if language.startswith("ja") else en
+def _pick(translations: Mapping[str, Any], language: str, path: tuple[str, ...], ja: str, en: str) -> Local:
+    """The text in the citizen's language, or the English (Japanese) one marked with its language."""
+    return localize(translations, language, path, ja=ja, en=en)
 
 
 def list_branches(session: Session) -> list[BranchPublic]:
@@ -44,21 +46,23 @@ def list_branches(session: Session) -> list[BranchPublic]:
     ]
 
 
-def _menu_questions(questions: Sequence[Question], language: str) -> list[MenuQuestion]:
+def _menu_questions(
+    questions: Sequence[Question], language: str, translations: Mapping[str, Any]
+) -> list[MenuQuestion]:
     menu: list[MenuQuestion] = []
     asked: set[str] = set()
     for question in questions:
         # Only conditions this life event asks first: another event's question never hides one.
         show_when = [key for key in question.show_when if key in asked]
-        menu.append(
-            MenuQuestion(id=question.key, text=_pick(language, question.text_ja, question.text_en), show_when=show_when)
-        )
+        text = _pick(translations, language, ("questions", question.key), question.text_ja, question.text_en)
+        menu.append(MenuQuestion(id=question.key, text=text.text, text_lang=text.lang, show_when=show_when))
         asked.add(question.key)
     return menu
 
 
 def menu(session: Session, *, branch_id: str, language: str, now: datetime, ignore_hours: bool) -> Menu:
     branch = get_branch(session, branch_id)
+    translations = branch.settings.get("translations") or {}
     services = session.exec(
         select(Service, Queue)
         .join(Queue, col(Queue.id) == Service.queue_id)
@@ -78,23 +82,38 @@ def menu(session: Session, *, branch_id: str, language: str, now: datetime, igno
             .where(LifeEventQuestion.life_event_id == event.id)
             .order_by(col(LifeEventQuestion.position))
         ).all()
+        name = _pick(translations, language, ("life_events", event.key, "name"), event.name_ja, event.name_en)
+        note = (
+            _pick(translations, language, ("life_events", event.key, "note"), event.note_ja, event.note_en)
+            if event.note_ja or event.note_en
+            else Local("", language)
+        )
         life_events.append(
             MenuLifeEvent(
                 id=event.key,
-                name=_pick(language, event.name_ja, event.name_en),
+                name=name.text,
+                name_lang=name.lang,
                 icon=event.icon,
-                note=_pick(language, event.note_ja, event.note_en),
-                questions=_menu_questions(questions, language),
+                note=note.text,
+                note_lang=note.lang,
+                questions=_menu_questions(questions, language, translations),
             )
         )
     closed = issuing_closed_reason(branch, None, now, ignore_hours=ignore_hours)
+    branch_name = _pick(translations, language, ("branch",), branch.name_ja, branch.name_en)
+    service_names = [
+        (s, q, _pick(translations, language, ("services", s.key), s.name_ja, s.name_en)) for s, q in services
+    ]
     return Menu(
         branch=branch.id,
+        language=language,
+        branch_name=branch_name.text,
+        branch_name_lang=branch_name.lang,
         issuing_open=closed is None,
         issuing_closed_code=closed.code if closed else None,
         issuing_closed_message=closed.message if closed else None,
         services=[
-            MenuService(id=s.key, name=_pick(language, s.name_ja, s.name_en), prefix=q.prefix) for s, q in services
+            MenuService(id=s.key, name=name.text, name_lang=name.lang, prefix=q.prefix) for s, q, name in service_names
         ],
         life_events=life_events,
     )

@@ -93,7 +93,8 @@ def parse_config_text(text: str, *, source: str = "<config>", translations_dir: 
                 raise ConfigError([Problem((), f"cannot read the file: {error.strerror}")], source=str(file)) from None
             files[language] = (str(file), file_lines)
             if isinstance(data, dict) and language in (data.get("translations") or {}):
-                problems.append(Problem(("translations", language), f"{language} is also under translations in {source}"))
+                message = f"{language} is also under translations in {source}"
+                problems.append(Problem(("translations", language), message))
             merged[language] = content if content is not None else {}
         if problems:
             raise ConfigError(problems, source=source, lines=lines, translation_files=files)

@@ -88,7 +88,9 @@ def citizen_strings(config: CityHallConfig) -> list[Wanted]:
         if service.citizen_present and service.sensitive and service.kiosk
     ]
     asked = {question for event in config.life_events for question in event.questions}
-    wanted += [Wanted(("questions", question.id), question.text_ja) for question in config.questions if question.id in asked]
+    wanted += [
+        Wanted(("questions", question.id), question.text_ja) for question in config.questions if question.id in asked
+    ]
     for event in config.life_events:
         wanted.append(Wanted(("life_events", event.id, "name"), event.name_ja))
         if event.note_ja:
@@ -156,3 +158,51 @@ def _texts(node: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, .
     elif isinstance(node, Mapping):
         for key, value in node.items():
             yield from _texts(value, (*path, str(key)))
+
+
+def translations_summary(config: CityHallConfig) -> tuple[str, int]:
+    """One line for `madoguchi check`: the languages complete, or how many strings each lacks."""
+    missing = missing_translations(config)
+    total = sum(len(items) for items in missing.values())
+    if not total:
+        return f"every citizen-facing string in {len(CITIZEN_LANGUAGES)} languages ({', '.join(CITIZEN_LANGUAGES)})", 0
+    lacking = ", ".join(f"{language} {len(items)}" for language, items in missing.items() if items)
+    return f"missing strings shown in English or Japanese instead: {lacking} (see `madoguchi translations`)", total
+
+
+def translations_report(config: CityHallConfig, *, languages: tuple[str, ...] = TRANSLATED_LANGUAGES) -> list[str]:
+    """`madoguchi translations`: per language, every missing string with its Japanese text."""
+    lines = []
+    for language, items in missing_translations(config).items():
+        if language not in languages:
+            continue
+        lines.append(f"{language}: {'complete' if not items else f'{len(items)} missing'}")
+        lines += [f"  {'.'.join(item.path)}  ({item.ja})" for item in items]
+    return lines
+
+
+# The few words the server itself writes on a ticket (not from the configuration).
+FIXED_TEXTS: dict[str, dict[str, str]] = {
+    "back_office": {
+        "ja": "書類の準備",
+        "ja_easy": "{書類|しょるい}の{準備|じゅんび}",
+        "en": "Preparing your documents",
+        "zh": "准备文件",
+        "zh_hant": "準備文件",
+        "ko": "서류 준비",
+        "vi": "Chuẩn bị giấy tờ",
+        "pt": "Preparação dos documentos",
+        "tl": "Paghahanda ng mga dokumento",
+        "id": "Penyiapan dokumen",
+        "ne": "कागजात तयारी",
+    },
+}
+
+
+def fixed_text(key: str, language: str) -> tuple[str, str]:
+    """(text, its language) of one of FIXED_TEXTS."""
+    texts = FIXED_TEXTS[key]
+    if language in texts:
+        return texts[language], language
+    fallback = fallback_language(language)
+    return texts[fallback], fallback

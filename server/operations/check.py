@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 
 from server.announcements.engines import EspeakNgEngine, OpenJTalkEngine
 from server.catalog.loader import ConfigError, load_config_file
+from server.catalog.translations import translations_summary
 from server.database_setup import alembic_config
 from server.models import Branch
 from server.operations.backup import ensure_pg_dump_matches
@@ -35,6 +36,7 @@ def run_checks(engine: Engine, *, config_path: Path, printer_url: str | None = N
 
 def _checks(engine: Engine, *, config_path: Path, printer_url: str | None) -> Iterator[Check]:
     yield _guarded("configuration", lambda: _configuration(config_path))
+    yield _guarded("translations", lambda: _translations(config_path))
     database = _guarded("database", lambda: _database(engine))
     yield database
     if database.ok:
@@ -66,6 +68,14 @@ def _configuration(path: Path) -> str:
         raise RuntimeError(f"{path} is refused: {error}") from error
     counts = f"{len(config.services)} services, {len(config.counters)} counters, {len(config.life_events)} life events"
     return f"{path}: {counts}"
+
+
+def _translations(path: Path) -> str:
+    """Fails when something citizens read would be shown in English or Japanese instead."""
+    summary, missing = translations_summary(load_config_file(path))
+    if missing:
+        raise RuntimeError(summary)
+    return summary
 
 
 def _database(engine: Engine) -> str:

@@ -48,6 +48,10 @@ class VisitPublic(BaseModel):
     # Procedure names, a neutral label for sensitive ones, each once.
     labels: list[str]
     labels_en: list[str]
+    # The same in the ticket's language; each label's language beside it ("en", or "ja" for
+    # やさしい日本語, where a translation is missing: the page says so).
+    labels_local: list[str] = []
+    labels_local_lang: list[str] = []
     status: Literal["done", "current", "upcoming", "missed"]
     # Indexes into the ticket's stops.
     stops: list[int]
@@ -63,6 +67,9 @@ class TicketPublic(BaseModel):
     issued_at: datetime
     status_token: str
     status_url: str
+    # The branch's name in the ticket's language (and the language it is really in).
+    branch_name: str = ""
+    branch_name_lang: str = "ja"
     current_stop: int | None
     stops: list[StopPublic]
     visits: list[VisitPublic]

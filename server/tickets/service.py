@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from server.catalog.schemas import minutes_of_day
 from server.catalog.snapshot import BranchCatalog, Window, branch_catalog
+from server.catalog.translations import fixed_text, localize
 from server.errors import Conflict, Forbidden, NotFound, Unprocessable
 from server.models import (
     Branch,
@@ -440,6 +441,11 @@ def ticket_view(
     `stops`: the route when the caller holds it already (a ticket just issued), else read."""
     catalog = branch_catalog(session, ticket.branch_id)
     stops = stops if stops is not None else ticket_stops(session, ticket)
+    translations = catalog.branch.settings.get("translations") or {}
+    back_office = fixed_text("back_office", ticket.language)
+    branch_name = localize(
+        translations, ticket.language, ("branch",), ja=catalog.branch.name_ja, en=catalog.branch.name_en
+    )
     public_stops = []
     route = []
     for stop, service, queue in stops:
@@ -463,8 +469,28 @@ def ticket_view(
             )
         )
         name_ja, name_en = (label_ja, label_en) if service.sensitive else (service.name_ja, service.name_en)
+        local = localize(
+            translations,
+            ticket.language,
+            ("sensitive_label",) if service.sensitive else ("services", service.key),
+            ja=name_ja,
+            en=name_en,
+        )
         codes = frozenset(counter.code for counter in windows)
-        route.append(RouteStop(stop.status, service.citizen_present, window, codes, called_at, name_ja, name_en))
+        route.append(
+            RouteStop(
+                stop.status,
+                service.citizen_present,
+                window,
+                codes,
+                called_at,
+                name_ja,
+                name_en,
+                local.text,
+                local.lang,
+                back_office,
+            )
+        )
     position = estimate = None
     if ticket.current_stop is not None and ticket.status in (TicketStatus.waiting, TicketStatus.processing):
         stop, service, _ = stops[ticket.current_stop]
@@ -481,6 +507,8 @@ def ticket_view(
         issued_at=ticket.issued_at,
         status_token=ticket.status_token,
         status_url=status_url(base_url, ticket.status_token),
+        branch_name=branch_name.text,
+        branch_name_lang=branch_name.lang,
         current_stop=ticket.current_stop,
         stops=public_stops,
         visits=route_visits(route),

@@ -33,6 +33,11 @@ class RouteStop:
     counter: str | None
     label: str
     label_en: str
+    # In the ticket's language, and the language that text is really in (a fallback's otherwise).
+    label_local: str = ""
+    label_local_lang: str = ""
+    # 「書類の準備」 in the ticket's language, for back-office work.
+    back_office_local: tuple[str, str] = BACK_OFFICE_LABEL[0], "ja"
 
 
 def _phase(phases: list[Phase]) -> Phase:
@@ -53,6 +58,8 @@ class _Visit:
     counter: str | None = None
     labels: list[str] = field(default_factory=list)
     labels_en: list[str] = field(default_factory=list)
+    labels_local: list[str] = field(default_factory=list)
+    labels_local_lang: list[str] = field(default_factory=list)
     phases: list[Phase] = field(default_factory=list)
     stops: list[int] = field(default_factory=list)
 
@@ -72,6 +79,10 @@ class _Visit:
             self.labels.append(label)
         if label_en not in self.labels_en:
             self.labels_en.append(label_en)
+        local = (stop.label_local or label, stop.label_local_lang) if stop.citizen_present else stop.back_office_local
+        if local[0] not in self.labels_local:
+            self.labels_local.append(local[0])
+            self.labels_local_lang.append(local[1])
         self.phases.append(_STOP_PHASE[stop.status])
         self.stops.append(index)
 
@@ -81,6 +92,8 @@ class _Visit:
             counters=(self.counter or self.window) if self.citizen_present else None,
             labels=self.labels,
             labels_en=self.labels_en,
+            labels_local=self.labels_local,
+            labels_local_lang=self.labels_local_lang,
             status=_phase(self.phases),
             stops=self.stops,
         )
