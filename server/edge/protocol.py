@@ -31,6 +31,7 @@ FORWARDED_ROUTES: Final[tuple[tuple[re.Pattern[str], frozenset[str]], ...]] = tu
     for pattern, methods in (
         (r"/book/[^/]+", {"GET"}),
         (r"/a/[^/]+", {"GET"}),
+        (r"/a/[^/]+/qr\.svg", {"GET"}),
         (r"/api/v1/branches/[^/]+/appointments(/[^/]+)*", {"GET", "POST", "DELETE"}),
         (r"/api/v1/appointments/[^/]+(/[^/]+)*", {"GET", "POST", "DELETE"}),
         (r"/api/v1/tickets/[^/]+/satisfaction", {"GET", "POST"}),

@@ -52,5 +52,8 @@ def ticket_status_page(status_token: str) -> FileResponse:
 
 
 def install_pages(app: FastAPI) -> None:
+    from server.pages.appointments import install_appointment_pages
+
     app.include_router(router)
     app.mount(ASSETS_PATH, StaticFiles(directory=DISPLAY_DIR), name="display-assets")
+    install_appointment_pages(app)
