@@ -101,11 +101,33 @@ class Settings(BaseSettings):
     webhook_secret: str | None = None
     webhook_key_id: str = "settings"
     webhook_timeout_seconds: float = 10.0
+    # Single sign-on (server/auth/oidc.py): OpenID Connect, authorization code with PKCE. Unset
+    # issuer: off. The provider's discovery document is read from <issuer>/.well-known/….
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    # The ID token's claim naming the role (a string or a list; the highest listed role wins):
+    # municipal, contractor, admin, or a group name mapped by oidc_role_map ("窓口職員=municipal,委託=contractor").
+    oidc_role_claim: str = "roles"
+    oidc_role_map: str = ""
+    # Optional claim naming the branches (ids) the person works at; unset: every branch.
+    oidc_branch_claim: str | None = None
+    # Password sign-in (local accounts, kept for break-glass); false refuses it.
+    local_login: bool = True
 
     @model_validator(mode="after")
     def _status_links_at_the_edge(self) -> "Settings":
         if self.public_base_url is None and self.edge_url:
             self.public_base_url = self.edge_url
+        return self
+
+    @model_validator(mode="after")
+    def _single_sign_on_complete(self) -> "Settings":
+        if self.oidc_issuer and not self.oidc_client_id:
+            raise ValueError("MADOGUCHI_OIDC_ISSUER is set: set MADOGUCHI_OIDC_CLIENT_ID too")
+        from server.auth.oidc import parse_role_map  # here: that module imports this one
+
+        parse_role_map(self.oidc_role_map)
         return self
 
 

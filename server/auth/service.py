@@ -135,6 +135,12 @@ def login(session: Session, *, username: str, password: str, now: datetime, hour
         # The password is at hand only now: bring an older hash up to today's cost.
         staff.password_hash = hash_password(password)
         session.add(staff)
+    token = _open_session(session, staff=staff, now=now, hours=hours)
+    session.commit()
+    return token, staff
+
+
+def _open_session(session: Session, *, staff: Staff, now: datetime, hours: int) -> str:
     token = secrets.token_urlsafe(32)
     assert staff.id is not None
     session.add(
@@ -142,6 +148,60 @@ def login(session: Session, *, username: str, password: str, now: datetime, hour
             token_hash=hash_token(token), staff_id=staff.id, created_at=now, expires_at=now + timedelta(hours=hours)
         )
     )
+    return token
+
+
+# No scrypt hash: no password ever matches an account made by single sign-on.
+NO_PASSWORD = "!sso"  # noqa: S105 - a marker that is no hash, not a secret
+
+
+def _free_username(session: Session, *, wanted: str, subject: str) -> str:
+    name = (wanted.strip() or subject)[:80]
+    if session.exec(select(Staff).where(Staff.username == name)).first() is None:
+        return name
+    # A local account (or another person) has this name: keep theirs, tell ours apart by subject.
+    return f"{name[:70]}#{hashlib.sha256(subject.encode()).hexdigest()[:8]}"
+
+
+def sign_in_with_identity(
+    session: Session,
+    *,
+    subject: str,
+    username: str,
+    role: Role,
+    branch_id: str | None,
+    now: datetime,
+    hours: int,
+) -> tuple[str, Staff]:
+    """Sign in a person the identity provider vouched for: their account (made on first sign-in,
+    its role and branch brought up to what the provider says now) and a session like `login`'s."""
+    staff = session.exec(select(Staff).where(Staff.oidc_subject == subject)).first()
+    if staff is None:
+        staff = Staff(
+            username=_free_username(session, wanted=username, subject=subject),
+            password_hash=NO_PASSWORD,
+            role=role,
+            branch_id=branch_id,
+            created_at=now,
+            oidc_subject=subject,
+        )
+    elif not staff.active:
+        # An administrator disabled the account here: the provider does not override that.
+        raise Unauthorized(
+            "このアカウントは停止されています。管理者にお問い合わせください。"
+            " This staff account is disabled; ask an administrator.",
+            code="staff_disabled",
+        )
+    elif (staff.role, staff.branch_id) != (role, branch_id):
+        # The provider changed what this person may do: other sign-ins of theirs follow at once.
+        any_branch = branch_id or staff.branch_id or session.exec(select(Branch.id)).first()
+        if any_branch is not None:
+            record_event(session, type=EventType.access_revoked, branch_id=any_branch, now=now, staff=staff.id)
+    staff.role = role
+    staff.branch_id = branch_id
+    session.add(staff)
+    session.flush()
+    token = _open_session(session, staff=staff, now=now, hours=hours)
     session.commit()
     return token, staff
 
