@@ -243,9 +243,19 @@ class EdgeLink:
                         continue
                 if pending.queues:
                     queues_sent_at = time.monotonic()
+                    if pending.own_events:
+                        # The called ticket's own phone first: the others' new places (a view of
+                        # every waiting ticket) take longer to read and can follow.
+                        own = Pending(own_events=pending.own_events)
+                        pending.own_events = {}
+                        await self._send(socket, lock, await self._read(self._update_text, own))
                 text = await self._read(self._update_text, pending)
-            async with lock:
-                await socket.send(text)
+            await self._send(socket, lock, text)
+
+    @staticmethod
+    async def _send(socket: ClientConnection, lock: asyncio.Lock, text: str) -> None:
+        async with lock:
+            await socket.send(text)
 
     async def _receive(self, socket: ClientConnection, lock: asyncio.Lock, client: httpx.AsyncClient) -> None:
         slots = asyncio.Semaphore(FORWARD_CONCURRENCY)
@@ -267,8 +277,7 @@ class EdgeLink:
     ) -> None:
         async with slots:
             response = await self.forward(client, request)
-        async with lock:
-            await socket.send(json.dumps(response, ensure_ascii=False))
+        await self._send(socket, lock, json.dumps(response, ensure_ascii=False))
 
     async def forward(self, client: httpx.AsyncClient, request: dict[str, Any]) -> dict[str, Any]:
         """One forwarded public request, answered by this app; anything else is refused here too."""
@@ -331,7 +340,9 @@ class EdgeLink:
         for item in held:
             # The row id routes the ticket's own events here; it never leaves the city hall.
             item["events"] = pending.own_events.get(item.pop("ticket_id"), [])
-        message = {"type": "update", "last_event_id": pending.last_event_id, "tickets": held, "queues": queues}
+        # No event id on a part of the changes (0): the edge resumes after the whole of them.
+        last_event_id = pending.last_event_id or None
+        message = {"type": "update", "last_event_id": last_event_id, "tickets": held, "queues": queues}
         return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
 
 

@@ -9,7 +9,9 @@ import heapq
 import math
 import threading
 import time
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -131,10 +133,42 @@ def waiting_per_service(session: Session, *, branch_id: str) -> dict[int, int]:
 
 
 def _called_before(statement: Any, stop: Stop) -> Any:
-    """Waiting stops a counter takes before `stop`: priority first, then by arrival."""
+    """Waiting stops a counter takes before `stop`: priority first, then by arrival.
+    `_ahead_in` counts the same for stops already read; a test holds the two together."""
     if stop.is_priority:
         return statement.where(col(Stop.is_priority), col(Stop.sort_at) <= stop.sort_at)
     return statement.where(col(Stop.is_priority) | (col(Stop.sort_at) <= stop.sort_at))
+
+
+@dataclass(frozen=True)
+class _WaitingOrder:
+    """One service's waiting stops as `_called_before` orders them: arrival times of the
+    priority stops and of the others, each sorted."""
+
+    priority: list[datetime]
+    others: list[datetime]
+
+    def ahead_of(self, stop: Stop) -> int:
+        """How many of these stops a counter takes before `stop` (`stop` itself not counted)."""
+        assert stop.sort_at is not None  # a waiting stop has its place in the queue
+        if stop.is_priority:
+            return bisect_right(self.priority, stop.sort_at)
+        return len(self.priority) + bisect_right(self.others, stop.sort_at)
+
+
+def _waiting_orders(session: Session, service_ids: Iterable[int]) -> dict[int, _WaitingOrder]:
+    ids = sorted(set(service_ids))
+    priority: dict[int, list[datetime]] = {service_id: [] for service_id in ids}
+    others: dict[int, list[datetime]] = {service_id: [] for service_id in ids}
+    rows = session.execute(
+        sql_select(col(Stop.service_id), col(Stop.is_priority), col(Stop.sort_at)).where(
+            col(Stop.status) == StopStatus.waiting, col(Stop.service_id).in_(ids)
+        )
+    ).all()
+    for service_id, is_priority, sort_at in rows:
+        if sort_at is not None:  # always, for a waiting stop
+            (priority if is_priority else others)[service_id].append(sort_at)
+    return {service_id: _WaitingOrder(sorted(priority[service_id]), sorted(others[service_id])) for service_id in ids}
 
 
 class OpenCounters:
@@ -310,6 +344,33 @@ def position_and_wait(session: Session, service: Service, stop: Stop, *, now: da
     return position, estimate_wait_minutes(
         session, service, position, now=now, sample=sample, stop=stop, waiting_now=ahead
     )
+
+
+def positions_and_waits(
+    session: Session, stops: Sequence[tuple[Stop, Service]], *, branch_id: str, now: datetime, sample: int
+) -> dict[int, tuple[int, int]]:
+    """`position_and_wait` of many waiting stops of one branch, by stop id, from one read of
+    what waits: the public edge refreshes every waiting holder after each call."""
+    counters = OpenCounters.of(session, branch_id=branch_id, now=now)
+    shared: dict[int, list[int]] = {}
+    for _, service in stops:
+        assert service.id is not None
+        if service.id not in shared:
+            serving = counters.serving(service.id)
+            shared[service.id] = sorted({service.id} | {other for c in serving for other in counters.handles[c]})
+    orders = _waiting_orders(session, (other for services in shared.values() for other in services))
+    placed: dict[int, tuple[int, int]] = {}
+    for stop, service in stops:
+        assert stop.id is not None
+        assert service.id is not None
+        ahead = {other: orders[other].ahead_of(stop) for other in shared[service.id]}
+        ahead[service.id] -= 1  # the stop itself, counted by bisect_right among its own service's
+        position = ahead[service.id]
+        placed[stop.id] = (
+            position,
+            estimate_wait_minutes(session, service, position, now=now, sample=sample, stop=stop, waiting_now=ahead),
+        )
+    return placed
 
 
 def quickest_choice(

@@ -1,7 +1,7 @@
 """Issuing tickets and describing them: numbering, routes, position and estimated wait."""
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
@@ -343,8 +343,28 @@ def get_ticket_by_token(session: Session, *, status_token: str) -> Ticket:
 
 def ticket_stops(session: Session, ticket: Ticket) -> list[tuple[Stop, Service, Queue]]:
     """The ticket's stops in route order, with their service and queue (from the branch's rules)."""
-    catalog = branch_catalog(session, ticket.branch_id)
     rows = session.exec(select(Stop).where(Stop.ticket_id == ticket.id).order_by(col(Stop.position))).all()
+    return _with_services(session, ticket.branch_id, rows)
+
+
+def routes_of(session: Session, tickets: Sequence[Ticket]) -> dict[int, list[tuple[Stop, Service, Queue]]]:
+    """`ticket_stops` of many tickets, by ticket id, in a few reads."""
+    by_ticket: dict[int, list[Stop]] = {ticket.id: [] for ticket in tickets if ticket.id is not None}
+    ids = list(by_ticket)
+    for start in range(0, len(ids), 500):  # bounded IN lists
+        chunk = ids[start : start + 500]
+        statement = select(Stop).where(col(Stop.ticket_id).in_(chunk)).order_by(col(Stop.ticket_id), col(Stop.position))
+        for stop in session.exec(statement).all():
+            by_ticket[stop.ticket_id].append(stop)
+    return {
+        ticket.id: _with_services(session, ticket.branch_id, by_ticket[ticket.id])
+        for ticket in tickets
+        if ticket.id is not None
+    }
+
+
+def _with_services(session: Session, branch_id: str, rows: Sequence[Stop]) -> list[tuple[Stop, Service, Queue]]:
+    catalog = branch_catalog(session, branch_id)
     services = [catalog.services[stop.service_id] for stop in rows]
     return [(stop, service, catalog.queues[service.queue_id]) for stop, service in zip(rows, services, strict=True)]
 
@@ -435,10 +455,12 @@ def ticket_view(
     sample: int = 20,
     for_holder: bool = False,
     stops: list[tuple[Stop, Service, Queue]] | None = None,
+    placed: Mapping[int, tuple[int, int]] | None = None,
 ) -> TicketPublic:
     """A ticket as staff, kiosks and (with `for_holder`) the holder of its status link see it.
 
-    `stops`: the route when the caller holds it already (a ticket just issued), else read."""
+    `stops`: the route when the caller holds it already (a ticket just issued), else read.
+    `placed`: position and estimate by stop id when the caller computed many at once."""
     catalog = branch_catalog(session, ticket.branch_id)
     stops = stops if stops is not None else ticket_stops(session, ticket)
     translations = catalog.branch.settings.get("translations") or {}
@@ -494,8 +516,9 @@ def ticket_view(
     position = estimate = None
     if ticket.current_stop is not None and ticket.status in (TicketStatus.waiting, TicketStatus.processing):
         stop, service, _ = stops[ticket.current_stop]
+        known = placed.get(stop.id) if placed is not None and stop.id is not None else None
         if stop.status == StopStatus.waiting:
-            position, estimate = position_and_wait(session, service, stop, now=now, sample=sample)
+            position, estimate = known or position_and_wait(session, service, stop, now=now, sample=sample)
     priority = _priority_category(session, catalog, ticket.priority_id)
     assert ticket.id is not None
     return TicketPublic(
