@@ -249,6 +249,8 @@ class Ticket(SQLModel, table=True):
     issued_at: datetime = at_column(nullable=False, index=True)
     finished_at: datetime | None = at_column()
     request_key: str | None = Field(default=None, max_length=64)
+    # Issued at an appointment's check-in (server/appointments/): called before walk-ins once due.
+    appointment: bool = False
 
 
 class Stop(SQLModel, table=True):
@@ -276,6 +278,9 @@ class Stop(SQLModel, table=True):
     group: str | None = Field(default=None, max_length=40)
     # Why this stop is here when it was returned (差戻し), so nobody rebuilds it from the log.
     returned_reason: str | None = Field(default=None, max_length=60)
+    # The booked start of a checked-in appointment's first stop: from then on it is called before
+    # walk-ins, at the share its service leaves them (server/counters/service.py).
+    appointment_at: datetime | None = at_column()
     counter_id: int | None = Field(default=None, foreign_key="counter.id")
     staff_id: int | None = Field(default=None, foreign_key="staff.id")
     staff_role: Role | None = None
@@ -440,3 +445,47 @@ class WebhookCursor(SQLModel, table=True):
 
     branch_id: str = Field(primary_key=True, foreign_key="branch.id")
     last_event_id: int = 0
+
+
+class AppointmentStatus(StrEnum):
+    booked = "booked"
+    checked_in = "checked_in"
+    cancelled = "cancelled"
+
+
+class AppointmentSlot(SQLModel, table=True):
+    """Places taken in one slot of a bookable service: a booking raises `booked` only while it is
+    below the capacity, in one conditional UPDATE, so concurrent bookings never overbook."""
+
+    __table_args__ = (sa.CheckConstraint("booked >= 0", name="ck_appointmentslot_booked"),)
+    branch_id: str = Field(foreign_key="branch.id", primary_key=True, max_length=40)
+    service_id: int = Field(foreign_key="service.id", primary_key=True)
+    start_at: datetime = Field(sa_column=Column(UTCDateTime(), primary_key=True))
+    booked: int = 0
+
+
+class Appointment(SQLModel, table=True):
+    """One booked visit (予約). No name: a code to type at the kiosk, an unguessable manage token,
+    and an e-mail address only when the citizen gave one (erased after `email_erase_after`)."""
+
+    __table_args__ = (
+        sa.UniqueConstraint("branch_id", "code"),
+        sa.Index("ix_appointment_branch_start", "branch_id", "start_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    branch_id: str = Field(foreign_key="branch.id", max_length=40)
+    service_id: int = Field(foreign_key="service.id")
+    code: str = Field(max_length=12)
+    manage_token: str = Field(unique=True, max_length=64)
+    start_at: datetime = at_column(nullable=False)
+    end_at: datetime = at_column(nullable=False)
+    status: AppointmentStatus = AppointmentStatus.booked
+    language: str = Field(default="ja", max_length=10)
+    # Personal data: only for this booking's mails; erased by `madoguchi retention`.
+    email: str | None = Field(default=None, max_length=320)
+    email_erase_after: datetime | None = at_column()
+    booked_by_staff_id: int | None = Field(default=None, foreign_key="staff.id")
+    created_at: datetime = at_column(nullable=False)
+    cancelled_at: datetime | None = at_column()
+    checked_in_at: datetime | None = at_column()
+    ticket_id: int | None = Field(default=None, foreign_key="ticket.id")
