@@ -32,11 +32,13 @@ class ServerUnreachableError(Exception):
 class ServerRejectedError(Exception):
     """The server answered with an error status; `detail` and `code` are its own."""
 
-    def __init__(self, status_code: int, detail: Any, code: str) -> None:
+    def __init__(self, status_code: int, detail: Any, code: str, extra: Mapping[str, Any] | None = None) -> None:
         super().__init__(f"{status_code} {code}: {detail}")
         self.status_code = status_code
         self.detail = detail
         self.code = code
+        # The error body's other fields (an appointment's check-in time, say), for the screen.
+        self.extra = dict(extra or {})
 
 
 # What a proxy or load balancer says when the server behind it is down.
@@ -97,6 +99,21 @@ class ServerClient:
                     raise
                 time.sleep(pause)
                 pause *= 2
+
+    def check_in(self, code: str, *, language: str) -> dict[str, Any]:
+        """Check an appointment in by its code: its ticket (the same one when asked twice)."""
+        ticket: dict[str, Any] = self._call(
+            "POST",
+            f"/branches/{self.branch}/appointments/{code}/check-in",
+            json={"language": language},
+            token=self._token,
+        )
+        return ticket
+
+    def appointment(self, manage_token: str) -> dict[str, Any]:
+        """A booking by its manage token (what the QR code of the manage link names)."""
+        booking: dict[str, Any] = self._call("GET", f"/appointments/{manage_token}")
+        return booking
 
     def report_health(self, *, printer: str, detail: str | None, pending_prints: int) -> None:
         self._call(
@@ -205,5 +222,6 @@ def _rejection(response: httpx.Response) -> ServerRejectedError:
             response.status_code,
             body["detail"],
             code if isinstance(code, str) and code else f"http_{response.status_code}",
+            {key: value for key, value in body.items() if key not in {"detail", "code", "message"}},
         )
     return ServerRejectedError(response.status_code, response.text[:300], f"http_{response.status_code}")

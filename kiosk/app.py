@@ -8,6 +8,7 @@ screen shows the number and QR code, and the slip stays spooled (see kiosk/print
 
 import io
 import logging
+import re
 import threading
 import time
 import uuid
@@ -88,6 +89,29 @@ class HelpRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     language: str = i18n.DEFAULT_LANGUAGE
+
+
+class CheckInRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # What was typed on the keypad, or what a keyboard-wedge scanner read from the QR code of the
+    # booking's e-mail or page: the code itself or the manage link.
+    code: str = Field(min_length=1, max_length=MAX_QR_DATA_LENGTH)
+    language: str = i18n.DEFAULT_LANGUAGE
+
+
+# Booking codes are short capitals and digits (K7Q3X9); a manage link ends in /a/{token}.
+_CODE_PATTERN = re.compile(r"^[A-Z0-9]{4,12}$")
+_MANAGE_LINK_PATTERN = re.compile(r"/a/([A-Za-z0-9_-]{8,100})(?:[/?#]|$)")
+
+
+def appointment_reference(scanned: str) -> tuple[str | None, str | None]:
+    """(code, manage_token) from what was typed or scanned; (None, None) if it is neither."""
+    link = _MANAGE_LINK_PATTERN.search(scanned)
+    if link is not None:
+        return None, link.group(1)
+    code = re.sub(r"[\s-]", "", scanned).upper()
+    return (code, None) if _CODE_PATTERN.fullmatch(code) else (None, None)
 
 
 class StaffLogin(BaseModel):
@@ -215,6 +239,26 @@ def create_app(
         result = printer.print_ticket(ticket, branch_name=_branch_name(server, settings.branch))
         return {"ticket": ticket, "print": result.as_dict()}
 
+    @app.post("/kiosk/check-in", status_code=status.HTTP_201_CREATED)
+    def check_in(request: Request, body: CheckInRequest) -> dict[str, Any]:
+        """Check in a booking by its code or manage link, then print its ticket like any other."""
+        language = i18n.screen_language(body.language)
+        request.state.language = language
+        code, manage_token = appointment_reference(body.code.strip())
+        if manage_token is not None:
+            try:
+                code = str(server.appointment(manage_token)["code"])
+            except ServerRejectedError as error:
+                if error.status_code == 404:
+                    raise KioskError(404, "appointment_not_found", "No booking has this link.") from None
+                raise
+        if code is None:
+            raise KioskError(422, "invalid_code", "A booking code is letters and digits, e.g. K7Q3X9.")
+        ticket = server.check_in(code, language=language)
+        # From here on the ticket exists: nothing below may turn this into an error response.
+        result = printer.print_ticket(ticket, branch_name=_branch_name(server, settings.branch))
+        return {"ticket": ticket, "print": result.as_dict()}
+
     @app.post("/kiosk/tickets/reprint")
     def reprint_own_ticket(request: Request, body: ReprintRequest) -> dict[str, Any]:
         """The citizen on the result screen tries to print their own slip again."""
@@ -313,9 +357,12 @@ def _language(request: Request) -> str:
     return getattr(request.state, "language", i18n.DEFAULT_LANGUAGE)
 
 
-def _error(request: Request, status_code: int, code: str, detail: Any) -> JSONResponse:
+def _error(
+    request: Request, status_code: int, code: str, detail: Any, extra: dict[str, Any] | None = None
+) -> JSONResponse:
     message = i18n.error_message(code, _language(request), detail)
-    return JSONResponse(status_code=status_code, content={"detail": detail, "code": code, "message": message})
+    content = {**(extra or {}), "detail": detail, "code": code, "message": message}
+    return JSONResponse(status_code=status_code, content=content)
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -330,7 +377,7 @@ def _install_error_handlers(app: FastAPI) -> None:
             logger.error("server error: %s", error)
             return _error(request, 503, "server_error", "The server failed; nothing was issued.")
         # The citizen's page maps the server's code to a message in the screen language.
-        return _error(request, error.status_code, error.code, error.detail)
+        return _error(request, error.status_code, error.code, error.detail, error.extra)
 
     @app.exception_handler(KioskError)
     async def kiosk_error(request: Request, error: KioskError) -> JSONResponse:

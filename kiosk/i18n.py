@@ -45,6 +45,12 @@ ERROR_MESSAGES = {
     "branch_not_found": "kiosk_unavailable",
     "nothing_to_reprint": "nothing_to_reprint",
     "reprint_expired": "nothing_to_reprint",
+    # Check-in with a booking code (POST /kiosk/check-in).
+    "appointment_not_found": "appointment_not_found",
+    "invalid_code": "appointment_not_found",
+    "appointment_cancelled": "appointment_cancelled",
+    "too_early": "appointment_too_early",
+    "appointment_missed": "appointment_missed",
 }
 
 
