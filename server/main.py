@@ -32,6 +32,7 @@ from server.observability.logs import RequestIds, install_redaction
 from server.observability.metrics import install_metrics
 from server.operations.api_docs import install_api_docs
 from server.operations.liveness import BoardLiveness
+from server.outbox.runtime import Outbox
 from server.pages.router import install_pages
 from server.realtime.announcing import CallAnnouncements
 from server.realtime.audio_router import router as audio_router
@@ -44,6 +45,7 @@ from server.satisfaction.router import router as satisfaction_router
 from server.security import install_security_headers
 from server.tickets.estimates import OpenCountersCache, ServiceTimes
 from server.tickets.router import router as tickets_router
+from server.webhooks.router import router as webhooks_router
 
 logger = logging.getLogger("madoguchi")
 
@@ -73,7 +75,9 @@ def create_app(
         await app.state.bus.start()
         await app.state.board_liveness.start()
         edge_links = start_edge_links(app)  # only with MADOGUCHI_EDGE_URL/_KEY (server/edge/link.py)
+        await app.state.outbox.start()  # mail and webhooks, sent after the commit (server/outbox/)
         yield
+        await app.state.outbox.stop()
         if edge_links is not None:
             await edge_links.stop()
         await app.state.board_liveness.stop()
@@ -127,6 +131,7 @@ def create_app(
         )
 
     app.state.board_liveness = BoardLiveness(app.state.engine, clock)
+    app.state.outbox = Outbox(app)
     if settings.metrics:
         install_metrics(app, lambda: app.state.board_liveness.connected_count)
 
@@ -151,6 +156,7 @@ def create_app(
     app.include_router(reports_router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     app.include_router(satisfaction_router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     app.include_router(remote_tickets_router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
+    app.include_router(webhooks_router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     install_consoles(app)
     if settings.api_docs:
         install_api_docs(app)

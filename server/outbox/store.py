@@ -33,10 +33,11 @@ def enqueue(
     reference: str | None = None,
     recipient: str | None = None,
     send_after: datetime | None = None,
+    delivery_id: str | None = None,
 ) -> OutboxDelivery:
     """Adds one delivery to the caller's transaction (flushed, so its id is known); the caller commits."""
     row = OutboxDelivery(
-        delivery_id=new_delivery_id(),
+        delivery_id=delivery_id or new_delivery_id(),
         kind=kind,
         branch_id=branch_id,
         receiver_id=receiver_id,
