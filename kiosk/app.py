@@ -254,7 +254,12 @@ def create_app(
                 raise
         if code is None:
             raise KioskError(422, "invalid_code", "A booking code is letters and digits, e.g. K7Q3X9.")
-        ticket = server.check_in(code, language=language)
+        try:
+            ticket = server.check_in(code, language=language)
+        except ServerRejectedError as error:
+            if error.status_code == 404 and error.code not in {"branch_not_found", "appointment_not_found"}:
+                raise KioskError(404, "appointment_not_found", "No booking has this code.") from None
+            raise
         # From here on the ticket exists: nothing below may turn this into an error response.
         result = printer.print_ticket(ticket, branch_name=_branch_name(server, settings.branch))
         return {"ticket": ticket, "print": result.as_dict()}

@@ -414,6 +414,7 @@
   function renderResult() {
     const { ticket } = state.result;
     $("result-number").textContent = ticket.number;
+    $("result-appointment").hidden = !ticket.appointment;
     const wait = $("result-wait");
     wait.replaceChildren();
     if (ticket.position !== null && ticket.position !== undefined) {
@@ -560,6 +561,8 @@
         break;
       }
       case "start": renderStart(); show("start", "start-heading"); break;
+      case "checkin": renderCheckIn(); break;
+      case "checkin-refused": renderRefusal(); break;
       default: await goToStart();
     }
   }
@@ -611,6 +614,179 @@
     resetIdleTimer();
   }
 
+  // -- appointments: check-in with the booking code ------------------------------------------
+  // 「予約のある方」 opens a keypad. A keyboard-wedge scanner types what the booking's QR code
+  // holds (the code, or the manage link) followed by Enter: that works on the keypad screen and
+  // straight from the start screen. The agent checks the booking in and prints its ticket.
+
+  const CODE_KEYS = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+  const MAX_CODE_LENGTH = 12;
+  // A scanner types a whole code within this time; a person at the start screen does not.
+  const SCAN_GAP_MILLISECONDS = 300;
+  const checkIn = { typed: "", status: "", busy: false, scan: "", scanAt: 0, refusal: null };
+
+  function looksLikeLink(text) {
+    return text.includes("/");
+  }
+
+  function renderCheckIn() {
+    const shown = $("checkin-code");
+    shown.textContent = looksLikeLink(checkIn.typed) ? t("checkin_scanned") : checkIn.typed;
+    shown.classList.toggle("scanned", looksLikeLink(checkIn.typed));
+    $("checkin-status").textContent = checkIn.busy ? t("checkin_working") : checkIn.status || "";
+    $("checkin-status").classList.toggle("error", Boolean(checkIn.status) && !checkIn.busy);
+    $("checkin-submit").disabled = checkIn.busy || checkIn.typed.length === 0;
+    for (const button of document.querySelectorAll("#keypad button, #checkin-delete, #checkin-clear")) {
+      button.disabled = checkIn.busy;
+    }
+  }
+
+  function openCheckIn(typed = "") {
+    checkIn.typed = typed;
+    checkIn.status = "";
+    renderCheckIn();
+    show("checkin", "checkin-heading");
+  }
+
+  function typeKey(key) {
+    if (checkIn.busy) return;
+    if (looksLikeLink(checkIn.typed)) checkIn.typed = "";
+    if (checkIn.typed.length < MAX_CODE_LENGTH) checkIn.typed += key;
+    checkIn.status = "";
+    renderCheckIn();
+  }
+
+  function buildKeypad() {
+    const keypad = $("keypad");
+    for (const key of CODE_KEYS) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "key";
+      button.textContent = key;
+      button.dataset.key = key;
+      button.addEventListener("click", () => typeKey(key));
+      keypad.append(button);
+    }
+  }
+
+  /** The time in the server's refusal ("Check-in opens at 09:30 on 2026-12-07." → "12/7 9:30"). */
+  function refusalTime(data) {
+    const detail = typeof data.detail === "string" ? data.detail : "";
+    const match = data.code === "too_early"
+      ? detail.match(/opens at (\d{1,2}):(\d{2})(?: on \d{4}-(\d{2})-(\d{2}))?/)
+      : detail.match(/booked time \((\d{1,2}):(\d{2})\)/);
+    if (!match) return "";
+    const time = `${Number(match[1])}:${match[2]}`;
+    return match[3] ? `${Number(match[3])}/${Number(match[4])} ${time}` : time;
+  }
+
+  async function submitCheckIn(typed = checkIn.typed) {
+    if (checkIn.busy || !typed) return;
+    checkIn.typed = typed;
+    checkIn.busy = true;
+    renderCheckIn();
+    const response = await call("POST", "/kiosk/check-in", { code: typed, language: state.language });
+    checkIn.busy = false;
+    if (response.ok) {
+      checkIn.typed = "";
+      state.result = response.data;
+      renderResult();
+      startResultTimer();
+      return;
+    }
+    const data = response.data || {};
+    if (data.code === "too_early" || data.code === "appointment_missed") {
+      checkIn.refusal = data;
+      checkIn.typed = "";
+      renderRefusal();
+      return;
+    }
+    if (UNAVAILABLE_CODES.has(data.code)) {
+      showMessage("unavailable", () => t("unavailable_heading"), () => t("error.system_unavailable"));
+      return;
+    }
+    // Not found, cancelled, mistyped: stay on the keypad to correct it.
+    checkIn.status = errorMessage(data);
+    renderCheckIn();
+    announce(checkIn.status);
+  }
+
+  function renderRefusal() {
+    const data = checkIn.refusal;
+    const early = data.code === "too_early";
+    const time = refusalTime(data);
+    $("refused-heading").textContent = t(early ? "checkin_too_early_heading" : "checkin_missed_heading");
+    $("refused-text").textContent = time
+      ? t(early ? "checkin_too_early" : "checkin_missed", { time })
+      : t(early ? "error.appointment_too_early" : "error.appointment_missed");
+    show("checkin-refused", "refused-heading");
+    announce(`${$("refused-heading").textContent} ${$("refused-text").textContent} ${t("walk_in_offer")}`);
+  }
+
+  /** The walk-in ticket offered instead: the booked procedure when the kiosk has it, else the menu. */
+  function walkIn() {
+    const service = checkIn.refusal && checkIn.refusal.service;
+    checkIn.refusal = null;
+    if (service && state.menu && state.menu.services.some((item) => item.id === service)) {
+      choose("service", service);
+    } else {
+      goToStart();
+    }
+  }
+
+  // Keys typed anywhere: on the keypad screen they are the code; on the start screen a fast
+  // burst ending in Enter is a scan, checked in at once.
+  function onCheckInKey(event) {
+    if (event.ctrlKey || event.altKey || event.metaKey || event.isComposing) return;
+    if (state.screen === "checkin") {
+      if (event.key === "Enter") {
+        event.preventDefault();
+        submitCheckIn();
+      } else if (event.key === "Backspace") {
+        event.preventDefault();
+        checkIn.typed = checkIn.typed.slice(0, -1);
+        renderCheckIn();
+      } else if (event.key.length === 1 && !checkIn.busy) {
+        event.preventDefault();
+        // A scanned link is kept whole (lowercase, slashes); a typed code is capitals.
+        checkIn.typed = looksLikeLink(checkIn.typed + event.key) ? checkIn.typed + event.key : (checkIn.typed + event.key.toUpperCase()).slice(0, MAX_CODE_LENGTH * 3);
+        checkIn.status = "";
+        renderCheckIn();
+      }
+      return;
+    }
+    if (state.screen !== "start") return;
+    const now = Date.now();
+    if (now - checkIn.scanAt > SCAN_GAP_MILLISECONDS) checkIn.scan = "";
+    checkIn.scanAt = now;
+    if (event.key === "Enter" && checkIn.scan.length >= 4) {
+      event.preventDefault();
+      const scanned = checkIn.scan;
+      checkIn.scan = "";
+      openCheckIn(scanned);
+      submitCheckIn(scanned);
+    } else if (event.key.length === 1) {
+      checkIn.scan += event.key;
+    }
+  }
+
+  function wireCheckIn() {
+    buildKeypad();
+    $("appointment-button").addEventListener("click", () => openCheckIn());
+    $("checkin-submit").addEventListener("click", () => submitCheckIn());
+    $("checkin-delete").addEventListener("click", () => {
+      checkIn.typed = looksLikeLink(checkIn.typed) ? "" : checkIn.typed.slice(0, -1);
+      renderCheckIn();
+    });
+    $("checkin-clear").addEventListener("click", () => {
+      checkIn.typed = "";
+      checkIn.status = "";
+      renderCheckIn();
+    });
+    $("walk-in-button").addEventListener("click", walkIn);
+    document.addEventListener("keydown", onCheckInKey);
+  }
+
   // -- start-up ------------------------------------------------------------------------------
 
   function wireButtons() {
@@ -626,6 +802,7 @@
       button.addEventListener("click", () => goToStart({ resetLanguage: true }));
     }
     $("next-person").addEventListener("click", clearResult);
+    wireCheckIn();
     for (const type of ["pointerdown", "keydown", "touchstart"]) {
       document.addEventListener(type, resetIdleTimer, { passive: true });
     }
