@@ -22,3 +22,8 @@ class StaffPublic(BaseModel):
     username: str
     role: Role
     branch: str | None
+
+
+class SignInMethods(BaseModel):
+    oidc: bool  # single sign-on: GET /api/v1/auth/oidc/login
+    local: bool  # username and password: POST /api/v1/auth/login

@@ -105,6 +105,8 @@ def test_the_policy_a_kiosk_only_issues_tickets_and_reports_itself() -> None:
         ("POST", f"{API}/devices/help"),
         # How a slip the concierge sent to this kiosk came out of its printer.
         ("POST", f"{API}/devices/print-requests/{{request_id}}/result"),
+        # An appointment's check-in: a ticket marked as a booked visit.
+        ("POST", f"{API}/branches/{{branch}}/appointments/{{code}}/check-in"),
     } | _writes_for(Caller.anonymous)
 
 
@@ -116,7 +118,28 @@ def test_the_policy_public_writes_are_only_sign_in_and_the_survey() -> None:
     assert _writes_for(Caller.anonymous) == {
         ("POST", f"{API}/auth/login"),
         ("POST", f"{API}/tickets/{{status_token}}/satisfaction"),  # the status token is the capability
+        # "Your turn is near" by e-mail: the status token again (server/notices/).
+        ("POST", f"{API}/tickets/{{status_token}}/email-notice"),
+        ("DELETE", f"{API}/tickets/{{status_token}}/email-notice"),
+        # Booking a visit (throttled per address) and cancelling it by its unguessable manage token.
+        ("POST", f"{API}/branches/{{branch}}/appointments"),
+        ("DELETE", f"{API}/appointments/{{manage_token}}"),
     }
+
+
+def test_the_policy_sign_in_routes_open_to_everyone_are_known() -> None:
+    # Single sign-on: the browser arrives with no token; these change nothing but start or finish
+    # a sign-in (the callback checks the provider's signed ID token, tests/security/test_oidc.py).
+    assert {
+        path for (method, path), callers in TABLE.items() if path.startswith(f"{API}/auth/") and callers == EVERYONE
+    } == {
+        f"{API}/auth/login",
+        f"{API}/auth/methods",
+        f"{API}/auth/oidc/login",
+        f"{API}/auth/oidc/callback",
+        f"{API}/auth/oidc/logout",
+    }
+    assert {method for (method, path) in TABLE if path.startswith(f"{API}/auth/oidc/")} == {"GET"}
 
 
 def test_the_policy_every_admin_route_is_for_administrators_only() -> None:
