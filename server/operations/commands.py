@@ -8,6 +8,7 @@ from typing import Any
 
 from server.config import get_settings
 from server.db import create_db_engine
+from server.mail.retention import erase_stale_addresses
 from server.operations.deploy import INSTALL_NOTES, DeployRefused, Machine, Role, render_units, write_units
 from server.operations.retention import purge_personal_data
 
@@ -46,7 +47,13 @@ def cmd_deploy_units(args: argparse.Namespace) -> int:
 def cmd_retention(args: argparse.Namespace) -> int:
     settings = get_settings()
     days = settings.retention_days if args.days is None else args.days
-    purged = purge_personal_data(create_db_engine(settings.database_url), days=days, now=datetime.now(UTC))
+    engine = create_db_engine(settings.database_url)
+    now = datetime.now(UTC)
+    # Unsent mails' addresses have their own, shorter limit (MADOGUCHI_MAIL_RETENTION_DAYS).
+    erased = erase_stale_addresses(engine, days=settings.mail_retention_days, now=now)
+    if erased:
+        print(f"Erased the addresses of {erased} mails not sent within {settings.mail_retention_days} days.")
+    purged = purge_personal_data(engine, days=days, now=now)
     if purged is None:
         print("Retention is off (MADOGUCHI_RETENTION_DAYS=0): nothing deleted.")
         return 0
