@@ -244,10 +244,11 @@ function dayStep() {
   const cells = Array.from({ length: first.weekday }, () => h("li", { class: "blank", "aria-hidden": "true" }));
   for (const day of state.days) {
     const parts = dayParts(day.date);
+    // Closed (weekend, holiday, a closed day the city set), outside the booking period, full.
     const open = day.open !== false && !day.closed;
-    const free = day.free ?? day.available ?? null;
+    const free = day.free ?? null;
     const usable = open && free !== 0;
-    const note = !open ? text.closed : free === 0 ? text.full : free !== null ? text.free(free) : "";
+    const note = day.closed ? text.closed : !open ? text.notBookable : free === 0 ? text.full : free !== null ? text.free(free) : "";
     cells.push(
       h(
         "li",
@@ -256,7 +257,7 @@ function dayStep() {
           "button",
           {
             type: "button",
-            class: `day${open ? "" : " closed"}${free === 0 ? " full" : ""}`,
+            class: `day${day.closed ? " closed" : !open ? " unavailable" : ""}${open && free === 0 ? " full" : ""}`,
             "data-date": day.date,
             disabled: !usable,
             "aria-label": `${text.date_(parts)} ${note}`,

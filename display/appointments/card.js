@@ -18,7 +18,7 @@ export function facts(text, booking, serviceName) {
     "dl",
     { class: "facts" },
     h("div", {}, h("dt", {}, text.service), h("dd", { id: "booked-service" }, serviceName || booking.service)),
-    h("div", {}, h("dt", {}, text.date), h("dd", { id: "booked-when" }, when(text, booking))),
+    h("div", {}, h("dt", {}, text.when), h("dd", { id: "booked-when" }, when(text, booking))),
   );
 }
 
