@@ -52,6 +52,49 @@
     return state.language === "ja" || state.language === "ja_easy";
   }
 
+  // What the city configured (names, questions, notes, the branch) in the screen language.
+  // やさしい日本語 writes ruby as {漢字|かんじ}, drawn here as <ruby>; a string the city has not
+  // translated comes in English (or Japanese) with `lang` naming that, and says so beside it.
+  const RUBY = /\{([^{}|]+)\|([^{}|]+)\}/g;
+
+  function rubyNodes(text) {
+    const nodes = [];
+    let last = 0;
+    for (const match of text.matchAll(RUBY)) {
+      if (match.index > last) nodes.push(document.createTextNode(text.slice(last, match.index)));
+      const ruby = document.createElement("ruby");
+      const reading = document.createElement("rt");
+      reading.textContent = match[2];
+      ruby.append(match[1], reading);
+      nodes.push(ruby);
+      last = match.index + match[0].length;
+    }
+    if (last < text.length) nodes.push(document.createTextNode(text.slice(last)));
+    return nodes;
+  }
+
+  function content(element, text, lang) {
+    element.replaceChildren(...rubyNodes(text || ""));
+    if (lang && lang !== state.language) {
+      element.lang = state.catalogue.strings[lang]?.html_lang ?? lang;
+      element.dataset.fallback = lang;
+      const note = document.createElement("small");
+      note.className = "fallback-note";
+      note.lang = t("html_lang");
+      note.textContent = t("fallback_note");
+      element.append(note);
+    } else {
+      element.removeAttribute("lang");
+      delete element.dataset.fallback;
+    }
+    return element;
+  }
+
+  function labelSeparator() {
+    if (usesJapaneseNames()) return "・";
+    return state.language.startsWith("zh") ? "、" : ", ";
+  }
+
   // Same rounding as the printed slip (printer/render.py format_wait_range): a range, because
   // an estimate that looks exact is read as a promise.
   function waitText(minutes) {
@@ -128,7 +171,11 @@
       button.setAttribute("aria-pressed", String(button.dataset.language === state.language));
     }
     const names = state.config && state.config.branch_name;
-    $("branch-name").textContent = names ? (usesJapaneseNames() ? names.ja : names.en) : "";
+    if (state.menu && state.menu.branch_name && state.menu.language === state.language) {
+      content($("branch-name"), state.menu.branch_name, state.menu.branch_name_lang);
+    } else {
+      $("branch-name").textContent = names ? (usesJapaneseNames() ? names.ja : names.en) : "";
+    }
   }
 
   function buildLanguageButtons() {
@@ -144,7 +191,7 @@
     }
   }
 
-  function tile(listId, label, onChoose, decoration) {
+  function tile(listId, label, onChoose, decoration, lang) {
     const item = document.createElement("li");
     const button = document.createElement("button");
     button.type = "button";
@@ -152,7 +199,7 @@
     if (decoration) button.append(decoration);
     const name = document.createElement("span");
     name.className = "name";
-    name.textContent = label;
+    content(name, label, lang);
     button.append(name);
     button.addEventListener("click", onChoose);
     item.append(button);
@@ -190,7 +237,7 @@
       icon.setAttribute("aria-hidden", "true");
       icon.textContent = event.icon || "";
       icon.hidden = !state.emoji || !event.icon;
-      const button = tile("life-events", event.name, () => choose("life_event", event.id), icon);
+      const button = tile("life-events", event.name, () => choose("life_event", event.id), icon, event.name_lang);
       button.dataset.lifeEvent = event.id;
     }
     for (const service of state.menu.services) {
@@ -198,7 +245,7 @@
       prefix.className = "prefix";
       prefix.setAttribute("aria-hidden", "true");
       prefix.textContent = service.prefix;
-      const button = tile("services", service.name, () => choose("service", service.id), prefix);
+      const button = tile("services", service.name, () => choose("service", service.id), prefix, service.name_lang);
       button.dataset.service = service.id;
     }
   }
@@ -207,10 +254,10 @@
     return state.menu.life_events.find((event) => event.id === state.choice.id);
   }
 
-  function choiceName() {
+  function showChoiceName(element) {
     const list = state.choice.kind === "life_event" ? state.menu.life_events : state.menu.services;
     const found = list.find((item) => item.id === state.choice.id);
-    return found ? found.name : "";
+    content(element, found ? found.name : "", found && found.name_lang);
   }
 
   function choose(kind, id) {
@@ -236,11 +283,11 @@
   function renderQuestion() {
     const questions = askedQuestions();
     const index = state.questionIndex;
-    $("question-event").textContent = choiceName();
+    showChoiceName($("question-event"));
     // The total shrinks with a "no" that makes later questions moot; it never grows.
     $("question-progress").textContent = t("question_progress", { current: index + 1, total: questions.length });
     $("question-bar").style.width = `${(index / questions.length) * 100}%`;
-    $("question-text").textContent = questions[index].text;
+    content($("question-text"), questions[index].text, questions[index].text_lang);
     const answer = state.answers[questions[index].id];
     $("answer-yes").setAttribute("aria-pressed", String(answer === true));
     $("answer-no").setAttribute("aria-pressed", String(answer === false));
@@ -272,16 +319,18 @@
   }
 
   function renderSummary() {
-    $("summary-choice").textContent = choiceName();
+    showChoiceName($("summary-choice"));
     const list = $("summary-answers");
     list.replaceChildren();
     let note = "";
+    let noteLang;
     if (state.choice.kind === "life_event") {
       const event = lifeEvent();
       note = event.note || "";
+      noteLang = event.note_lang;
       for (const question of askedQuestions()) {
         const term = document.createElement("dt");
-        term.textContent = question.text;
+        content(term, question.text, question.text_lang);
         const value = document.createElement("dd");
         const yes = state.answers[question.id] === true;
         value.className = yes ? "yes" : "no";
@@ -294,7 +343,7 @@
     }
     list.hidden = list.childElementCount === 0;
     $("summary-note").hidden = !note;
-    $("summary-note-text").textContent = note;
+    content($("summary-note-text"), note, noteLang);
     guardAgainstDoubleTap($("issue-button"));
     show("summary", "summary-heading");
   }
@@ -448,11 +497,20 @@
         where.textContent = t("back_office");
         what.textContent = t("back_office_hint");
       } else {
-        const labels = usesJapaneseNames() ? visit.labels : (visit.labels_en || visit.labels);
         // Japanese writes a range of windows 「1〜5」.
         const counters = usesJapaneseNames() ? visit.counters?.replaceAll("–", "〜") : visit.counters;
         where.textContent = counters ? t("stop_counter", { counter: counters }) : t("stop_counter_later");
-        what.textContent = labels.join(usesJapaneseNames() ? "・" : ", ");
+        if (ticket.language === state.language && Array.isArray(visit.labels_local) && visit.labels_local.length) {
+          // The names in the ticket's language, each marked when it is a fallback.
+          what.replaceChildren();
+          visit.labels_local.forEach((label, index) => {
+            if (index > 0) what.append(labelSeparator());
+            what.append(content(document.createElement("span"), label, visit.labels_local_lang[index]));
+          });
+        } else {
+          const labels = usesJapaneseNames() ? visit.labels : (visit.labels_en || visit.labels);
+          what.textContent = labels.join(usesJapaneseNames() ? "・" : ", ");
+        }
       }
       item.append(where, what);
       stops.append(item);
@@ -532,6 +590,7 @@
       showMessage("unavailable", () => t("unavailable_heading"), () => t("error.system_unavailable"));
       return;
     }
+    renderChrome();
     if (!state.menu.issuing_open) {
       showMessage("stopped", () => t("error.issuing_stopped"), () => t("closed_hint"));
       return;
@@ -548,6 +607,7 @@
       showMessage("unavailable", () => t("unavailable_heading"), () => t("error.system_unavailable"));
       return;
     }
+    renderChrome(); // the branch's name, from the menu in this language
     // Stay where the citizen is; only the words change.
     switch (state.screen) {
       case "message": renderMessage(); break;

@@ -1,0 +1,134 @@
+"""The kiosk in other languages, in Debian's chromium at kiosk size (1280×800): the menu, a
+question and the result in the chosen language with nothing shown untranslated unannounced,
+やさしい日本語 with furigana on every kanji, and a missing string marked as English.
+
+Screenshots go to tests/output/ (and MADOGUCHI_SHOTS, when set)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session
+
+from printer.simulator import PrinterSimulator
+from server.catalog.service import apply_config
+from server.catalog.translations import bare_kanji
+from tests.kiosk.servers import LiveServer, kiosk_agent, live_server
+from tests.support import demo_config
+
+playwright_sync = pytest.importorskip("playwright.sync_api")
+Browser = playwright_sync.Browser
+Page = playwright_sync.Page
+expect = playwright_sync.expect
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is not installed"),
+]
+
+OUTPUT = Path(__file__).resolve().parents[1] / "output"
+LANGUAGES = {"zh": "简体中文", "ko": "한국어", "vi": "Tiếng Việt", "ne": "नेपाली", "ja_easy": "やさしい にほんご"}
+
+
+@dataclass
+class Kiosk:
+    server: LiveServer
+    url: str
+
+
+@pytest.fixture(scope="module")
+def kiosk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kiosk]:
+    tmp_dir = tmp_path_factory.mktemp("kiosk-languages")
+    with live_server(tmp_dir) as server, PrinterSimulator() as printer:
+        token, _ = server.new_kiosk()
+        with kiosk_agent(server.url, token, printer.url, tmp_dir) as url:
+            yield Kiosk(server=server, url=url)
+
+
+@pytest.fixture
+def page(browser: Browser, kiosk: Kiosk) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="ja-JP")
+    page = context.new_page()
+    page.goto(kiosk.url)
+    expect(page.locator("#life-events .tile").first).to_be_visible()
+    yield page
+    context.close()
+
+
+def shot(page: Page, name: str) -> None:
+    for folder in filter(None, [OUTPUT, os.environ.get("MADOGUCHI_SHOTS")]):
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"kiosk-{name}.png"))
+
+
+def choose_language(page: Page, language: str) -> None:
+    button = page.locator(f"#languages button[data-language='{language}']")
+    button.click()
+    expect(button).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("html")).to_have_attribute("lang", {"zh": "zh-Hans", "ja_easy": "ja"}.get(language, language))
+
+
+def test_menu_and_a_question_in_five_languages(page: Page) -> None:
+    for language, language_name in LANGUAGES.items():
+        expect(page.locator(f"#languages button[data-language='{language}']")).to_have_text(language_name)
+        choose_language(page, language)
+        expect(page.locator("#life-events .tile").first).not_to_contain_text("Moving in")
+        # Nothing shown in another language unannounced, nothing announced either: all translated.
+        assert page.locator("[data-fallback]").count() == 0
+        assert page.locator(".fallback-note").count() == 0
+        shot(page, f"menu-{language}")
+        page.locator("#life-events .tile[data-life-event='move_in']").click()
+        expect(page.locator("#question-text")).to_be_visible()
+        question = page.locator("#question-text").inner_text()
+        assert "Are you moving in from abroad?" not in question
+        assert page.locator("[data-fallback]").count() == 0
+        shot(page, f"question-{language}")
+        # Everything fits the kiosk's screen: no sideways scrolling.
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+        page.locator("#screen-question [data-action='start-over']").click()
+        expect(page.locator("#life-events .tile").first).to_be_visible()
+
+
+def test_easy_japanese_has_furigana_on_every_kanji(page: Page) -> None:
+    choose_language(page, "ja_easy")
+    expect(page.locator("#life-events ruby").first).to_be_visible()
+    texts = page.evaluate(
+        """() => [...document.querySelectorAll('#life-events .name, #services .name, #branch-name')]
+            .map((element) => { const copy = element.cloneNode(true);
+              copy.querySelectorAll('ruby').forEach((ruby) => ruby.remove()); return copy.textContent; })"""
+    )
+    assert texts
+    assert [text for text in texts if bare_kanji(text)] == []
+    page.locator("#life-events .tile[data-life-event='death']").click()
+    for _ in range(3):
+        expect(page.locator("#question-text ruby").first).to_be_visible()
+        bare = page.evaluate(
+            """() => { const copy = document.getElementById('question-text').cloneNode(true);
+              copy.querySelectorAll('ruby').forEach((ruby) => ruby.remove()); return copy.textContent; }"""
+        )
+        assert bare_kanji(bare) == [], bare
+        page.locator("#answer-yes").click()
+
+
+def test_a_missing_translation_is_announced(page: Page, kiosk: Kiosk) -> None:
+    config = demo_config().model_copy(deep=True)
+    del config.translations["vi"].services["certificate"]
+    with Session(kiosk.server.engine) as session:
+        apply_config(session, config)
+        session.commit()
+    try:
+        choose_language(page, "vi")
+        tile = page.locator("#services .tile[data-service='certificate'] .name")
+        expect(tile).to_have_attribute("data-fallback", "en")
+        expect(tile.locator(".fallback-note")).to_have_text("Mục này đang hiển thị bằng tiếng Anh")
+        assert page.locator("[data-fallback]").count() == 1
+        shot(page, "fallback-vi")
+    finally:
+        with Session(kiosk.server.engine) as session:
+            apply_config(session, demo_config())
+            session.commit()
