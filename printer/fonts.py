@@ -168,3 +168,21 @@ def find_japanese_font(*, bold: bool = False) -> FontFace:
     if face is not None:
         return face
     raise _missing_font_error("No Japanese font was found on this computer.")
+
+
+# Scripts Noto Sans CJK does not cover, for slips in those languages (Debian: fonts-noto-core).
+SCRIPT_FONT_PATHS: dict[str, tuple[tuple[Path, ...], tuple[Path, ...]]] = {
+    "devanagari": (
+        (Path("/usr/share/fonts/truetype/noto/NotoSansDevanagari-Regular.ttf"),),
+        (Path("/usr/share/fonts/truetype/noto/NotoSansDevanagari-Bold.ttf"),),
+    ),
+}
+
+
+def find_script_font(script: str, *, bold: bool = False) -> FontFace | None:
+    """A face for a script the Japanese font lacks (Devanagari), or None when not installed."""
+    regular, bolds = SCRIPT_FONT_PATHS[script]
+    for path in (*bolds, *regular) if bold else regular:
+        if path.is_file():
+            return FontFace(path)
+    return None

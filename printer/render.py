@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo
 import qrcode
 from PIL import Image, ImageDraw, ImageFont
 
-from printer.fonts import FontFace, FontMissingError, find_japanese_font
+from printer.fonts import FontFace, FontMissingError, find_japanese_font, find_script_font
+from printer.slip_text import SCRIPT_FONTS, SlipText, paper_label, slip_text
 
 __all__ = [
     "PAPER_PROFILES",
@@ -118,7 +119,9 @@ _TOKEN = re.compile(
     # Latin words stay whole; every other character may break, but closing punctuation
     # sticks to what precedes it and an opening bracket to what follows (kinsoku: a line never
     # starts with 、。）」・ … nor ends with （「).
-    r"[A-Za-z0-9@#&%+\-_/:.,'!?()]+[、。，．）」』】〕！？ー・)]*"
+    # Words of Latin (with Vietnamese and Portuguese accents), Hangul and Devanagari alike.
+    r"[A-Za-z0-9@#&%+\-_/:.,'!?()\u00c0-\u024f\u0300-\u036f\u1e00-\u1eff\u0900-\u097f\uac00-\ud7a3]+"
+    r"[、。，．）」』】〕！？ー・)]*"
     r"|\s+"
     r"|[(（「『【〔]*.[、。，．）」』】〕！？ー…・)]*"
 )
@@ -397,6 +400,12 @@ def render_ticket(
     Raises FontMissingError when no Japanese font is installed.
     """
     paper = get_paper_profile(profile)
+    language = str(ticket.get("language") or "ja")
+    words = slip_text(language)
+    if words is not None:
+        return _render_in_language(
+            ticket, language, words, branch_name=branch_name, paper=paper, time_zone=time_zone
+        )
     fonts = _Fonts(find_japanese_font(), find_japanese_font(bold=True), paper.width_dots)
     sheet = _Sheet(paper.width_dots)
     unit = round(paper.width_dots / 48)
@@ -455,6 +464,122 @@ def render_ticket(
     sheet.text(notice_en or DEFAULT_NOTICE_EN, fonts.small, align="left", tight=True)
     sheet.space(unit // 2)
     return sheet.finish()
+
+
+def _render_in_language(
+    ticket: Mapping[str, Any],
+    language: str,
+    words: SlipText,
+    *,
+    branch_name: str,
+    paper: PaperProfile,
+    time_zone: str,
+) -> Image.Image:
+    """A ticket issued in another language: its figures, route and notices in that language,
+    each step's Japanese name small beneath it for the counter staff."""
+    japanese = _Fonts(find_japanese_font(), find_japanese_font(bold=True), paper.width_dots)
+    fonts = japanese
+    script = SCRIPT_FONTS.get(language)
+    if script is not None:
+        regular, bold = find_script_font(script), find_script_font(script, bold=True)
+        if regular is None or bold is None:
+            # No font for this script here: English rather than a slip of empty boxes.
+            language, words = "en", slip_text("en") or words
+        else:
+            fonts = _Fonts(regular, bold, paper.width_dots)
+    sheet = _Sheet(paper.width_dots)
+    unit = round(paper.width_dots / 48)
+    local = ticket.get("language") == language  # the ticket's own names are in this language
+    keep_japanese = language.startswith("zh")
+
+    sheet.space(unit // 2)
+    if local and ticket.get("branch_name") and ticket.get("branch_name_lang") == language:
+        sheet.text(paper_label(str(ticket["branch_name"]), keep_japanese=True), fonts.heading)
+    else:  # the name the kiosk gave, in Japanese
+        sheet.text(branch_name, japanese.heading)
+    sheet.space(unit // 2)
+    sheet.headline(str(ticket["number"]), japanese.bold, max_height=round(paper.width_dots * 0.21))
+    sheet.space(unit // 2)
+    zone = ZoneInfo(time_zone)
+    moment = ticket["issued_at"]
+    moment = moment if isinstance(moment, datetime) else datetime.fromisoformat(str(moment))
+    moment = moment.replace(tzinfo=zone) if moment.tzinfo is None else moment.astimezone(zone)
+    issued = moment.strftime("%Y-%m-%d %H:%M")
+    sheet.text(words.issued.format(time=issued), fonts.small, tight=True)
+    sheet.rule(padding=unit // 2)
+
+    position = ticket.get("position")
+    if position is not None:
+        sheet.row(words.people_ahead, words.people.format(count=int(position)), fonts.body, fonts.value)
+    minutes = ticket.get("estimated_wait_minutes")
+    if minutes is not None:
+        sheet.row(words.wait, _wait_words(minutes, words), fonts.body, fonts.value)
+
+    lines = _local_route(ticket, words, local=local, keep_japanese=keep_japanese)
+    if lines:
+        sheet.rule(padding=unit // 2)
+        sheet.text(words.route, fonts.heading, align="left", tight=True)
+        ordinal_width = round(japanese.route.getlength("⑳ "))
+        for order, (place, what, japanese_names) in enumerate(lines, start=1):
+            sheet.space(unit // 4)
+            sheet.entry(
+                _ordinal(order),
+                place,
+                what,
+                lead_font=japanese.route,
+                place_font=fonts.place,
+                text_font=fonts.route,
+                indent=ordinal_width,
+            )
+            if japanese_names:
+                sheet.text(japanese_names, japanese.small, align="left", indent=ordinal_width, tight=True)
+
+    sheet.rule(padding=unit // 2)
+    status_url = ticket.get("status_url")
+    if status_url:
+        qr = qr_image(str(status_url), target_width=round(QR_WIDTH_MM * paper.dots_per_mm))
+        caption_width = sheet.inner_width - qr.width - round(sheet.width * 0.02)
+        sheet.picture_with_caption(qr, _wrap(words.qr_caption, fonts.small, caption_width), fonts.small)
+    sheet.text(words.notice, fonts.small, align="left", tight=True)
+    sheet.space(unit // 2)
+    return sheet.finish()
+
+
+def _wait_words(minutes: float, words: SlipText) -> str:
+    wait = format_wait_range(minutes)
+    if wait is None or minutes <= 0:
+        return words.wait_soon
+    numbers = [int(number) for number in re.findall(r"\d+", wait[1])]
+    if len(numbers) == 1:
+        return words.wait_within.format(high=numbers[0])
+    return words.wait_range.format(low=numbers[0], high=numbers[1])
+
+
+def _local_route(
+    ticket: Mapping[str, Any], words: SlipText, *, local: bool, keep_japanese: bool
+) -> list[tuple[str, str, str]]:
+    """(place, what in the slip's language, the Japanese names) per visit, like route_lines."""
+    stops = list(ticket.get("stops") or [])
+    lines: list[tuple[str, str, str]] = []
+    for visit in ticket.get("visits") or []:
+        indexes = [index for index in visit.get("stops") or [] if 0 <= index < len(stops)]
+        if indexes and all(stops[index].get("status") == "skipped" for index in indexes):
+            continue
+        if visit.get("kind") == "back_office":
+            line = (words.back_office, words.back_office_what, "")
+            if lines and lines[-1] == line:
+                continue
+        else:
+            counters = visit.get("counters")
+            if counters:
+                place = words.window.format(counter=str(counters).replace("・", words.windows_join))
+            else:
+                place = words.window_unknown
+            names = visit.get("labels_local") if local and visit.get("labels_local") else visit.get("labels_en")
+            what = words.separator.join(paper_label(str(name), keep_japanese=keep_japanese) for name in names or [])
+            line = (place, what, LABEL_SEPARATOR.join(visit.get("labels") or []))
+        lines.append(line)
+    return lines
 
 
 TEST_SLIP_URL = "https://madoguchi.invalid/t/printer-test"

@@ -75,9 +75,11 @@ def test_qr_code_is_at_least_16_mm_across(ticket: dict[str, Any]) -> None:
 
 def test_nothing_about_the_person_reaches_the_slip(ticket: dict[str, Any]) -> None:
     # Priority says why someone was helped first (pregnancy, disability …); it stays private.
-    revealing = make_ticket(priority="pregnancy", language="vi", status_token="other")
+    revealing = make_ticket(priority="pregnancy", status_token="other")
 
     assert _render(revealing).tobytes() == _render(ticket).tobytes()
+    vietnamese = make_ticket(language="vi")
+    assert _render(make_ticket(language="vi", priority="pregnancy")).tobytes() == _render(vietnamese).tobytes()
 
 
 def test_route_is_printed_from_visits(ticket: dict[str, Any]) -> None:

@@ -10,9 +10,17 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from printer.render import _local_route, render_ticket
+from printer.slip_text import paper_label, slip_text
 from server.catalog.loader import ConfigError, load_config_file
 from server.catalog.service import apply_config
-from server.catalog.translations import CITIZEN_LANGUAGES, bare_kanji, missing_translations, without_ruby
+from server.catalog.translations import (
+    CITIZEN_LANGUAGES,
+    bare_kanji,
+    citizen_strings,
+    missing_translations,
+    without_ruby,
+)
 from server.cli import main as cli_main
 from server.models import Branch
 from tests.server.api import API, issue
@@ -56,6 +64,22 @@ def test_every_life_event_in_every_language_is_translated_on_menu_and_ticket(
                 assert set(visit["labels_local_lang"]) == {language}, (language, event["id"], visit)
             held = client.get(f"{API}/tickets/{ticket['status_token']}").json()
             assert held["visits"] == ticket["visits"]
+            words = slip_text(language)
+            if words is not None:  # the slip: every step in the ticket's language
+                for (_, what, japanese), visit in zip(
+                    _local_route(ticket, words, local=True, keep_japanese=language.startswith("zh")),
+                    ticket["visits"],
+                    strict=True,
+                ):
+                    if visit["kind"] == "counter":
+                        assert what == words.separator.join(
+                            paper_label(label, keep_japanese=language.startswith("zh"))
+                            for label in visit["labels_local"]
+                        )
+                        assert japanese == "・".join(visit["labels"])
+        # One slip per language drawn in full (the death route, every question yes).
+        slip = render_ticket(ticket, branch_name="サンプル市役所 本庁舎")
+        assert slip.width == 576
 
 
 def test_easy_japanese_has_ruby_on_every_kanji(client: TestClient, kiosk: dict[str, str]) -> None:
@@ -128,8 +152,9 @@ def test_translations_command_lists_what_is_missing(tmp_path: Path, capsys: pyte
     (folder / "ko.yaml").write_text("services:\n  moving_in: 전입신고\n", encoding="utf-8")
     assert cli_main(["translations", "--config", str(config), "--language", "ko"]) == 1
     output = capsys.readouterr()
-    assert "ko: 95 missing" in output.out
+    wanted = len(citizen_strings(demo_config()))
+    assert f"ko: {wanted - 1} missing" in output.out
     assert "  questions.over_65  (65歳以上の方がいますか)" in output.out
     assert "services.moving_in" not in output.out
-    assert "ko 95" in output.err
-    assert "zh 96" in output.err
+    assert f"ko {wanted - 1}" in output.err
+    assert f"zh {wanted}" in output.err
