@@ -2,6 +2,7 @@
 // they ask for consideration, 合理的配慮), see every queue at a glance, and hear kiosk help calls
 // live. Acknowledging a call is local to this tablet: it only clears the alert here.
 
+import { checkInForm } from "../common/appointments.js";
 import { api, requestKey, resolveBranch } from "../common/api.js";
 import { coalesce, connectBranchStream } from "../common/live.js";
 // The visit at the counter, as in the staff console: find a number, change its route, reinstate.
@@ -447,7 +448,14 @@ async function main() {
       "div",
       { class: "grid-2" },
       h("div", { class: "stack" }, buildIssueForm(), ui.issued),
-      h("div", { class: "stack" }, h("div", { class: "card lookup-card" }, lookupForm()), queues),
+      h(
+        "div",
+        { class: "stack" },
+        h("div", { class: "card lookup-card" }, lookupForm()),
+        // A citizen with a booking who cannot use the kiosk: check them in by the code.
+        h("div", { class: "card" }, checkInForm(state.branch, (ticket) => showIssued(ticket))),
+        queues,
+      ),
     ),
   );
   await refreshQueues();

@@ -2,6 +2,7 @@
 
 import { api, remember } from "../common/api.js";
 import { bi, h } from "../common/ui.js";
+import { appointmentsEntry } from "./appointments.js";
 import { enterCounter } from "./desk.js";
 import { lookupForm } from "./lookup.js";
 import { fill, mayHandle, state } from "./state.js";
@@ -43,7 +44,7 @@ export async function showChooser() {
     h(
       "section",
       { class: "chooser", "aria-labelledby": "chooser-title" },
-      h("div", { class: "card lookup-card" }, lookupForm()),
+      h("div", { class: "chooser-top" }, h("div", { class: "card lookup-card" }, lookupForm()), appointmentsEntry()),
       h("h2", { id: "chooser-title" }, ...bi("窓口を選んでください", "Choose your counter")),
       h("h3", {}, ...bi("窓口", "Public counters")),
       h("div", { class: "counter-grid" }, windows.map(card)),

@@ -2,11 +2,13 @@
 // transfer, see the waiting list live; an internal desk takes back-office work. 「番号で探す」 looks
 // a ticket up to change the rest of its route or bring back a citizen marked absent.
 // One module per panel: chooser.js, desk.js (the counter in use), lookup.js (番号で探す),
-// no_show.js (confirm and undo), visits.js (the route as visits), state.js (what they share).
+// no_show.js (confirm and undo), visits.js (the route as visits), appointments.js (予約: the day's
+// bookings, telephone booking, check-in), state.js (what they share).
 
 import { api, recall, resolveBranch } from "../common/api.js";
 import { coalesce, connectBranchStream } from "../common/live.js";
 import { announce, bindHeader, ensureSignedIn, explain, minutesSince, showConnection } from "../common/ui.js";
+import { refreshAppointments } from "./appointments.js";
 import { showChooser } from "./chooser.js";
 import { enterCounter, onKey, refreshDesk, refreshWaiting, ticketChanged } from "./desk.js";
 import { onTicketEvent, whenTicketChanged } from "./lookup.js";
@@ -20,6 +22,8 @@ const refreshSoon = coalesce(() => {
     refreshDesk();
   } else if (state.view === "chooser") {
     showChooser().catch((error) => announce(explain(error), "error"));
+  } else if (state.view === "appointments") {
+    refreshAppointments();
   }
 });
 

@@ -26,7 +26,7 @@ export const state = {
   recalls: null, // {number, count}: recalls of the ticket in hand, from this console
   recallLimit: null, // {number, message} once the server refused another recall
   busy: false,
-  view: null, // "chooser" | "desk"
+  view: null, // "chooser" | "desk" | "appointments"
 };
 
 export function serviceName(key) {
