@@ -104,11 +104,12 @@ class LiveServer:
 
 
 @contextmanager
-def live_server(tmp_dir: Path) -> Iterator[LiveServer]:
+def live_server(tmp_dir: Path, *, now: datetime | None = None, **environment: str) -> Iterator[LiveServer]:
+    """`now`: the server's time when it runs on a drill clock (MADOGUCHI_DRILL_CLOCK in `environment`)."""
     database_url = create_database(str(tmp_dir))
     engine = create_db_engine(database_url)
     initialise(engine, DEFAULT_CONFIG_PATH)
-    now = datetime.now(UTC)
+    now = now or datetime.now(UTC)
     staff = make_staff(engine, "kiosk-test-staff", Role.municipal, now)
     headers = {"Authorization": f"Bearer {staff_token(engine, staff, now)}"}
     port = free_port()
@@ -118,6 +119,7 @@ def live_server(tmp_dir: Path) -> Iterator[LiveServer]:
         log,
         MADOGUCHI_DATABASE_URL=database_url,
         MADOGUCHI_IGNORE_HOURS="true",
+        **environment,
     )
     url = f"http://127.0.0.1:{port}"
     try:
