@@ -89,8 +89,8 @@ def role_for(claims: dict[str, Any], *, claim: str, role_map: dict[str, Role]) -
     known = [role for role in roles if role is not None]
     if not known:
         raise Forbidden(
-            "このアカウントには窓口システムの役割(職員・受託者・管理者)が割り当てられていません。"
-            "庁内のアカウント管理者(情報システム担当)に割り当てを依頼してください。"
+            "このアカウントには窓口システムの役割（職員・受託者・管理者）が割り当てられていません。"
+            "庁内のアカウント管理者（情報システム担当）に割り当てを依頼してください。"
             " No Madoguchi role is assigned to this account; ask your IT department's account administrator.",
             code="no_role",
         )
@@ -100,19 +100,22 @@ def role_for(claims: dict[str, Any], *, claim: str, role_map: dict[str, Role]) -
 def branch_for(claims: dict[str, Any], *, claim: str | None, branches: list[str]) -> str | None:
     """The branch the account is limited to; None for every branch.
 
-    Without a branch claim configured, every branch. With one: the listed branches this server
-    knows; all of them → every branch, else the first listed (an account holds one branch)."""
+    Without a branch claim configured: every branch. With one: the first listed branch this
+    server knows (an account holds one branch), or every branch when the claim lists "*"."""
     if claim is None:
         return None
-    listed = [value for value in _claim_values(claims, claim) if value in branches]
+    values = _claim_values(claims, claim)
+    if "*" in values:
+        return None
+    listed = [value for value in values if value in branches]
     if not listed:
         raise Forbidden(
             "このアカウントには利用できる庁舎が割り当てられていません。"
-            "庁内のアカウント管理者(情報システム担当)に割り当てを依頼してください。"
+            "庁内のアカウント管理者（情報システム担当）に割り当てを依頼してください。"
             " No branch of this server is assigned to this account; ask your IT department's account administrator.",
             code="no_branch",
         )
-    return None if set(listed) >= set(branches) else listed[0]
+    return listed[0]
 
 
 def safe_next(value: str | None) -> str | None:
@@ -130,7 +133,7 @@ def safe_next(value: str | None) -> str | None:
         or any(ord(char) < 0x21 or ord(char) == 0x7F for char in path)
     ):
         raise BadRequest(
-            "next には、このサーバー内のパス(/staff など)を指定してください。"
+            "next には、このサーバー内のパス（/staff など）を指定してください。"
             " next must be a path on this server, like /staff.",
             code="bad_next",
         )
@@ -370,7 +373,7 @@ class OidcClient:
             registry.validate(decoded.claims)
         except JoseError as error:
             raise Unauthorized(
-                f"IDトークンが無効です({error.description or error.error})。もう一度サインインしてください。"
+                f"IDトークンが無効です（{error.description or error.error}）。もう一度サインインしてください。"
                 f" The ID token is not valid ({error.description or error.error}); sign in again.",
                 code="bad_id_token",
             ) from None

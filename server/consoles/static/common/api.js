@@ -101,12 +101,56 @@ export async function login(username, password) {
   return currentSession();
 }
 
-/** Sign out on the server (best effort) and forget the token. */
+/**
+ * Single sign-on came back: the server put the token in this URL's fragment (#signin=…), which
+ * no server or log ever sees. Keep it like a password sign-in's and take it out of the address
+ * bar and history at once. True when there was one.
+ */
+export function adoptSignInFromFragment() {
+  const match = /^#signin=([A-Za-z0-9_-]+)$/.exec(location.hash);
+  if (!match) return false;
+  history.replaceState(null, "", location.pathname + location.search);
+  sessionStorage.setItem(TOKEN_KEY, match[1]);
+  sessionStorage.setItem(PROFILE_KEY, JSON.stringify({ sso: true }));
+  return true;
+}
+
+/** Keep what /auth/me said next to the token (the single sign-on mark stays). */
+export function rememberProfile(me) {
+  const previous = currentSession() || {};
+  const profile = { role: me.role, username: me.username, branch: me.branch ?? null, sso: Boolean(previous.sso) };
+  sessionStorage.setItem(PROFILE_KEY, JSON.stringify(profile));
+}
+
+/** How people sign in here ({oidc, local}); both on if the server cannot be asked. */
+export async function signInMethods() {
+  try {
+    return await api("/auth/methods", { auth: false });
+  } catch {
+    return { oidc: false, local: true };
+  }
+}
+
+/** Where the single sign-on button leads: the provider, then back to this page signed in. */
+export function singleSignOnUrl() {
+  return `${API}/auth/oidc/login?next=${encodeURIComponent(location.pathname)}`;
+}
+
+/**
+ * Sign out on the server (best effort) and forget the token. A single sign-on session also ends
+ * at the identity provider (the server sends the browser there, and back to this page).
+ */
 export async function logout() {
+  const sso = Boolean(currentSession()?.sso);
   try {
     if (currentSession()) await api("/auth/logout", { method: "POST" });
   } catch {
     // The token is forgotten either way.
+  }
+  if (sso) {
+    clearSession();
+    location.assign(`${API}/auth/oidc/logout?next=${encodeURIComponent(location.pathname)}`);
+    return;
   }
   signedOut();
 }

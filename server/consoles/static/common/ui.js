@@ -1,7 +1,18 @@
 // Small DOM helpers shared by the console pages: element building (never innerHTML with data),
 // a polite live region for messages, the sign-in form and the header (who, connection, sign out).
 
-import { ApiError, SIGNED_OUT_EVENT, api, currentSession, login, logout } from "./api.js";
+import {
+  ApiError,
+  SIGNED_OUT_EVENT,
+  adoptSignInFromFragment,
+  api,
+  currentSession,
+  login,
+  logout,
+  rememberProfile,
+  signInMethods,
+  singleSignOnUrl,
+} from "./api.js";
 
 /** Build an element: h("button", {class: "big", onclick: fn, disabled: true}, "text", child…). */
 export function h(tag, props = {}, ...children) {
@@ -85,15 +96,35 @@ export function explain(error) {
  * A stored token is checked with /auth/me first (it may have expired).
  */
 export async function ensureSignedIn(container, { title = "サインイン", titleEn = "Sign in" } = {}) {
+  adoptSignInFromFragment();
   if (currentSession()) {
     try {
       const me = await api("/auth/me");
-      return { ...currentSession(), role: me.role, username: me.username, branch: me.branch ?? null };
+      rememberProfile(me);
+      return currentSession();
     } catch (error) {
       if (!(error instanceof ApiError) || error.status !== 401) throw error;
     }
   }
+  const methods = await signInMethods();
   return new Promise((resolve) => {
+    const sso = methods.oidc
+      ? h(
+          "a",
+          { id: "signin-sso", class: "button primary sso", href: singleSignOnUrl() },
+          ...bi("組織のアカウントでサインイン", "Sign in with your organization's account"),
+        )
+      : null;
+    if (!methods.local) {
+      const note = methods.oidc
+        ? null
+        : h("p", { class: "form-error", role: "alert" }, ...bi("サインインの方法が設定されていません。システム管理者にお問い合わせください。", "No way to sign in is configured; ask your system administrator."));
+      container.replaceChildren(
+        h("section", { class: "card signin", "aria-labelledby": "signin-title" }, h("h2", { id: "signin-title" }, ...bi(title, titleEn)), sso, note),
+      );
+      sso?.focus();
+      return; // the provider brings the browser back to this page, signed in
+    }
     const error = h("p", { class: "form-error", role: "alert", id: "signin-error" });
     const username = h("input", { id: "signin-username", name: "username", autocomplete: "username", required: true });
     const password = h("input", {
@@ -108,6 +139,8 @@ export async function ensureSignedIn(container, { title = "サインイン", tit
       "form",
       { class: "card signin", "aria-labelledby": "signin-title" },
       h("h2", { id: "signin-title" }, ...bi(title, titleEn)),
+      sso,
+      sso ? h("p", { class: "signin-or" }, ...bi("または、この窓口システムのアカウントで（緊急用）", "or with a Madoguchi account (break-glass)")) : null,
       h("label", { for: "signin-username" }, ...bi("ユーザー名", "Username")),
       username,
       h("label", { for: "signin-password" }, ...bi("パスワード", "Password")),
@@ -143,7 +176,7 @@ export function bindHeader(session, branch) {
   const roles = { municipal: ["職員", "Municipal staff"], contractor: ["受託者", "Contractor"], admin: ["管理者", "Admin"] };
   const [roleJa, roleEn] = roles[session.role] || [session.role, session.role];
   const who = document.getElementById("who");
-  const show = (branchName) => who?.replaceChildren(`${session.username}(${roleJa} / ${roleEn})・${branchName}`);
+  const show = (branchName) => who?.replaceChildren(`${session.username}（${roleJa} / ${roleEn}）・${branchName}`);
   show(branch);
   // The branch's name (本庁舎), not its code (honcho), once the list has come.
   api("/branches").then(
