@@ -2,6 +2,7 @@
 
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -15,6 +16,7 @@ class Received:
     key_id: str
     signature: str
     raw: bytes
+    at: float = 0.0  # time.monotonic() of arrival
 
     @property
     def body(self) -> dict[str, Any]:
@@ -29,6 +31,7 @@ class Receiver:
     port: int
     secrets: dict[str, str] = field(default_factory=dict)  # key id → secret the receiver accepts
     status: int = 200
+    delay_seconds: float = 0.0  # a slow receiver keeps deliveries in flight
     received: list[Received] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -43,6 +46,8 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                if receiver.delay_seconds:
+                    time.sleep(receiver.delay_seconds)
                 if receiver.status == 200:
                     with receiver._lock:
                         receiver.received.append(
@@ -51,6 +56,7 @@ class Receiver:
                                 key_id=self.headers.get(KEY_ID_HEADER, ""),
                                 signature=self.headers.get(SIGNATURE_HEADER, ""),
                                 raw=raw,
+                                at=time.monotonic(),
                             )
                         )
                 self.send_response(receiver.status)
