@@ -48,7 +48,9 @@ export function startLanguage() {
   for (const wanted of navigator.languages || []) {
     const lower = wanted.toLowerCase();
     if (lower.startsWith("ja")) return "ja";
-    if (lower.startsWith("zh-hans") || lower === "zh-cn" || lower === "zh") return "zh";
+    if (lower.startsWith("zh-hant") || lower === "zh-tw" || lower === "zh-hk" || lower === "zh-mo") return "zh_hant";
+    if (lower.startsWith("zh")) return "zh";
+    if (lower.startsWith("fil")) return "tl";
     const found = LANGUAGES.find((language) => lower.split("-")[0] === language);
     if (found) return found;
   }
