@@ -4,7 +4,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -96,6 +96,8 @@ class Settings(BaseSettings):
     # E-mail addresses of mails that could not be sent are erased this many days after they
     # were queued (by `madoguchi retention`); a sent mail's address is erased at once.
     mail_retention_days: int = 7
+    # "Your turn is near" by e-mail (server/notices/): sent when this many people are ahead.
+    notify_ahead: int = Field(default=3, ge=0, le=50)
     # One webhook receiver from the settings (every branch), besides those the admin console adds.
     webhook_url: str | None = None
     webhook_secret: str | None = None

@@ -28,6 +28,8 @@ from server.drill_clock import drill_clock_or
 from server.edge.link import start_edge_links
 from server.edge.remote import router as remote_tickets_router
 from server.errors import ERROR_RESPONSES, DomainError
+from server.notices.router import router as notices_router
+from server.notices.runtime import NoticeChecker
 from server.observability.logs import RequestIds, install_redaction
 from server.observability.metrics import install_metrics
 from server.operations.api_docs import install_api_docs
@@ -76,7 +78,9 @@ def create_app(
         await app.state.board_liveness.start()
         edge_links = start_edge_links(app)  # only with MADOGUCHI_EDGE_URL/_KEY (server/edge/link.py)
         await app.state.outbox.start()  # mail and webhooks, sent after the commit (server/outbox/)
+        await app.state.notices.start()  # "your turn is near" by e-mail (server/notices/)
         yield
+        await app.state.notices.stop()
         await app.state.outbox.stop()
         if edge_links is not None:
             await edge_links.stop()
@@ -132,6 +136,7 @@ def create_app(
 
     app.state.board_liveness = BoardLiveness(app.state.engine, clock)
     app.state.outbox = Outbox(app)
+    app.state.notices = NoticeChecker(app)
     if settings.metrics:
         install_metrics(app, lambda: app.state.board_liveness.connected_count)
 
@@ -155,6 +160,7 @@ def create_app(
     app.include_router(admin_router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     app.include_router(reports_router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     app.include_router(satisfaction_router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
+    app.include_router(notices_router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     app.include_router(remote_tickets_router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     app.include_router(webhooks_router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     install_consoles(app)

@@ -489,3 +489,18 @@ class Appointment(SQLModel, table=True):
     cancelled_at: datetime | None = at_column()
     checked_in_at: datetime | None = at_column()
     ticket_id: int | None = Field(default=None, foreign_key="ticket.id")
+
+
+class TicketNotice(SQLModel, table=True):
+    """"Your turn is near" by e-mail for one ticket (the status page's opt-in): the address its
+    holder gave, kept only until the visit ends. Each stop of the route gets at most one notice
+    that it is near and one that it is called (`*_stop`: the route position last told)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", unique=True)
+    branch_id: str = Field(foreign_key="branch.id", max_length=40, index=True)
+    email: str = Field(max_length=320)
+    registrations: int = 1
+    created_at: datetime = at_column(nullable=False)
+    near_stop: int | None = None
+    called_stop: int | None = None

@@ -35,6 +35,7 @@ FORWARDED_ROUTES: Final[tuple[tuple[re.Pattern[str], frozenset[str]], ...]] = tu
         (r"/api/v1/branches/[^/]+/appointments(/[^/]+)*", {"GET", "POST", "DELETE"}),
         (r"/api/v1/appointments/[^/]+(/[^/]+)*", {"GET", "POST", "DELETE"}),
         (r"/api/v1/tickets/[^/]+/satisfaction", {"GET", "POST"}),
+        (r"/api/v1/tickets/[^/]+/email-notice", {"POST", "DELETE"}),
         (r"/api/v1/branches/[^/]+/remote-tickets", {"POST"}),
         (r"/static/appointments/[A-Za-z0-9_./-]+", {"GET"}),
     )

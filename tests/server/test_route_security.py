@@ -13,6 +13,9 @@ PUBLIC_WRITES = {
     ("POST", "/api/v1/auth/login"),
     # The post-visit survey: the ticket's unguessable status token is the capability (no account).
     ("POST", "/api/v1/tickets/{status_token}/satisfaction"),
+    # "Your turn is near" by e-mail, asked for and stopped on the status page (status token again).
+    ("POST", "/api/v1/tickets/{status_token}/email-notice"),
+    ("DELETE", "/api/v1/tickets/{status_token}/email-notice"),
 }
 
 

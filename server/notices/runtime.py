@@ -1,0 +1,77 @@
+"""The e-mail notices in a server process: after committed events that move a queue, a thread of
+its own checks the branch's notices and queues those that became due (server/notices/service.py).
+The bus listener only marks the branch (on the loop, never waiting), so issuing and calling never
+wait for it. A sweep every minute also catches what a restart or another process left."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+from fastapi import FastAPI
+
+from server.db import read_session, write_session
+from server.notices.service import any_notices, send_due_notices
+from server.realtime.bus import Delivery
+
+logger = logging.getLogger("madoguchi.notices")
+
+SWEEP_SECONDS = 60.0
+
+
+class NoticeChecker:
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+        self.engine = app.state.engine
+        self.clock = app.state.clock
+        self.notify_ahead: int = app.state.settings.notify_ahead
+        self._branches: set[str] = set()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="madoguchi-notices")
+        app.state.bus.add_fan_out_listener(self.on_deliveries)
+
+    def on_deliveries(self, deliveries: Sequence[Delivery]) -> None:
+        for delivery in deliveries:
+            kind = str(delivery.message.get("type", ""))
+            if kind.startswith(("ticket.", "counter.")):
+                self._branches.add(str(delivery.message.get("branch")))
+        if self._branches:
+            self._wake.set()
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="madoguchi-notices")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self._thread.shutdown(wait=False)
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            swept = False
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=SWEEP_SECONDS)
+            except TimeoutError:
+                swept = True
+            self._wake.clear()
+            branches, self._branches = self._branches, set()
+            try:
+                queued = await loop.run_in_executor(self._thread, self._check, None if swept else branches)
+            except Exception:
+                logger.exception("checking e-mail notices failed; the next change or sweep retries")
+                continue
+            if queued:
+                self.app.state.outbox.wake()
+
+    def _check(self, branches: set[str] | None) -> int:
+        # Most mornings nobody has asked: then the write lock is never taken.
+        with read_session(self.engine) as session:
+            if not any_notices(session, branch_ids=branches):
+                return 0
+        with write_session(self.engine) as session:
+            return send_due_notices(session, branch_ids=branches, notify_ahead=self.notify_ahead, now=self.clock())
