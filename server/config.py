@@ -116,6 +116,10 @@ class Settings(BaseSettings):
     oidc_branch_claim: str | None = None
     # Password sign-in (local accounts, kept for break-glass); false refuses it.
     local_login: bool = True
+    # Public bookings (server/appointments/): at most this many tries per client address within
+    # the window (seconds); more → 429 with Retry-After. Staff bookings are not counted.
+    booking_limit: int = 10
+    booking_window_seconds: float = 600.0
 
     @model_validator(mode="after")
     def _status_links_at_the_edge(self) -> "Settings":

@@ -13,6 +13,7 @@ from sqlalchemy import exc as database_errors
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from server.admin.router import router as admin_router
+from server.appointments.router import router as appointments_router
 from server.auth.principals import PrincipalCache
 from server.auth.router import router as auth_router
 from server.auth.throttle import LoginThrottle
@@ -162,6 +163,7 @@ def create_app(
     app.include_router(satisfaction_router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     app.include_router(notices_router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     app.include_router(remote_tickets_router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
+    app.include_router(appointments_router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     app.include_router(webhooks_router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     install_consoles(app)
     if settings.api_docs:
@@ -184,7 +186,9 @@ def _error(status: int, detail: object, code: str, headers: dict[str, str] | Non
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, error: DomainError) -> JSONResponse:
-        return _error(error.status_code, error.message, error.code)
+        retry_after = getattr(error, "retry_after", None)  # a throttle's 429
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+        return _error(error.status_code, error.message, error.code, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, error: RequestValidationError) -> JSONResponse:

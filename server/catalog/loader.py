@@ -327,9 +327,45 @@ def check_rules(config: CityHallConfig) -> Iterable[Problem]:
                 ("life_events", index, "questions"), f"question {question_id!r} is asked but no stop depends on it"
             )
 
+    yield from _appointment_problems(config)
 
     for problem in translation_problems(config):
         yield Problem(problem.path, problem.message)
+
+
+def _appointment_problems(config: CityHallConfig) -> Iterator[Problem]:
+    """Bookable services exist, take the citizen in, and have slots within the opening hours."""
+    services = {service.id: service for service in config.services}
+    opens, closes = minutes_of_day(config.hours.open), minutes_of_day(config.hours.close)
+    seen: set[str] = set()
+    for index, bookable in enumerate(config.appointments.services):
+        place: PathKey = ("appointments", "services", index)
+        if bookable.service in seen:
+            yield Problem((*place, "service"), f"service {bookable.service!r} is bookable twice")
+        seen.add(bookable.service)
+        service = services.get(bookable.service)
+        if service is None:
+            yield Problem((*place, "service"), f"unknown service {bookable.service!r}")
+        elif not service.citizen_present:
+            yield Problem((*place, "service"), f"service {bookable.service!r} is back-office work; nobody can book it")
+        slots = 0
+        for weekday, ranges in bookable.hours.items():
+            for position, clock_range in enumerate(ranges):
+                start, end = (minutes_of_day(part) for part in clock_range.split("-"))
+                if not start < end:
+                    yield Problem(
+                        (*place, "hours", weekday, position), f"{clock_range}: the end is not after the start"
+                    )
+                elif not (opens <= start and end <= closes):
+                    yield Problem(
+                        (*place, "hours", weekday, position),
+                        f"{clock_range} lies outside the opening hours {config.hours.open}–{config.hours.close}",
+                    )
+                slots += max(end - start, 0) // bookable.slot_minutes
+        if slots == 0:
+            yield Problem((*place, "hours"), f"no slot of {bookable.slot_minutes} minutes fits in these hours")
+    for day in _duplicates(str(day) for day in config.calendar.closed_days):
+        yield Problem(("calendar", "closed_days"), f"closed day {day} is listed twice")
 
 
 def _scattered_groups(index: int, stops: list[StopSpec]) -> Iterator[Problem]:

@@ -1,7 +1,8 @@
 """The configuration file's shape: one branch, its queues, services, counters and life events."""
 
 import re
-from typing import Annotated, Any
+from datetime import date
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
@@ -159,6 +160,45 @@ class TranslationSpec(Strict):
     life_events: dict[str, LifeEventText] = Field(default_factory=dict)
 
 
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+ClockRange = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")]
+
+
+class CalendarSpec(Strict):
+    """Days the branch is closed: no tickets and no bookings (server/catalog/calendar.py)."""
+
+    weekends: bool = True  # 土日
+    national_holidays: bool = True  # 国民の祝日・振替休日 (the `holidays` package)
+    year_end: bool = True  # 年末年始 12/29〜1/3
+    closed_days: list[date] = Field(default_factory=list, max_length=1000)  # extra days the admin adds
+
+
+class BookableSpec(Strict):
+    """A service citizens can book (予約), and how its slots are laid out."""
+
+    service: Slug
+    slot_minutes: int = Field(default=30, ge=5, le=480)
+    capacity: int = Field(default=1, ge=1, le=50)  # bookings per slot (counters that take them)
+    # Weekly hours when slots are offered: a slot starts every slot_minutes and ends within a range.
+    hours: dict[Weekday, list[ClockRange]] = Field(min_length=1)
+    days_ahead: int = Field(default=30, ge=1, le=366)  # how far ahead a slot can be booked
+    min_notice_hours: int = Field(default=0, ge=0, le=24 * 14)  # no booking closer to the start
+    grace_minutes: int = Field(default=15, ge=0, le=240)  # check-in still accepted after the start
+    check_in_opens_minutes: int = Field(default=30, ge=0, le=240)  # how early before the start
+    # Share of the counter's calls kept for walk-ins while checked-in appointments are due
+    # (0: appointments always first; 1: no precedence, they wait in arrival order by start time).
+    walk_in_share: float = Field(default=0.5, ge=0, le=1)
+
+
+class AppointmentsSpec(Strict):
+    services: list[BookableSpec] = Field(default_factory=list)
+    # The citizen's e-mail address is erased this many days after the appointment.
+    email_retention_days: int = Field(default=7, ge=0, le=365)
+    # The reminder goes out the day before, at this local time.
+    reminder_at: ClockTime = "17:00"
+
+
 class CityHallConfig(Strict):
     branch: BranchSpec
     hours: HoursSpec = HoursSpec()
@@ -176,6 +216,8 @@ class CityHallConfig(Strict):
     announcements: dict[str, Any] = Field(default_factory=dict)
     ticket_notice: dict[str, str] = Field(default_factory=dict)
     translations: dict[LanguageCode, TranslationSpec] = Field(default_factory=dict)
+    calendar: CalendarSpec = CalendarSpec()
+    appointments: AppointmentsSpec = AppointmentsSpec()
 
 
 def minutes_of_day(clock: str) -> int:

@@ -53,6 +53,8 @@ def apply_config(session: Session, config: CityHallConfig) -> Branch:
             language: spec.model_dump(exclude_none=True, exclude_defaults=True)
             for language, spec in config.translations.items()
         },
+        "calendar": config.calendar.model_dump(mode="json"),
+        "appointments": config.appointments.model_dump(mode="json"),
     }
     branch = session.get(Branch, spec.id) or Branch(id=spec.id, name_ja=spec.name_ja, name_en=spec.name_en)
     branch.name_ja, branch.name_en, branch.timezone = spec.name_ja, spec.name_en, spec.timezone
@@ -272,5 +274,7 @@ def export_config(session: Session, branch_id: str) -> CityHallConfig:
         "announcements": settings.get("announcements", {}),
         "ticket_notice": settings.get("ticket_notice", {}),
         "translations": settings.get("translations", {}),
+        "calendar": settings.get("calendar") or {},
+        "appointments": settings.get("appointments") or {},
     }
     return CityHallConfig.model_validate(data)

@@ -75,6 +75,8 @@ class TicketPublic(BaseModel):
     visits: list[VisitPublic]
     position: int | None
     estimated_wait_minutes: int | None
+    # Issued at an appointment's check-in (予約): printed like any ticket, called first once due.
+    appointment: bool = False
 
 
 class RouteStopRequest(BaseModel):

@@ -1,7 +1,7 @@
 """Issuing tickets and describing them: numbering, routes, position and estimated wait."""
 
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
@@ -10,6 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from server.catalog.calendar import calendar_of, closed_day
 from server.catalog.schemas import minutes_of_day
 from server.catalog.snapshot import BranchCatalog, Window, branch_catalog
 from server.catalog.translations import fixed_text, localize
@@ -92,6 +93,10 @@ def _check_issuing_open(branch: Branch, service: Service | None, now: datetime, 
         raise Conflict("Ticket issuing is stopped for now. 現在、発券を停止しています。", code="issuing_stopped")
     if ignore_hours:
         return
+    today = business_day(branch, now)
+    closed = closed_day(calendar_of(branch.settings), today)
+    if closed is not None:
+        raise Conflict(closed.message(today), code="branch_closed_today")
     minute = local_time(branch, now).hour * 60 + local_time(branch, now).minute
     cutoff = branch.last_ticket_at
     if service is not None and service.issue_cutoff_at is not None:
@@ -203,9 +208,16 @@ def _issue(
     now: datetime,
     ignore_hours: bool = False,
     request_key: str | None = None,
+    appointment_at: datetime | None = None,
+    also: Callable[[Ticket], None] | None = None,
 ) -> tuple[Ticket, Route]:
     """Everything is checked and the route planned from the branch's rules first; the write
-    transaction then holds only what it writes (the number, the ticket, its stops, the event)."""
+    transaction then holds only what it writes (the number, the ticket, its stops, the event).
+
+    `appointment_at`: a booked visit checked in (server/appointments/), for `request.service`;
+    the booking was checked against the calendar and the hours, and it is taken at the kiosk
+    even for a service the kiosk does not offer to walk-ins. `also`: more to write in the same
+    transaction once the ticket has its id (the appointment's link to it)."""
     catalog = branch_catalog(session, branch_id)
     branch = catalog.branch
     if issuer.branch_id is not None and issuer.branch_id != branch.id:
@@ -218,8 +230,14 @@ def _issue(
         priority = catalog.priorities.get(request.priority)
         if priority is None:
             raise NotFound(f"Unknown priority category {request.priority!r}.", code="priority_not_found")
-    queue, route, life_event, service, answers = _resolve_route(catalog, request, issuer)
-    _check_issuing_open(branch, service, now, ignore_hours=ignore_hours)
+    if appointment_at is None:
+        queue, route, life_event, service, answers = _resolve_route(catalog, request, issuer)
+        _check_issuing_open(branch, service, now, ignore_hours=ignore_hours)
+    else:
+        service = catalog.active_services.get(request.service or "")
+        if service is None:
+            raise NotFound(f"Unknown service {request.service!r}.", code="service_not_found")
+        queue, route, life_event, answers = catalog.queues[service.queue_id], [PlannedStop(service, None)], None, {}
     choices = [(planned, planned.service) for planned in leading_choices(route, lambda planned: planned.group)]
     first, _ = quickest_choice(session, choices, now=now)
     route = [first, *(planned for planned in route if planned is not first)]
@@ -244,6 +262,7 @@ def _issue(
         issued_by_staff_id=issuer.id if isinstance(issuer, Staff) else None,
         issued_at=now,
         request_key=request_key,
+        appointment=appointment_at is not None,
     )
     session.add(ticket)
     session.flush()
@@ -256,8 +275,10 @@ def _issue(
             group=planned.group,
             is_priority=priority is not None,
             status=StopStatus.waiting if position == 0 else StopStatus.pending,
-            sort_at=now if position == 0 else None,
+            # A booked visit takes its place in the queue by its start time, not its arrival.
+            sort_at=(appointment_at or now) if position == 0 else None,
             waiting_since=now if position == 0 else None,
+            appointment_at=appointment_at if position == 0 else None,
         )
         for position, planned in enumerate(route)
     ]
@@ -267,6 +288,8 @@ def _issue(
         (stop, planned.service, catalog.queues[planned.service.queue_id])
         for stop, planned in zip(stops, route, strict=True)
     ]
+    if also is not None:
+        also(ticket)
     record_event(
         session,
         type=EventType.ticket_issued,
@@ -537,6 +560,7 @@ def ticket_view(
         visits=route_visits(route),
         position=position,
         estimated_wait_minutes=estimate,
+        appointment=ticket.appointment,
     )
 
 

@@ -16,6 +16,10 @@ PUBLIC_WRITES = {
     # "Your turn is near" by e-mail, asked for and stopped on the status page (status token again).
     ("POST", "/api/v1/tickets/{status_token}/email-notice"),
     ("DELETE", "/api/v1/tickets/{status_token}/email-notice"),
+    # Booking a visit needs no account (throttled per address; staff may sign in for a telephone
+    # booking), and the booking's unguessable manage token is the capability to cancel it.
+    ("POST", "/api/v1/branches/{branch}/appointments"),
+    ("DELETE", "/api/v1/appointments/{manage_token}"),
 }
 
 
