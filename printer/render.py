@@ -37,6 +37,8 @@ __all__ = [
 DEFAULT_TIME_ZONE = "Asia/Tokyo"
 DEFAULT_NOTICE_JA = "番号順に、画面と音声でお呼びします。"
 DEFAULT_NOTICE_EN = "We call numbers on the screen and by voice."
+# Printed on the slip of a ticket issued at an appointment's check-in.
+APPOINTMENT_MARK = "【予約】"
 
 Align = Literal["left", "center", "right"]
 
@@ -416,6 +418,8 @@ def render_ticket(
     sheet.headline(str(ticket["number"]), fonts.bold, max_height=round(paper.width_dots * 0.21))
     sheet.space(unit // 2)
     sheet.text(f"受付 {format_issued_at(ticket['issued_at'], time_zone)}", fonts.small, tight=True)
+    if ticket.get("appointment"):  # checked in with a booking: staff see it at a glance
+        sheet.text(APPOINTMENT_MARK, fonts.heading)
     sheet.rule(padding=unit // 2)
 
     position = ticket.get("position")
@@ -506,6 +510,8 @@ def _render_in_language(
     moment = moment.replace(tzinfo=zone) if moment.tzinfo is None else moment.astimezone(zone)
     issued = moment.strftime("%Y-%m-%d %H:%M")
     sheet.text(words.issued.format(time=issued), fonts.small, tight=True)
+    if ticket.get("appointment"):  # in Japanese, like the step names beneath: for the counter staff
+        sheet.text(APPOINTMENT_MARK, japanese.heading)
     sheet.rule(padding=unit // 2)
 
     position = ticket.get("position")
