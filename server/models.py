@@ -145,6 +145,8 @@ class Counter(SQLModel, table=True):
     current_stop_id: int | None = None
     # Anti-starvation: normal tickets called here since the last priority call.
     normal_calls_since_priority: int = 0
+    # Calling rule for bookings: due appointments called here since the last walk-in.
+    appointment_calls_in_row: int = 0
     opened_at: datetime | None = at_column()
     position: int = 0
     active: bool = True
