@@ -108,7 +108,9 @@ async def bearer_token(request: Request) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("Sign in first: send 'Authorization: Bearer <token>'.", code="missing_token")
+        raise Unauthorized(
+            "サインインしてください。 Sign in first: send 'Authorization: Bearer <token>'.", code="missing_token"
+        )
     return token.strip()
 
 
@@ -144,7 +146,7 @@ CurrentStaff = Annotated[Staff, Depends(current_staff)]
 
 async def current_admin(staff: CurrentStaff) -> Staff:
     if staff.role != Role.admin:
-        raise Forbidden("This needs an administrator account.", code="admin_only")
+        raise Forbidden("管理者アカウントが必要です。 This needs an administrator account.", code="admin_only")
     return staff
 
 
@@ -169,7 +171,7 @@ async def staff_or_kiosk(request: Request, token: TokenDep, clock: ClockDep) -> 
     if principal is None:
         principal = await run_in_threadpool(_staff_or_device, request, token, clock)
     if isinstance(principal, Device) and principal.kind != DeviceKind.kiosk:
-        raise Forbidden("Display boards cannot issue tickets.", code="wrong_device")
+        raise Forbidden("表示盤からは発券できません。 Display boards cannot issue tickets.", code="wrong_device")
     return principal
 
 

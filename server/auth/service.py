@@ -80,7 +80,10 @@ _DUMMY_HASH = hash_password(secrets.token_hex(8))
 
 def check_password_strength(password: str) -> None:
     if len(password) < 8:
-        raise Conflict("The password must be at least 8 characters long.", code="weak_password")
+        raise Conflict(
+            "パスワードは8文字以上にしてください。 The password must be at least 8 characters long.",
+            code="weak_password",
+        )
 
 
 def create_staff(
@@ -96,9 +99,13 @@ def create_staff(
     """`commit=False` lets a caller (the admin API) commit the account with its audit entry."""
     check_password_strength(password)
     if session.exec(select(Staff).where(Staff.username == username)).first() is not None:
-        raise Conflict(f"A staff account named {username!r} already exists.", code="staff_exists")
+        raise Conflict(
+            f"ユーザー名「{username}」のアカウントはすでにあります。"
+            f" A staff account named {username!r} already exists.",
+            code="staff_exists",
+        )
     if branch_id is not None and session.get(Branch, branch_id) is None:
-        raise NotFound(f"Unknown branch {branch_id!r}.", code="branch_not_found")
+        raise NotFound(f"庁舎「{branch_id}」はありません。 Unknown branch {branch_id!r}.", code="branch_not_found")
     staff = Staff(
         username=username, password_hash=hash_password(password), role=role, branch_id=branch_id, created_at=now
     )
@@ -117,7 +124,10 @@ def _finish(session: Session, *, commit: bool) -> None:
 def set_password(session: Session, *, username: str, password: str) -> Staff:
     staff = session.exec(select(Staff).where(Staff.username == username)).first()
     if staff is None:
-        raise NotFound(f"No staff account named {username!r}.", code="staff_not_found")
+        raise NotFound(
+            f"ユーザー名「{username}」のアカウントはありません。 No staff account named {username!r}.",
+            code="staff_not_found",
+        )
     staff.password_hash = hash_password(password)
     session.add(staff)
     session.commit()

@@ -71,8 +71,8 @@ class LoginThrottle:
                 if failures is not None and len(failures) >= self.limits[kind]:
                     wait = int((failures[0] + self.window - now).total_seconds()) + 1
                     raise TooManyAttempts(
-                        f"Too many failed sign-ins; try again in {wait} seconds. "
-                        f"ログインの失敗が続いたため、{wait}秒後にもう一度お試しください。"
+                        f"サインインの失敗が続いたため、{wait}秒後にもう一度お試しください。"
+                        f" Too many failed sign-ins; try again in {wait} seconds."
                     )
 
     def record_failure(self, *, username: str, address: str, now: datetime) -> None:
