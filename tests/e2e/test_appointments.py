@@ -2,7 +2,8 @@
 kiosk (a real agent and a simulated printer) and the staff console's day view.
 
 The server runs on a drill clock set to 09:55 on the next open weekday, so that a 10:00 booking
-can be checked in while one on the following day is too early. Screenshots go to tests/output/.
+can be checked in while one on the following day is too early. The pages are also driven through
+the public edge, under a city hall's prefix. Screenshots go to tests/output/.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import pytest
 
 from printer.simulator import PrinterSimulator
 from server.catalog.calendar import calendar_of, closed_day
+from tests.edge.support import EdgeProcess, edge_process
 from tests.kiosk.servers import LiveServer, kiosk_agent, live_server
 from tests.support import BRANCH, PASSWORD
 
@@ -36,6 +38,8 @@ pytestmark = [
 ]
 
 OUTPUT = Path(__file__).resolve().parents[1] / "output"
+EDGE_TENANT = "kita"
+EDGE_KEY = "kita-city-hall-key-0123456789"
 JST = ZoneInfo("Asia/Tokyo")
 API = "/api/v1"
 
@@ -54,6 +58,7 @@ class Hall:
     kiosk_url: str
     today: date  # the drill clock's day
     tomorrow: date  # the open day after it
+    edge: EdgeProcess  # the public edge, serving this city hall under /kita
 
     def api(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         return httpx.request(method, f"{self.server.url}{API}{path}", timeout=10, **kwargs)
@@ -84,13 +89,17 @@ def hall(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hall]:
     today = next_open_day(datetime.now(JST).date())
     start = datetime.combine(today, datetime.min.time(), tzinfo=JST).replace(hour=9, minute=55)
     drill = f"{start.isoformat()},{time.time()!r},1"
-    with (
-        live_server(tmp_dir, now=start, MADOGUCHI_DRILL_CLOCK=drill) as server,
-        PrinterSimulator() as printer,
-    ):
-        token, _ = server.new_kiosk()
-        with kiosk_agent(server.url, token, printer.url, tmp_dir) as kiosk_url:
-            yield Hall(server, printer, kiosk_url, today, next_open_day(today))
+    edge_args = ("--public-url", "http://edge.invalid", "--tenant", f"{EDGE_TENANT}:{EDGE_KEY}")
+    with edge_process(tmp_dir, *edge_args) as edge:
+        environment = {
+            "MADOGUCHI_DRILL_CLOCK": drill,
+            "MADOGUCHI_EDGE_URL": f"{edge.base_url}/{EDGE_TENANT}",
+            "MADOGUCHI_EDGE_KEY": EDGE_KEY,
+        }
+        with live_server(tmp_dir, now=start, **environment) as server, PrinterSimulator() as printer:
+            token, _ = server.new_kiosk()
+            with kiosk_agent(server.url, token, printer.url, tmp_dir) as kiosk_url:
+                yield Hall(server, printer, kiosk_url, today, next_open_day(today), edge)
 
 
 def screenshot(page: Page, name: str) -> None:
@@ -203,3 +212,36 @@ def test_a_booking_is_checked_in_at_the_kiosk_and_shown_in_the_staff_day_view(br
         screenshot(page, "staff-day-view")
     finally:
         staff.close()
+
+
+def test_the_booking_pages_work_under_a_city_halls_prefix_on_the_public_edge(browser: Browser, hall: Hall) -> None:
+    deadline = time.monotonic() + 20
+    while not hall.edge.linked(EDGE_TENANT):
+        assert time.monotonic() < deadline, "the server never linked to the edge"
+        time.sleep(0.1)
+    edge = f"{hall.edge.base_url}/{EDGE_TENANT}"
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-US", is_mobile=True)
+    page = context.new_page()
+    try:
+        page.goto(f"{edge}/book/{BRANCH}")
+        expect(page.locator("#title")).to_have_text("Book a visit")
+        page.locator("[data-service=mynumber_pickup]").click()
+        page.locator(f"#days [data-date='{hall.tomorrow.isoformat()}']").click()
+        page.locator("#slots button:not([disabled])").first.click()
+        page.locator("#book").click()
+        expect(page.locator("#code")).to_have_text(re.compile(r"^[2-9A-HJ-NP-Z]{6}$"))
+        page.wait_for_function("document.getElementById('qr').naturalWidth > 0")
+        screenshot(page, "book-en-edge")
+        link = page.locator("#manage-link").get_attribute("href")
+        assert link is not None
+        assert link.startswith(f"{edge}/a/")
+        page.goto(link)
+        expect(page.locator("#status")).to_have_text("Booked")
+        calendar = page.locator("#calendar").get_attribute("href")
+        assert calendar is not None
+        assert calendar.startswith(f"/{EDGE_TENANT}/api/v1/appointments/")
+        answer = httpx.get(hall.edge.base_url + calendar, timeout=10)
+        assert answer.status_code == 200
+        assert "BEGIN:VEVENT" in answer.text
+    finally:
+        context.close()
