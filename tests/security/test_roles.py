@@ -149,6 +149,24 @@ def test_the_policy_every_admin_route_is_for_administrators_only() -> None:
         assert TABLE[key] == {Caller.admin}, key
 
 
+def test_the_policy_hand_off_routes_are_for_administrators_only() -> None:
+    # Webhook receivers (their keys, dead letters) and the visits export (server/webhooks, server/visits).
+    hooks = f"{API}/admin/branches/{{branch}}/webhooks"
+    hand_off = {key for key in TABLE if key[1].startswith(hooks) or key[1].endswith("/visits")}
+    assert hand_off == {
+        ("GET", hooks),
+        ("POST", hooks),
+        ("PATCH", f"{hooks}/{{receiver_id}}"),
+        ("POST", f"{hooks}/{{receiver_id}}/keys"),
+        ("DELETE", f"{hooks}/{{receiver_id}}/keys/{{key_id}}"),
+        ("GET", f"{hooks}/dead-letters"),
+        ("POST", f"{hooks}/dead-letters/{{delivery_id}}/retry"),
+        ("GET", f"{API}/admin/branches/{{branch}}/visits"),
+    }
+    for key in hand_off:
+        assert TABLE[key] == {Caller.admin}, key
+
+
 def test_the_policy_contractors_never_read_the_reports() -> None:
     reports = [key for key in TABLE if "/reports/" in key[1]]
     assert reports

@@ -45,6 +45,8 @@ def test_the_enumeration_found_the_counter_actions() -> None:
     paths = {path for _, path in STATE_CHANGING}
     assert "/api/v1/counters/{counter}/call-next" in paths
     assert "/api/v1/branches/{branch}/tickets" in paths
+    assert "/api/v1/admin/branches/{branch}/webhooks/{receiver_id}/keys" in paths
+    assert "/api/v1/admin/branches/{branch}/webhooks/dead-letters/{delivery_id}/retry" in paths
 
 
 @pytest.mark.parametrize(("method", "path"), STATE_CHANGING)
