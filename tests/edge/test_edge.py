@@ -13,10 +13,12 @@ from starlette.routing import Mount, WebSocketRoute
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-from server.edge.protocol import LINK_PATH
+from server.edge.protocol import LINK_PATH, is_forwarded
 from server.push.standin import PushServiceStandIn
 from tests.e2e.support import BRANCH
 from tests.edge.support import EDGE_KEY, LinkedHall, call_ticket, finish_current, linked_hall
+from tests.security.test_roles import EVERYONE
+from tests.security.test_roles import TABLE as ROLE_TABLE
 from tests.support import create_database, drop_database
 
 pytestmark = pytest.mark.slow
@@ -168,10 +170,16 @@ def test_the_edge_answers_no_staff_admin_or_device_route(hall: LinkedHall, app: 
             elif method == "MOUNT":
                 assert client.get(f"{path}/board.js").status_code == 404, path
             else:
-                response = client.request(method, _example_path(path))
-                # A forwarded public route gets the city hall's answer (here: unknown token); all else 404.
-                if path.endswith(("/satisfaction", "/remote-tickets")):
-                    assert 400 <= response.status_code < 500, (method, path, response.text)
+                example = _example_path(path)
+                # A forwarded public route (the survey, remote tickets, bookings, e-mail notices)
+                # gets the city hall's own answer, but never with the caller's credentials: a
+                # route that needs a role is refused for want of a token. All else is 404 here.
+                response = client.request(method, example, headers={"Authorization": f"Bearer {hall.staff_token}"})
+                if is_forwarded(method, example):
+                    assert response.status_code < 500, (method, path, response.text)
+                    # (A route for the edge link alone, frozenset(), is what the link exists for.)
+                    if ROLE_TABLE.get((method, path), EVERYONE) not in (EVERYONE, frozenset()):
+                        assert response.status_code == 401, (method, path, response.text)
                 else:
                     assert response.status_code == 404, (method, path, response.text)
                     assert response.json()["code"] == "not_found", (method, path)
@@ -199,6 +207,16 @@ def test_forwarded_public_route_is_answered_by_the_city_hall(hall: LinkedHall) -
         f"{hall.edge.base_url}/api/v1/counters/1", headers={"Authorization": f"Bearer {hall.staff_token}"}, timeout=5
     )
     assert staff_only.status_code == 404
+
+
+def test_the_email_notice_is_asked_for_through_the_edge(hall: LinkedHall) -> None:
+    token = str(hall.issue()["status_token"])
+    edge_view(hall, token)
+    url = f"{hall.edge.base_url}/api/v1/tickets/{token}/email-notice"
+    asked = httpx.post(url, json={"email": "hanako@example.jp"}, timeout=10)
+    assert asked.status_code == 201, asked.text
+    assert asked.json()["email"] == "h***@example.jp"  # the address does not travel back in full
+    assert httpx.delete(url, timeout=10).status_code == 204
 
 
 def test_web_push_carries_the_number_and_counter_only(hall: LinkedHall, push_service: PushServiceStandIn) -> None:
