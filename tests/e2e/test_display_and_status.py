@@ -236,3 +236,34 @@ def test_the_status_page_of_an_unknown_ticket_says_so(city_hall: CityHall, phone
     page, _ = phone_page
     page.goto(f"{city_hall.server.base_url}/t/not-a-real-token")
     expect(page.locator("#gone")).to_contain_text("この番号札は見つかりません")
+
+
+def test_the_status_page_takes_an_address_for_the_email_notice(
+    city_hall: CityHall, phone_page: tuple[Page, list[str]]
+) -> None:
+    page, problems = phone_page
+    ticket = city_hall.issue(service="certificate", language="vi")
+    page.goto(f"{city_hall.server.base_url}/t/{ticket['status_token']}")
+    notice = page.locator("#email-notice")
+    expect(notice.locator("h2")).to_have_text("Thông báo qua e-mail")  # the ticket's language
+    expect(notice.locator("#email-notice-text")).to_contain_text("còn 3 người phía trước")
+
+    page.fill("#email-notice-address", "hanako")
+    page.click("#email-notice-submit")
+    expect(notice.locator("#email-notice-result")).to_have_text(
+        "Vui lòng kiểm tra địa chỉ e-mail (ví dụ: name@example.jp)."
+    )
+    page.fill("#email-notice-address", "hanako@example.jp")
+    page.click("#email-notice-submit")
+    expect(notice.locator("#email-notice-result")).to_have_text("Chúng tôi sẽ gửi thông báo tới h***@example.jp.")
+    notice.scroll_into_view_if_needed()
+    _screenshot(page, "status-email-notice-vi")
+
+    page.select_option("#language-choice", "ja")
+    expect(notice.locator("h2")).to_have_text("メールでお知らせ")
+    expect(notice.locator("#email-notice-result")).to_have_text("h***@example.jp にお知らせします。")
+    page.click("#email-notice-stop")
+    expect(notice.locator("#email-notice-result")).to_have_text(
+        "お知らせを取り消しました。メールアドレスは削除しました。"
+    )
+    assert problems == []
