@@ -5,15 +5,20 @@ transaction holds the database lock from its first statement (BEGIN IMMEDIATE); 
 PostgreSQL candidate rows are taken with FOR UPDATE SKIP LOCKED.
 """
 
+import math
 from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, NamedTuple
 
-from sqlalchemy import func
+from sqlalchemy import and_, case, func
 from sqlmodel import Session, col, select
 
 from server.announcements.phrases import AnnouncementKind
-from server.catalog.snapshot import branch_catalog
+from server.catalog.schemas import AppointmentsSpec, BookableSpec
+from server.catalog.snapshot import BranchCatalog, branch_catalog
 from server.counters.schemas import WaitingItem
 from server.errors import Conflict, Forbidden, NotFound, Unprocessable
 from server.models import (
@@ -41,6 +46,8 @@ from server.tickets.service import (
     ticket_stops,
     window_of,
 )
+
+DEFAULT_WALK_IN_SHARE: float = BookableSpec.model_fields["walk_in_share"].default
 
 
 def _locked_counter(session: Session, counter_id: int) -> Counter:
@@ -114,6 +121,7 @@ def open_counter(session: Session, *, counter_id: int, staff: Staff, now: dateti
     assert branch is not None
     # A counter that just opened owes normal tickets nothing: a priority ticket may go first.
     counter.normal_calls_since_priority = branch.min_normal_between
+    counter.appointment_calls_in_row = 0
     session.add(counter)
     record_event(
         session,
@@ -150,21 +158,24 @@ def _callable_services(session: Session, counter: Counter, staff: Staff) -> dict
 
 
 def _queue_heads(
-    session: Session, counter: Counter, staff: Staff, *, exclude: set[int]
+    session: Session, counter: Counter, staff: Staff, *, exclude: set[int], now: datetime
 ) -> list[tuple[Stop, float, int]]:
-    """The first waiting stop of each (service, priority class) this counter and staff may take.
+    """The first waiting stop of each (service, priority class, due appointment or not) this
+    counter and staff may take.
 
     One windowed read over waiting stops only (a partial index), so it stays flat as history grows.
     """
     allowed = _callable_services(session, counter, staff)
     if not allowed:
         return []
+    due = case((and_(col(Stop.appointment_at).is_not(None), col(Stop.appointment_at) <= now), 1), else_=0)
     ranked = (
         select(
             col(Stop.id).label("stop_id"),
             func.row_number()
             .over(
-                partition_by=(col(Stop.service_id), col(Stop.is_priority)), order_by=(col(Stop.sort_at), col(Stop.id))
+                partition_by=(col(Stop.service_id), col(Stop.is_priority), due),
+                order_by=(col(Stop.sort_at), col(Stop.id)),
             )
             .label("place"),
         )
@@ -175,12 +186,10 @@ def _queue_heads(
     return [(stop, *allowed[stop.service_id]) for stop in heads]
 
 
-def _choose(heads: list[tuple[Stop, float, int]], *, priority: bool, now: datetime) -> Stop | None:
+def _choose(heads: Iterable[tuple[Stop, float, int]], *, now: datetime) -> Stop | None:
     """Waiting time scaled by the service's weight at this counter decides; service order breaks ties."""
     best: tuple[float, int, Stop] | None = None
     for stop, weight, order in heads:
-        if stop.is_priority != priority:
-            continue
         assert stop.sort_at is not None
         score = (now - stop.sort_at).total_seconds() * weight
         if best is None or (score, -order) > (best[0], -best[1]):
@@ -188,15 +197,73 @@ def _choose(heads: list[tuple[Stop, float, int]], *, priority: bool, now: dateti
     return best[2] if best else None
 
 
+class CallKind(StrEnum):
+    priority = "priority"
+    appointment = "appointment"  # a checked-in booking whose start time has come
+    walk_in = "walk_in"
+
+
+def is_due(stop: Stop, now: datetime) -> bool:
+    """A checked-in appointment whose start time has come (its first stop; server/appointments/)."""
+    return stop.appointment_at is not None and stop.appointment_at <= now and not stop.is_priority
+
+
+def appointments_in_a_row(walk_in_share: float) -> float:
+    """How many due appointments may be called one after another while walk-ins wait, so that at
+    least `walk_in_share` of the calls go to walk-ins (0: no limit; 1: none, arrival order)."""
+    if walk_in_share <= 0:
+        return math.inf
+    return math.floor((1 - walk_in_share) / walk_in_share + 1e-9)
+
+
+def walk_in_shares(branch: Branch) -> dict[str, float]:
+    """Each bookable service's key → the share of a counter's calls kept for walk-ins."""
+    settings = AppointmentsSpec.model_validate(branch.settings.get("appointments") or {})
+    return {spec.service: spec.walk_in_share for spec in settings.services}
+
+
+@dataclass(frozen=True)
+class CallState:
+    """What the calling rule remembers per counter (columns of Counter)."""
+
+    normal_calls_since_priority: int
+    appointment_calls_in_row: int
+
+    def after(self, kind: CallKind) -> "CallState":
+        if kind == CallKind.priority:
+            return CallState(0, self.appointment_calls_in_row)
+        if kind == CallKind.appointment:
+            return CallState(self.normal_calls_since_priority + 1, self.appointment_calls_in_row + 1)
+        return CallState(self.normal_calls_since_priority + 1, 0)
+
+
 def _pick(
-    heads: list[tuple[Stop, float, int]], *, normal_calls_since_priority: int, min_normal_between: int, now: datetime
-) -> tuple[Stop | None, bool]:
-    """The stop to call next and whether it is a priority call."""
-    normal = _choose(heads, priority=False, now=now)
-    urgent = _choose(heads, priority=True, now=now)
-    # Anti-starvation: after a priority call, let a few normal tickets through before the next.
-    take_priority = urgent is not None and (normal is None or normal_calls_since_priority >= min_normal_between)
-    return (urgent if take_priority else normal), take_priority
+    heads: list[tuple[Stop, float, int]],
+    *,
+    state: CallState,
+    min_normal_between: int,
+    share_of: Callable[[Stop], float],
+    now: datetime,
+) -> tuple[Stop | None, CallKind]:
+    """The stop to call next and what kind of call it is.
+
+    Priority (合理的配慮) first, but after a priority call a few normal calls before the next
+    (min_normal_between). Among the others, a checked-in appointment whose time has come goes
+    before walk-ins, at most appointments_in_a_row(share) times in a row while walk-ins wait;
+    past that, waiting time decides between the two (an appointment waits from its start time),
+    so neither kind can starve the other."""
+    walk_in = _choose((head for head in heads if not head[0].is_priority and not is_due(head[0], now)), now=now)
+    due = _choose((head for head in heads if is_due(head[0], now)), now=now)
+    urgent = _choose((head for head in heads if head[0].is_priority), now=now)
+    others = walk_in or due
+    if urgent is not None and (others is None or state.normal_calls_since_priority >= min_normal_between):
+        return urgent, CallKind.priority
+    if due is None:
+        return walk_in, CallKind.walk_in
+    if walk_in is None or state.appointment_calls_in_row < appointments_in_a_row(share_of(due)):
+        return due, CallKind.appointment
+    fairer = _choose((head for head in heads if head[0] in (walk_in, due)), now=now)
+    return fairer, CallKind.appointment if fairer is due else CallKind.walk_in
 
 
 def _claim(session: Session, stop: Stop) -> bool:
@@ -213,6 +280,15 @@ def _claim(session: Session, stop: Stop) -> bool:
     return True
 
 
+def _share_of(catalog: BranchCatalog) -> Callable[[Stop], float]:
+    shares = walk_in_shares(catalog.branch)
+
+    def share(stop: Stop) -> float:
+        return shares.get(catalog.services[stop.service_id].key, DEFAULT_WALK_IN_SHARE)
+
+    return share
+
+
 def call_next(session: Session, *, counter_id: int, staff: Staff, now: datetime) -> Ticket | None:
     counter = _counter_in_use_by(_locked_counter(session, counter_id), staff)
     if counter.current_stop_id is not None:
@@ -221,16 +297,14 @@ def call_next(session: Session, *, counter_id: int, staff: Staff, now: datetime)
             f"Counter {counter.code} still has ticket {in_hand.number}; complete, transfer or mark it no-show first.",
             code="ticket_in_hand",
         )
-    branch = branch_catalog(session, counter.branch_id).branch
+    catalog = branch_catalog(session, counter.branch_id)
+    branch = catalog.branch
+    share_of = _share_of(catalog)
+    state = CallState(counter.normal_calls_since_priority, counter.appointment_calls_in_row)
     taken_elsewhere: set[int] = set()
     while True:
-        heads = _queue_heads(session, counter, staff, exclude=taken_elsewhere)
-        stop, take_priority = _pick(
-            heads,
-            normal_calls_since_priority=counter.normal_calls_since_priority,
-            min_normal_between=branch.min_normal_between,
-            now=now,
-        )
+        heads = _queue_heads(session, counter, staff, exclude=taken_elsewhere, now=now)
+        stop, kind = _pick(heads, state=state, min_normal_between=branch.min_normal_between, share_of=share_of, now=now)
         if stop is None:
             session.rollback()
             return None
@@ -238,7 +312,9 @@ def call_next(session: Session, *, counter_id: int, staff: Staff, now: datetime)
             break
         assert stop.id is not None
         taken_elsewhere.add(stop.id)
-    counter.normal_calls_since_priority = 0 if take_priority else counter.normal_calls_since_priority + 1
+    state = state.after(kind)
+    counter.normal_calls_since_priority = state.normal_calls_since_priority
+    counter.appointment_calls_in_row = state.appointment_calls_in_row
     ticket = session.get(Ticket, stop.ticket_id)
     service = branch_catalog(session, counter.branch_id).services[stop.service_id]
     assert ticket is not None
@@ -559,23 +635,26 @@ def waiting_list(
         .where(Stop.status == StopStatus.waiting, col(Stop.service_id).in_(list(allowed)))
         .order_by(col(Stop.sort_at), col(Stop.id))
     ).all()
-    lanes: dict[tuple[int, bool], deque[Stop]] = {}
+    lanes: dict[tuple[int, bool, bool], deque[Stop]] = {}
     for stop, _, _, _ in rows:
-        lanes.setdefault((stop.service_id, stop.is_priority), deque()).append(stop)
+        lanes.setdefault((stop.service_id, stop.is_priority, is_due(stop, now)), deque()).append(stop)
     # The same rule as call_next, replayed; a closed counter starts as open_counter leaves it.
-    normal_calls = (
-        counter.normal_calls_since_priority if counter.state == CounterState.open else branch.min_normal_between
+    state = (
+        CallState(counter.normal_calls_since_priority, counter.appointment_calls_in_row)
+        if counter.state == CounterState.open
+        else CallState(branch.min_normal_between, 0)
     )
+    share_of = _share_of(branch_catalog(session, counter.branch_id))
     ordered: list[Stop] = []
     while len(ordered) < limit:
-        heads = [(lane[0], *allowed[service_id]) for (service_id, _), lane in lanes.items() if lane]
-        chosen, was_priority = _pick(
-            heads, normal_calls_since_priority=normal_calls, min_normal_between=branch.min_normal_between, now=now
+        heads = [(lane[0], *allowed[service_id]) for (service_id, _, _), lane in lanes.items() if lane]
+        chosen, kind = _pick(
+            heads, state=state, min_normal_between=branch.min_normal_between, share_of=share_of, now=now
         )
         if chosen is None:
             break
-        lanes[(chosen.service_id, chosen.is_priority)].popleft()
-        normal_calls = 0 if was_priority else normal_calls + 1
+        lanes[(chosen.service_id, chosen.is_priority, is_due(chosen, now))].popleft()
+        state = state.after(kind)
         ordered.append(chosen)
     details = {stop.id: (service, queue, ticket) for stop, service, queue, ticket in rows}
     items = []

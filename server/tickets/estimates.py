@@ -20,7 +20,18 @@ from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select
 
 from server.catalog.snapshot import branch_catalog
-from server.models import Counter, CounterService, CounterState, Role, Service, Staff, Stop, StopStatus
+from server.models import (
+    Appointment,
+    AppointmentStatus,
+    Counter,
+    CounterService,
+    CounterState,
+    Role,
+    Service,
+    Staff,
+    Stop,
+    StopStatus,
+)
 from server.realtime.events import PENDING_EVENTS_KEY
 from server.tickets.routing import T
 
@@ -310,25 +321,67 @@ def estimate_wait_minutes(
     else:
         waiting = _stops_ahead(session, others, stop)
     waiting[service.id] = ahead
-    # Each counter is free once it finishes what it holds (expected remaining time).
-    free_at = []
-    for counter_id in pool:
-        held = counters.in_hand.get(counter_id)
-        if held is None:
-            free_at.append(0.0)
-            continue
-        mean = minutes.get(held[0], 0.0)
-        spent = (now - held[1]).total_seconds() / 60
-        free_at.append(max(mean - spent, mean * IN_HAND_MIN_REMAINING))
-    heapq.heapify(free_at)
-    members = set(pool)
-    for other, count in waiting.items():
-        # These counters do only their share of a service that other counters serve too.
-        serving = counters.serving(other)
-        work = minutes[other] * len(members.intersection(serving)) / len(serving)
-        for _ in range(count):
-            heapq.heappush(free_at, heapq.heappop(free_at) + work)
-    return math.ceil(free_at[0] - 1e-9)
+
+    def wait_for(queued: Mapping[int, int]) -> float:
+        # Each counter is free once it finishes what it holds (expected remaining time).
+        free_at = []
+        for counter_id in pool:
+            held = counters.in_hand.get(counter_id)
+            if held is None:
+                free_at.append(0.0)
+                continue
+            mean = minutes.get(held[0], 0.0)
+            spent = (now - held[1]).total_seconds() / 60
+            free_at.append(max(mean - spent, mean * IN_HAND_MIN_REMAINING))
+        heapq.heapify(free_at)
+        members = set(pool)
+        for other, count in queued.items():
+            # These counters do only their share of a service that other counters serve too.
+            serving = counters.serving(other)
+            work = minutes[other] * len(members.intersection(serving)) / len(serving)
+            for _ in range(count):
+                heapq.heappush(free_at, heapq.heappop(free_at) + work)
+        return free_at[0]
+
+    wait = wait_for(waiting)
+    if stop is None or stop.appointment_at is None:
+        # Bookings due before this walk-in's turn are called before it: their work comes first.
+        booked = _booked_before(session, service.branch_id, shared, now=now, until=now + timedelta(minutes=wait))
+        if booked:
+            wait = wait_for({other: waiting.get(other, 0) + booked.get(other, 0) for other in {*waiting, *booked}})
+    return math.ceil(wait - 1e-9)
+
+
+# A booking this late is still expected (the longest grace a bookable service can have).
+BOOKED_STILL_EXPECTED = timedelta(minutes=30)
+
+
+def _booked_before(
+    session: Session, branch_id: str, services: Sequence[int], *, now: datetime, until: datetime
+) -> dict[int, int]:
+    """Bookings not yet checked in, per service, whose start comes before `until` (and not long
+    past): read only when one of `services` is bookable at all."""
+    catalog = branch_catalog(session, branch_id)
+    bookable = {spec.get("service") for spec in (catalog.branch.settings.get("appointments") or {}).get("services", [])}
+    ids = [
+        service_id
+        for service_id in services
+        if service_id in catalog.services and catalog.services[service_id].key in bookable
+    ]
+    if not ids:
+        return {}
+    rows = session.execute(
+        sql_select(col(Appointment.service_id), func.count())
+        .where(
+            col(Appointment.branch_id) == branch_id,
+            col(Appointment.status) == AppointmentStatus.booked,
+            col(Appointment.start_at) >= now - BOOKED_STILL_EXPECTED,
+            col(Appointment.start_at) < until,
+            col(Appointment.service_id).in_(ids),
+        )
+        .group_by(col(Appointment.service_id))
+    ).all()
+    return {service_id: int(count) for service_id, count in rows}
 
 
 def position_and_wait(session: Session, service: Service, stop: Stop, *, now: datetime, sample: int) -> tuple[int, int]:
