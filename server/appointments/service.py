@@ -362,6 +362,7 @@ def cancel(session: Session, *, manage_token: str, now: datetime, base_url: str)
     if appointment.email:
         catalog = branch_catalog(session, appointment.branch_id)
         mail.queue_cancellation(session, catalog=catalog, appointment=appointment, now=now, base_url=base_url)
+        appointment.email = None  # the notice holds its own copy until sent; the booking needs it no more
     session.commit()
     return appointment
 

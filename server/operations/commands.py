@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from server.appointments.retention import erase_booking_addresses
 from server.config import get_settings
 from server.db import create_db_engine
 from server.mail.retention import erase_stale_addresses
@@ -53,6 +54,10 @@ def cmd_retention(args: argparse.Namespace) -> int:
     erased = erase_stale_addresses(engine, days=settings.mail_retention_days, now=now)
     if erased:
         print(f"Erased the addresses of {erased} mails not sent within {settings.mail_retention_days} days.")
+    # Bookings keep theirs until the day the configuration sets after the visit (appointments).
+    booked = erase_booking_addresses(engine, now=now)
+    if booked:
+        print(f"Erased the e-mail addresses of {booked} bookings past their retention.")
     purged = purge_personal_data(engine, days=days, now=now)
     if purged is None:
         print("Retention is off (MADOGUCHI_RETENTION_DAYS=0): nothing deleted.")

@@ -5,7 +5,7 @@ What goes: a ticket's answers to the kiosk's questions (they describe a citizen'
 moving, a birth, a death) and sign-in sessions that have expired. What stays: numbers, times,
 routes, events and satisfaction scores — everything reports count — since none of it names
 anyone. Each run that deletes something leaves an audit entry saying how much and up to when.
-(Booking e-mail addresses are deleted by the appointments module's own job.)
+(Booking e-mail addresses are erased by server/appointments/retention.py, run by the same command.)
 """
 
 from dataclasses import dataclass
