@@ -192,7 +192,7 @@ def test_every_tab_renders_and_the_keyboard_moves_between_tabs(page: Page) -> No
     expect(page.locator("#panel[data-panel='counters']")).to_be_visible()
     expect(page.locator("[data-tab='counters']")).to_be_focused()
     page.locator("tr[data-counter='7']").get_by_role("button", name="編集").click()
-    services = page.get_by_role("list", name="受け持つサービス(優先順) Services, in order of preference")
+    services = page.get_by_role("list", name="受け持つサービス（優先順） Services, in order of preference")
     expect(services.locator(":scope > li").first).to_contain_text("pickup")
     services.get_by_role("button", name="下へ Move down: お渡し").click()
     expect(services.locator(":scope > li").first).to_contain_text("certificate")

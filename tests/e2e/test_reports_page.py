@@ -451,7 +451,7 @@ def test_the_monthly_section_states_the_reports_figures(hall_with_history: LiveS
     assert ["difference", "", "issued", str(difference["issued"])] in rows
 
     # Yearly: the months of this year so far.
-    page.get_by_label("年次(1〜12月)").check()
+    page.get_by_label("年次（1〜12月）").check()
     year = server.api("GET", f"/branches/{BRANCH}/reports/yearly", who="shokuin")
     expect(page.locator("#periods")).to_have_attribute("data-period", year["period"])
     expect(page.locator("#period-tile-issued .tile-value")).to_have_text(str(year["headline"]["issued"]))

@@ -155,7 +155,7 @@ def test_lookup_changes_the_rest_of_the_route_and_a_refusal_changes_nothing(city
     expect(dialog.locator("#route-draft > li").nth(1)).to_have_attribute("data-service", "seal_registration")
     dialog.locator("#route-save").click()
     expect(dialog.locator("#route-reason")).to_be_focused()  # a reason is required
-    dialog.get_by_role("button", name="手続きの追加(お客様の申し出)").click()
+    dialog.get_by_role("button", name="手続きの追加（お客様の申し出）").click()
     _screenshots(page, "staff-visit-route-editor")
     dialog.locator("#route-save").click()
 

@@ -25,7 +25,7 @@ const TABS = [
 
 const STAGES = [
   ["front", "受付・お渡し / Front"],
-  ["middle", "審査・決定(職員のみ) / Review (municipal staff)"],
+  ["middle", "審査・決定（職員のみ） / Review (municipal staff)"],
   ["back", "入力・作成 / Back office"],
 ];
 const STAFFED_BY = [
@@ -70,14 +70,14 @@ const CODE_JA = {
   staff_exists: "同じユーザー名のアカウントがすでにあります。",
   cannot_disable_self: "自分のアカウントは無効にできません。",
   validation_error: "入力内容を確認してください。",
-  config_too_large: "設定ファイルが大きすぎます(2 MB まで)。",
+  config_too_large: "設定ファイルが大きすぎます（2 MB まで）。",
   config_not_utf8: "設定ファイルは UTF-8 のテキストにしてください。",
   network_error: "サーバーに接続できません。",
 };
 
 // The configuration rules' English messages (server/catalog/loader.py), in Japanese.
 const PROBLEM_JA = [
-  [/^duplicate (\w+) '(.+)'$/, (m) => `「${m[2]}」が重複しています(${m[1]})`],
+  [/^duplicate (\w+) '(.+)'$/, (m) => `「${m[2]}」が重複しています（${m[1]}）`],
   [/^unknown service '(.+)' in the route$/, (m) => `経路に存在しないサービス「${m[1]}」があります`],
   [/^unknown service '(.+)'$/, (m) => `存在しないサービス「${m[1]}」です`],
   [/^unknown queue prefix '(.+)'$/, (m) => `番号札の種類「${m[1]}」はありません`],
@@ -108,12 +108,12 @@ const PROBLEM_JA = [
     (m) => `質問「${m[1]}」を聞いていますが、どの立ち寄り先の条件にも使われていません`,
   ],
   [/^List should have at least 1 item/, () => "少なくとも1件必要です"],
-  [/^unknown key/, () => "不明な項目です(綴りを確認してください)"],
+  [/^unknown key/, () => "不明な項目です（綴りを確認してください）"],
   [/^required key is missing$/, () => "必須の項目がありません"],
   [/^not valid YAML/, () => "YAML として読み取れません"],
   [
     /^the file is for branch '(.+)', but this is branch '(.+)'\.$/,
-    (m) => `このファイルは「${m[1]}」用です(この画面は「${m[2]}」)`,
+    (m) => `このファイルは「${m[1]}」用です（この画面は「${m[2]}」）`,
   ],
 ];
 const WHERE_JA = [
@@ -474,8 +474,8 @@ function deactivator(box, path, name) {
 
 function serviceFields() {
   return [
-    { name: "name_ja", ja: "名称(日本語)", en: "Name (Japanese)", required: true },
-    { name: "name_en", ja: "名称(英語)", en: "Name (English)", required: true },
+    { name: "name_ja", ja: "名称（日本語）", en: "Name (Japanese)", required: true },
+    { name: "name_en", ja: "名称（英語）", en: "Name (English)", required: true },
     {
       name: "queue",
       ja: "番号札の種類",
@@ -484,12 +484,12 @@ function serviceFields() {
       options: state.config.queues.map((queue) => [queue.prefix, `${queue.prefix} — ${queue.name_ja}`]),
     },
     { name: "stage", ja: "段階", en: "Stage", type: "select", options: STAGES },
-    { name: "minutes", ja: "標準所要時間(分)", en: "Typical minutes", type: "number", min: "0.5", max: "480", step: "0.5", required: true },
-    { name: "issue_cutoff", ja: "発券締切(任意)", en: "Issue cut-off (optional)", type: "time" },
-    { name: "staff_only", ja: "職員のみ(公権力の行使)", en: "Municipal staff only", type: "checkbox" },
+    { name: "minutes", ja: "標準所要時間（分）", en: "Typical minutes", type: "number", min: "0.5", max: "480", step: "0.5", required: true },
+    { name: "issue_cutoff", ja: "発券締切（任意）", en: "Issue cut-off (optional)", type: "time" },
+    { name: "staff_only", ja: "職員のみ（公権力の行使）", en: "Municipal staff only", type: "checkbox" },
     { name: "citizen_present", ja: "お客様がその場にいる", en: "Citizen present", type: "checkbox" },
     { name: "kiosk", ja: "発券機に表示", en: "On the kiosk", type: "checkbox" },
-    { name: "sensitive", ja: "配慮が必要(公開表示しない)", en: "Sensitive (never named in public)", type: "checkbox" },
+    { name: "sensitive", ja: "配慮が必要（公開表示しない）", en: "Sensitive (never named in public)", type: "checkbox" },
     { name: "fair_by_arrival", ja: "再入時は到着順を維持", en: "Re-entry keeps arrival order", type: "checkbox" },
   ];
 }
@@ -537,7 +537,7 @@ function servicesPanel() {
       ...serviceFields(),
       {
         name: "counters",
-        ja: "受け持つ窓口(1つ以上)",
+        ja: "受け持つ窓口（1つ以上）",
         en: "Counters serving it (one or more)",
         type: "checks",
         options: state.config.counters.map((counter) => [counter.id, `${counter.id} ${counter.name_ja}`]),
@@ -577,14 +577,14 @@ function servicesPanel() {
 
 function counterFields() {
   return [
-    { name: "name_ja", ja: "名称(日本語)", en: "Name (Japanese)", required: true },
-    { name: "name_en", ja: "名称(英語)", en: "Name (English)", required: true },
+    { name: "name_ja", ja: "名称（日本語）", en: "Name (Japanese)", required: true },
+    { name: "name_en", ja: "名称（英語）", en: "Name (English)", required: true },
     { name: "area", ja: "エリア", en: "Area" },
     { name: "staffed_by", ja: "担当", en: "Staffed by", type: "select", options: STAFFED_BY },
-    { name: "public", ja: "公開窓口(表示盤で呼出)", en: "Public window (called on the display)", type: "checkbox" },
+    { name: "public", ja: "公開窓口（表示盤で呼出）", en: "Public window (called on the display)", type: "checkbox" },
     {
       name: "services",
-      ja: "受け持つサービス(優先順)",
+      ja: "受け持つサービス（優先順）",
       en: "Services, in order of preference",
       type: "order",
       options: serviceOptions(),
@@ -643,7 +643,7 @@ function countersPanel() {
           ["名称", "Name"],
           ["種別", "Kind"],
           ["担当", "Staffed by"],
-          ["サービス(優先順)", "Services (in order)"],
+          ["サービス（優先順）", "Services (in order)"],
           ["", ""],
         ],
         rows,
@@ -705,7 +705,7 @@ function lifeEventsPanel() {
           ? h(
               "fieldset",
               { class: "conditions" },
-              h("legend", {}, "条件(すべて「はい」のとき立ち寄る) Conditions (all must be yes)"),
+              h("legend", {}, "条件（すべて「はい」のとき立ち寄る） Conditions (all must be yes)"),
               h(
                 "div",
                 { class: "checks" },
@@ -771,7 +771,7 @@ function lifeEventsPanel() {
 
   const questionsSpec = {
     name: "questions",
-    ja: "このライフイベントで聞く質問(順番どおり)",
+    ja: "このライフイベントで聞く質問（順番どおり）",
     en: "Questions asked, in order",
     type: "order",
     options: state.config.questions.map((question) => [question.id, question.text_ja]),
@@ -788,12 +788,12 @@ function lifeEventsPanel() {
   drawPositions();
 
   const details = [
-    { name: "name_ja", ja: "名称(日本語)", en: "Name (Japanese)", required: true },
-    { name: "name_en", ja: "名称(英語)", en: "Name (English)", required: true },
-    { name: "icon", ja: "アイコン(絵文字)", en: "Icon (emoji)" },
-    { name: "sensitive", ja: "配慮が必要(公開表示しない)", en: "Sensitive", type: "checkbox" },
-    { name: "note_ja", ja: "案内文(日本語)", en: "Note (Japanese)", type: "textarea", wide: true },
-    { name: "note_en", ja: "案内文(英語)", en: "Note (English)", type: "textarea", wide: true },
+    { name: "name_ja", ja: "名称（日本語）", en: "Name (Japanese)", required: true },
+    { name: "name_en", ja: "名称（英語）", en: "Name (English)", required: true },
+    { name: "icon", ja: "アイコン（絵文字）", en: "Icon (emoji)" },
+    { name: "sensitive", ja: "配慮が必要（公開表示しない）", en: "Sensitive", type: "checkbox" },
+    { name: "note_ja", ja: "案内文（日本語）", en: "Note (Japanese)", type: "textarea", wide: true },
+    { name: "note_en", ja: "案内文（英語）", en: "Note (English)", type: "textarea", wide: true },
   ];
   const editor = form({
     id: "life-event-form",
@@ -808,7 +808,7 @@ function lifeEventsPanel() {
         h(
           "div",
           {},
-          h("h3", {}, ...bi("経路(立ち寄る順)", "Route (stops in order)")),
+          h("h3", {}, ...bi("経路（立ち寄る順）", "Route (stops in order)")),
           stopsList,
           h(
             "div",
@@ -863,8 +863,8 @@ function questionsCard() {
         3,
         form({
           fields: [
-            { name: "text_ja", ja: "質問(日本語)", en: "Question (Japanese)", required: true, wide: true },
-            { name: "text_en", ja: "質問(英語)", en: "Question (English)", required: true, wide: true },
+            { name: "text_ja", ja: "質問（日本語）", en: "Question (Japanese)", required: true, wide: true },
+            { name: "text_en", ja: "質問（英語）", en: "Question (English)", required: true, wide: true },
           ],
           values: question,
           label: ["保存", "Save"],
@@ -881,8 +881,8 @@ function questionsCard() {
   const create = form({
     fields: [
       { name: "id", ja: "ID(英小文字・数字・_)", en: "ID (a-z, 0-9, _)", required: true, pattern: "[a-z][a-z0-9_]*" },
-      { name: "text_ja", ja: "質問(日本語・はい/いいえで答えられる形)", en: "Question (Japanese, yes/no)", required: true, wide: true },
-      { name: "text_en", ja: "質問(英語)", en: "Question (English)", required: true, wide: true },
+      { name: "text_ja", ja: "質問（日本語・はい/いいえで答えられる形）", en: "Question (Japanese, yes/no)", required: true, wide: true },
+      { name: "text_en", ja: "質問（英語）", en: "Question (English)", required: true, wide: true },
     ],
     label: ["質問を追加", "Add question"],
     submit: (body, errors) => change(errors, () => send("POST", "/questions", body), ["質問を追加しました。", "Question added."]),
@@ -909,9 +909,9 @@ function questionsCard() {
 function priorityPanel() {
   const box = errorBox();
   const fields = [
-    { name: "name_ja", ja: "名称(日本語)", en: "Name (Japanese)", required: true },
-    { name: "name_en", ja: "名称(英語)", en: "Name (English)", required: true },
-    { name: "rank", ja: "順位(1が最優先)", en: "Rank (1 = first)", type: "number", min: "1", max: "9", step: "1", required: true },
+    { name: "name_ja", ja: "名称（日本語）", en: "Name (Japanese)", required: true },
+    { name: "name_en", ja: "名称（英語）", en: "Name (English)", required: true },
+    { name: "rank", ja: "順位（1が最優先）", en: "Rank (1 = first)", type: "number", min: "1", max: "9", step: "1", required: true },
   ];
   const rows = state.config.priority_categories.flatMap((category) => {
     const key = `priority:${category.id}`;
@@ -943,9 +943,9 @@ function priorityPanel() {
   });
   return [
     card(
-      "優先区分(合理的配慮)",
+      "優先区分（合理的配慮）",
       "Priority categories",
-      h("p", { class: "hint" }, "優先は職員・コンシェルジュが付与します(発券機には出しません)。 Priority is granted by staff, never self-declared at the kiosk."),
+      h("p", { class: "hint" }, "優先は職員・コンシェルジュが付与します（発券機には出しません）。 Priority is granted by staff, never self-declared at the kiosk."),
       box,
       table(
         [
@@ -1023,7 +1023,7 @@ function hoursPanel() {
     card(
       "サービスごとの発券締切",
       "Daily issue cut-off per service",
-      h("p", { class: "hint" }, "締切を過ぎるとそのサービスの番号札は発券されません(開庁より後、閉庁までの時刻)。 After its cut-off a service issues no more tickets that day (after opening, by closing)."),
+      h("p", { class: "hint" }, "締切を過ぎるとそのサービスの番号札は発券されません（開庁より後、閉庁までの時刻）。 After its cut-off a service issues no more tickets that day (after opening, by closing)."),
       box,
       table(
         [
@@ -1100,7 +1100,7 @@ function deviceTable(box) {
       h(
         "td",
         {},
-        offline ? h("div", {}, ...bi("通信なし(オフライン)", "Not reporting (offline)")) : null,
+        offline ? h("div", {}, ...bi("通信なし（オフライン）", "Not reporting (offline)")) : null,
         printer ? h("div", {}, ...bi(printer[0], printer[1])) : null,
         device.health?.pending_prints ? h("div", {}, `未印刷 ${device.health.pending_prints} 件 / ${device.health.pending_prints} unprinted`) : null,
         device.health?.detail ? h("div", { class: "en" }, device.health.detail) : null,
@@ -1139,7 +1139,7 @@ async function devicesPanel() {
     ? h(
         "div",
         { class: "token-box", role: "status" },
-        h("strong", {}, `${state.newDevice.name}: `, ...bi("端末トークン(一度だけ表示)", "Device token (shown once)")),
+        h("strong", {}, `${state.newDevice.name}: `, ...bi("端末トークン（一度だけ表示）", "Device token (shown once)")),
         h("code", { id: "new-device-token" }, state.newDevice.token),
         h("p", { class: "hint" }, "端末の設定に貼り付けてください。この画面を離れると二度と表示されません。 Paste it into the device's settings; it is not shown again."),
       )
@@ -1226,7 +1226,7 @@ async function staffPanel() {
         key,
         5,
         form({
-          fields: [{ name: "password", ja: "新しいパスワード(8文字以上)", en: "New password (8+ characters)", type: "password", minlength: "8", required: true, autocomplete: "new-password" }],
+          fields: [{ name: "password", ja: "新しいパスワード（8文字以上）", en: "New password (8+ characters)", type: "password", minlength: "8", required: true, autocomplete: "new-password" }],
           label: ["再設定", "Reset"],
           cancel: () => {
             state.editing = null;
@@ -1261,7 +1261,7 @@ async function staffPanel() {
         fields: [
           { name: "username", ja: "ユーザー名", en: "Username", required: true, pattern: "[A-Za-z0-9_.\\-]{1,80}" },
           { name: "role", ja: "役割", en: "Role", type: "select", options: ROLES },
-          { name: "password", ja: "初期パスワード(8文字以上)", en: "Initial password (8+ characters)", type: "password", minlength: "8", required: true, autocomplete: "new-password" },
+          { name: "password", ja: "初期パスワード（8文字以上）", en: "Initial password (8+ characters)", type: "password", minlength: "8", required: true, autocomplete: "new-password" },
         ],
         values: { role: "municipal" },
         label: ["作成", "Create"],
@@ -1402,7 +1402,7 @@ function configPanel() {
   const importForm = h(
     "form",
     {},
-    h("label", { for: fileId }, ...bi("設定ファイル(YAML)", "Configuration file (YAML)")),
+    h("label", { for: fileId }, ...bi("設定ファイル（YAML）", "Configuration file (YAML)")),
     file,
     h("div", { class: "form-actions" }, upload),
     box,
@@ -1431,7 +1431,7 @@ function configPanel() {
     card(
       "設定のエクスポート",
       "Export the configuration",
-      h("p", { class: "hint" }, "現在の設定全体を YAML ファイルとして保存します(`madoguchi init --config` でも読み込めます)。 The whole live configuration as a YAML file."),
+      h("p", { class: "hint" }, "現在の設定全体を YAML ファイルとして保存します（`madoguchi init --config` でも読み込めます）。 The whole live configuration as a YAML file."),
       download,
     ),
     card(

@@ -57,7 +57,7 @@ export const TICKET_STATUS = {
   waiting: ["待ち", "Waiting"],
   called: ["呼出中", "Called"],
   serving: ["対応中", "Serving"],
-  processing: ["処理中(お客様はお待ち)", "Back-office work"],
+  processing: ["処理中（お客様はお待ち）", "Back-office work"],
   done: ["すべて完了", "All done"],
   no_show: ["不在", "No-show"],
   cancelled: ["取消", "Cancelled"],
@@ -176,7 +176,8 @@ export function bindHeader(session, branch) {
   const roles = { municipal: ["職員", "Municipal staff"], contractor: ["受託者", "Contractor"], admin: ["管理者", "Admin"] };
   const [roleJa, roleEn] = roles[session.role] || [session.role, session.role];
   const who = document.getElementById("who");
-  const show = (branchName) => who?.replaceChildren(`${session.username}（${roleJa} / ${roleEn}）・${branchName}`);
+  const show = (branchName) =>
+    who?.replaceChildren(`${session.username}（${roleJa} / ${roleEn}）${branchName ? `・${branchName}` : ""}`);
   show(branch);
   // The branch's name (本庁舎), not its code (honcho), once the list has come.
   api("/branches").then(

@@ -84,14 +84,14 @@ function renderChart(report) {
   const items = report.rows.map((row) => ({ label: rowLabel(row.period), value: row.wait_p50_minutes, line: row.wait_p90_minutes }));
   const { all } = report.waiting;
   document.getElementById("period-chart-title").replaceChildren(
-    ...bi(`待ち時間の推移(${byDay ? "日別" : "月別"})`, `Waiting time by ${byDay ? "day" : "month"}`),
+    ...bi(`待ち時間の推移（${byDay ? "日別" : "月別"}）`, `Waiting time by ${byDay ? "day" : "month"}`),
   );
   document.getElementById("period-chart").replaceChildren(
     barsWithLine(items, {
       id: "chart-period-wait",
-      title: `${report.period} の待ち時間(${byDay ? "日" : "月"}ごとの中央値と 90%) Waiting time p50 and p90 by ${report.row_unit}`,
+      title: `${report.period} の待ち時間（${byDay ? "日" : "月"}ごとの中央値と 90%） Waiting time p50 and p90 by ${report.row_unit}`,
       description: `${report.period}: ${all.count} 人、中央値 ${minutes(all.p50_minutes)} 分、90% ${minutes(all.p90_minutes)} 分。 ${all.count} people, p50 ${minutes(all.p50_minutes)} min, p90 ${minutes(all.p90_minutes)} min.`,
-      barLabel: "中央値(分) p50 (min)",
+      barLabel: "中央値（分） p50 (min)",
       lineLabel: "90%(分) p90 (min)",
       sharedScale: true,
       valueLabels: items.length <= 16,
@@ -100,7 +100,7 @@ function renderChart(report) {
       "p",
       { class: "note" },
       ...bi(
-        `横軸: ${byDay ? "日" : "月"}。記録のない${byDay ? "日(閉庁日など)" : "月"}は空欄です。`,
+        `横軸: ${byDay ? "日" : "月"}。記録のない${byDay ? "日（閉庁日など）" : "月"}は空欄です。`,
         `Horizontal axis: ${report.row_unit}. Gaps are ${byDay ? "days without tickets (closed days and the like)" : "months without tickets"}.`,
       ),
     ),
@@ -116,12 +116,12 @@ function renderTable(report) {
     h("th", { scope: "col", class: "num" }, ...bi("発券", "Issued")),
     h("th", { scope: "col", class: "num" }, ...bi("完了", "Served")),
     h("th", { scope: "col", class: "num" }, ...bi("不在", "No-show")),
-    h("th", { scope: "col", class: "num" }, ...bi("待ち 中央値(分)", "Wait p50 (min)")),
+    h("th", { scope: "col", class: "num" }, ...bi("待ち 中央値（分）", "Wait p50 (min)")),
     h("th", { scope: "col", class: "num" }, ...bi("待ち 90%(分)", "Wait p90 (min)")),
-    h("th", { scope: "col", class: "num" }, ...bi("平均滞在(分)", "Mean stay (min)")),
-    h("th", { scope: "col", class: "num" }, ...bi("職員(時間)", "City staff (h)")),
-    h("th", { scope: "col", class: "num" }, ...bi("受託者(時間)", "Contractor (h)")),
-    h("th", { scope: "col", class: "num" }, ...bi("満足度(件)", "Satisfaction (n)")),
+    h("th", { scope: "col", class: "num" }, ...bi("平均滞在（分）", "Mean stay (min)")),
+    h("th", { scope: "col", class: "num" }, ...bi("職員（時間）", "City staff (h)")),
+    h("th", { scope: "col", class: "num" }, ...bi("受託者（時間）", "Contractor (h)")),
+    h("th", { scope: "col", class: "num" }, ...bi("満足度（件）", "Satisfaction (n)")),
   );
   const rows = report.rows.map((row) =>
     h(
@@ -166,7 +166,7 @@ function render(report) {
   renderTable(report);
   renderNote(report);
   const [ja, en] = report.baseline
-    ? [`${report.period} の実績(${report.baseline.period} と比較)`, `Figures for ${report.period} against ${report.baseline.period}`]
+    ? [`${report.period} の実績（${report.baseline.period} と比較）`, `Figures for ${report.period} against ${report.baseline.period}`]
     : [`${report.period} の実績`, `Figures for ${report.period}`];
   document.getElementById("period-status").replaceChildren(...bi(ja, en));
   document.getElementById("periods").dataset.period = report.period;

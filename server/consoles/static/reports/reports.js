@@ -57,9 +57,9 @@ function renderHourly(report) {
   document.getElementById("hourly-chart").replaceChildren(
     barsWithLine(items, {
       id: "chart-hourly",
-      title: "時間帯別 来庁者数(棒)と開設窓口数(線) Arrivals (bars) and open counters (line) by hour",
+      title: "時間帯別 来庁者数（棒）と開設窓口数（線） Arrivals (bars) and open counters (line) by hour",
       description: `発券 ${total} 件。 ${total} tickets issued.`,
-      barLabel: "来庁者(発券) Arrivals",
+      barLabel: "来庁者（発券） Arrivals",
       lineLabel: "開設窓口 Open counters",
     }),
   );
@@ -68,7 +68,7 @@ function renderHourly(report) {
     {},
     h("th", { scope: "col" }, ...bi("時", "Hour")),
     h("th", { scope: "col", class: "num" }, ...bi("来庁者", "Arrivals")),
-    h("th", { scope: "col", class: "num" }, ...bi("開設窓口(平均)", "Counters open (mean)")),
+    h("th", { scope: "col", class: "num" }, ...bi("開設窓口（平均）", "Counters open (mean)")),
     h("th", { scope: "col", class: "num" }, ...bi("内部デスク", "Desks open")),
   );
   const rows = report.hourly.map((row) =>
@@ -90,15 +90,15 @@ function renderWaitHistogram(report) {
   document.getElementById("wait-chart").replaceChildren(
     barsWithLine(items, {
       id: "chart-wait",
-      title: "待ち時間の分布(5分刻み) Waiting time distribution (5-minute bins)",
+      title: "待ち時間の分布（5分刻み） Waiting time distribution (5-minute bins)",
       description: `${all.count} 人、平均 ${minutes(all.mean_minutes)} 分、中央値 ${minutes(all.p50_minutes)} 分、90% ${minutes(all.p90_minutes)} 分。`,
-      barLabel: "人数(分) People by minutes waited",
+      barLabel: "人数（分） People by minutes waited",
     }),
     h(
       "p",
       { class: "note" },
       ...bi(
-        `中央値 ${minutes(all.p50_minutes)} 分・90% ${minutes(all.p90_minutes)} 分(最近順位法)`,
+        `中央値 ${minutes(all.p50_minutes)} 分・90% ${minutes(all.p90_minutes)} 分（最近順位法）`,
         `median ${minutes(all.p50_minutes)} min, p90 ${minutes(all.p90_minutes)} min (nearest rank)`,
       ),
     ),
@@ -108,7 +108,7 @@ function renderWaitHistogram(report) {
 function renderStaffMinutes(report) {
   const staff = report.staff_minutes;
   const parts = [
-    { label: "職員・職員のみの手続き(審査など) City staff, staff-only steps", value: staff.city_staff_on_staff_only, kind: "city-reserved", group: "city" },
+    { label: "職員・職員のみの手続き（審査など） City staff, staff-only steps", value: staff.city_staff_on_staff_only, kind: "city-reserved", group: "city" },
     { label: "職員・受託可能な業務 City staff, contractor-eligible steps", value: staff.city_staff_on_other, kind: "city-other", group: "city" },
     { label: "受託者 Contractor", value: staff.contractor, kind: "contractor", group: "contractor" },
   ];
@@ -142,7 +142,7 @@ function renderSatisfaction(report) {
   document.getElementById("satisfaction-chart").replaceChildren(
     barsWithLine(items, {
       id: "chart-satisfaction",
-      title: "満足度の分布(1〜5) Satisfaction scores (1–5)",
+      title: "満足度の分布（1〜5） Satisfaction scores (1–5)",
       description: `${satisfaction.count} 件の回答。平均 ${satisfaction.mean ?? "—"}。`,
       barLabel: "回答数 Answers",
       height: 220,
@@ -190,7 +190,7 @@ function renderWaitsTable(report) {
       );
     }
   };
-  section("services", "手続き(単独の番号札)", "Single procedures");
+  section("services", "手続き（単独の番号札）", "Single procedures");
   section("life_events", "ライフイベント", "Life events");
   if (!rows.length) {
     document.getElementById("waits-table").replaceChildren(h("p", { class: "empty" }, ...bi("この日の記録はありません。", "Nothing recorded on this day.")));
@@ -201,8 +201,8 @@ function renderWaitsTable(report) {
       "tr",
       {},
       h("td", {}),
-      h("th", { colspan: 4, scope: "colgroup" }, ...bi("待ち時間(分)", "Wait (min)")),
-      h("th", { colspan: 4, scope: "colgroup" }, ...bi("滞在時間(分)", "Stay (min)")),
+      h("th", { colspan: 4, scope: "colgroup" }, ...bi("待ち時間（分）", "Wait (min)")),
+      h("th", { colspan: 4, scope: "colgroup" }, ...bi("滞在時間（分）", "Stay (min)")),
     ),
     h(
       "tr",
@@ -249,7 +249,7 @@ function renderStaffing(plan) {
   const head = h(
     "tr",
     {},
-    h("th", { scope: "col" }, ...bi("窓口(手続きのまとまり)", "Counters (service group)")),
+    h("th", { scope: "col" }, ...bi("窓口（手続きのまとまり）", "Counters (service group)")),
     h("th", { scope: "col", class: "num" }, ...bi("処理時間", "Service min")),
     hours.map((hour) => h("th", { scope: "col", class: "num" }, `${String(hour).padStart(2, "0")}`)),
   );
@@ -278,11 +278,11 @@ function renderStaffing(plan) {
     "p",
     { class: "note legend" },
     h("span", { class: "swatch short" }),
-    ...bi(" 不足(実際 < 必要) ", "short (open < needed)"),
+    ...bi(" 不足（実際 < 必要） ", "short (open < needed)"),
     h("span", { class: "swatch spare" }),
-    ...bi(" 余裕(実際 ≥ 必要+1) ", "spare (open ≥ needed + 1)"),
+    ...bi(" 余裕（実際 ≥ 必要+1） ", "spare (open ≥ needed + 1)"),
     " ",
-    ...bi("各欄: 大きい数字 = 必要数、小さい数字 = 実際の開設数(時間平均)", "Each cell: big = needed, small = actually open (hour mean)"),
+    ...bi("各欄: 大きい数字 = 必要数、小さい数字 = 実際の開設数（時間平均）", "Each cell: big = needed, small = actually open (hour mean)"),
   );
   document.getElementById("staffing-table").replaceChildren(legend, h("table", { id: "staffing-figures", class: "planner" }, h("thead", {}, head), h("tbody", {}, rows)));
 }

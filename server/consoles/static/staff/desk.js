@@ -119,7 +119,7 @@ function buildDesk() {
     h(
       "h2",
       { id: "waiting-title" },
-      ...(internal ? bi("作業待ち", "Work items waiting") : bi("お待ちの方(呼出順)", "Waiting, in call order")),
+      ...(internal ? bi("作業待ち", "Work items waiting") : bi("お待ちの方（呼出順）", "Waiting, in call order")),
       " ",
       ui.waitingCount,
     ),
@@ -247,7 +247,7 @@ function renderInHand() {
           ? h("span", { class: "badge returned" }, `差戻し Returned: ${reasonName(state.desk.returned_reason)}`)
           : null,
         taken
-          ? h("span", { class: "hint" }, ...bi("お客様は呼び出しません(番号札をお持ちでお待ちです)。", "Not called aloud; the citizen keeps waiting."))
+          ? h("span", { class: "hint" }, ...bi("お客様は呼び出しません（番号札をお持ちでお待ちです）。", "Not called aloud; the citizen keeps waiting."))
           : null,
       ),
     ),
@@ -260,7 +260,7 @@ function renderInHand() {
             "p",
             { class: "continued-note" },
             ...bi(
-              `${before.map((item) => serviceName(item.service)).join("・")}は完了。同じ方がこの${taken ? "デスク" : "窓口"}でそのまま次の手続きです(呼出は不要)。`,
+              `${before.map((item) => serviceName(item.service)).join("・")}は完了。同じ方がこの${taken ? "デスク" : "窓口"}でそのまま次の手続きです（呼出は不要）。`,
               `${before.map((item) => serviceNameEn(item.service)).join(", ")} done. Same citizen, next procedure here; no new call.`,
             ),
           ),
@@ -308,7 +308,7 @@ function nextLine(ticket, action) {
     "p",
     { class: "next", id: "next-stop", "data-next-counters": "" },
     ...bi(
-      `次は書類の準備(${serviceName(next.service)})。お客様には番号札をお持ちのままお待ちいただき、終わりしだい表示板でお呼びします。`,
+      `次は書類の準備（${serviceName(next.service)}）。お客様には番号札をお持ちのままお待ちいただき、終わりしだい表示板でお呼びします。`,
       "Documents are prepared next; the citizen waits and is called again when they are ready.",
     ),
   );
@@ -456,7 +456,7 @@ async function closeCounter() {
 }
 
 async function changeCounter() {
-  if (state.desk?.mine && state.desk.state === "open" && !confirm("窓口を開いたまま移動しますか? Leave this counter open?")) return;
+  if (state.desk?.mine && state.desk.state === "open" && !confirm("窓口を開いたまま移動しますか？ Leave this counter open?")) return;
   await showChooser();
 }
 
@@ -572,7 +572,7 @@ function openTransfer(mode) {
   const titles = {
     transfer: ["転送", "Transfer to another service"],
     "back-office": ["バックオフィスへ送る", "Send to back office"],
-    return: ["差戻し(受付チームへ)", "Return to the front team"],
+    return: ["差戻し（受付チームへ）", "Return to the front team"],
   };
   const notes = {
     transfer: ["担当者ではなく、手続きのキューへ送ります。", "Work goes to a queue, never to a named person."],

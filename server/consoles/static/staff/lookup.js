@@ -14,21 +14,21 @@ export const TICKET_STATUS = {
   waiting: ["お待ち", "Waiting"],
   called: ["呼出中", "Called"],
   serving: ["窓口で対応中", "At a counter"],
-  processing: ["受付済み・処理中(お客様はお待ち)", "Taken, in progress (citizen waits)"],
+  processing: ["受付済み・処理中（お客様はお待ち）", "Taken, in progress (citizen waits)"],
   done: ["すべて完了", "All done"],
-  no_show: ["不在(保留中)", "Absent (on hold)"],
+  no_show: ["不在（保留中）", "Absent (on hold)"],
   cancelled: ["取消", "Cancelled"],
 };
 
 // The server's words come in English for some refusals; the clerk reads Japanese first.
 const REFUSALS = {
-  ticket_finished: ["この番号札は終了したか不在のため、経路を変えられません(不在なら先に呼び戻してください)。"],
+  ticket_finished: ["この番号札は終了したか不在のため、経路を変えられません（不在なら先に呼び戻してください）。"],
   duplicate_service: ["同じ手続きが二度入っています。"],
   service_not_found: ["その手続きはこの庁舎では受け付けていません。"],
 };
 
 const REASONS = [
-  ["手続きの追加(お客様の申し出)", "Added at the citizen's request"],
+  ["手続きの追加（お客様の申し出）", "Added at the citizen's request"],
   ["不要な手続きを外す", "Procedure not needed"],
   ["順番の変更", "Order changed"],
 ];
@@ -82,7 +82,7 @@ export function lookupForm() {
     const number = normalizeNumber(input.value);
     error.textContent = "";
     if (!/^[A-Z0-9]{1,12}$/.test(number)) {
-      error.textContent = "番号札の番号を入力してください(例: L001)。 Type the ticket number, e.g. L001.";
+      error.textContent = "番号札の番号を入力してください（例: L001）。 Type the ticket number, e.g. L001.";
       return;
     }
     input.value = number;
@@ -187,7 +187,7 @@ function reinstatePart(ticket) {
   const button = h(
     "button",
     { type: "button", class: "primary", id: "reinstate" },
-    ...bi("呼び戻す(順番を戻す)", "Reinstate (back in line)"),
+    ...bi("呼び戻す（順番を戻す）", "Reinstate (back in line)"),
   );
   button.addEventListener("click", async () => {
     button.disabled = true;
@@ -318,7 +318,7 @@ function editorPart(ticket) {
   const form = h(
     "form",
     { class: "route-editor", id: "route-editor" },
-    h("h3", {}, ...bi("これからの手続き(変更できます)", "Procedures still to come (you may change them)")),
+    h("h3", {}, ...bi("これからの手続き（変更できます）", "Procedures still to come (you may change them)")),
     inHand.length
       ? h("p", { class: "note" }, ...bi(`いま対応中の「${inHand.map((stop) => serviceName(stop.service)).join("・")}」はそのままです。`, "The procedure in progress stays as it is."))
       : null,
@@ -326,7 +326,7 @@ function editorPart(ticket) {
       ? h("ol", { class: "draft", id: "route-draft" }, rows)
       : h("p", { class: "empty", id: "route-draft" }, ...bi("これからの手続きはありません。保存すると、対応中の手続きで終わります。", "Nothing left after the current procedure.")),
     h("div", { class: "add-row" }, picker, add),
-    h("label", { for: "route-reason" }, ...bi("変更の理由(必須・記録に残ります)", "Reason (required, kept in the audit log)")),
+    h("label", { for: "route-reason" }, ...bi("変更の理由（必須・記録に残ります）", "Reason (required, kept in the audit log)")),
     reason,
     h("div", { class: "chips" }, chips),
     error,

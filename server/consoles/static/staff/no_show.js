@@ -19,7 +19,7 @@ export function confirmNoShow(dialog, number) {
       h(
         "div",
         { class: "no-show-ask" },
-        h("h2", { id: "no-show-title" }, ...bi(`${number}番を不在にしますか?`, `Mark ${number} as absent?`)),
+        h("h2", { id: "no-show-title" }, ...bi(`${number}番を不在にしますか？`, `Mark ${number} as absent?`)),
         h(
           "p",
           {},
