@@ -22,6 +22,7 @@ from server.config import Settings
 from server.errors import Unauthorized
 from server.main import create_app
 from server.models import Staff
+from tests.realtime.live_server import free_port
 from tests.security.test_roles import _counter_id, _staff_only_desk
 from tests.server.api import API
 from tests.support import BRANCH, FixedClock
@@ -161,14 +162,12 @@ def test_next_returns_to_the_console_with_the_token_in_the_fragment(client: Test
     assert "madoguchi_oidc" not in client.cookies
 
 
-@pytest.mark.parametrize(
-    "target", ["https://evil.example/", "//evil.example/staff", "/\\evil.example", "javascript:alert(1)", "staff"]
-)
-def test_next_never_leads_off_this_server(client: TestClient, target: str) -> None:
-    answer = client.get(f"{API}/auth/oidc/login", params={"next": target})
-    assert answer.status_code == 400
-    assert answer.json()["code"] == "bad_next"
-    assert "location" not in answer.headers
+def test_next_never_leads_off_this_server(client: TestClient) -> None:
+    for target in ["https://evil.example/", "//evil.example/staff", "/\\evil.example", "javascript:alert(1)", "staff"]:
+        answer = client.get(f"{API}/auth/oidc/login", params={"next": target})
+        assert answer.status_code == 400, target
+        assert answer.json()["code"] == "bad_next"
+        assert "location" not in answer.headers
 
 
 def test_a_bad_state_or_code_is_refused(client: TestClient, provider: str) -> None:
@@ -282,3 +281,29 @@ def test_without_single_sign_on_configured(database_url: str, tmp_path: Path, en
         answer = client.get(f"{API}/auth/oidc/login")
         assert (answer.status_code, answer.json()["code"]) == (404, "sso_not_configured")
         assert client.get(f"{API}/auth/oidc/logout").headers["location"] == "/staff"
+
+
+def test_the_role_follows_the_provider_at_every_sign_in(client: TestClient, provider: str) -> None:
+    claims = {"roles": "municipal", "preferred_username": "moved"}
+    assert httpx.put(f"{provider}/users/u-moves", json=claims, timeout=10).status_code == 204
+    first = sign_in(client, "u-moves").json()
+    assert first["role"] == "municipal"
+    demoted = {**claims, "roles": "contractor"}
+    assert httpx.put(f"{provider}/users/u-moves", json=demoted, timeout=10).status_code == 204
+    assert sign_in(client, "u-moves").json()["role"] == "contractor"
+    # The earlier sign-in is the same account: it is a contractor's now too.
+    me = client.get(f"{API}/auth/me", headers={"Authorization": f"Bearer {first['access_token']}"}).json()
+    assert (me["username"], me["role"]) == ("moved", "contractor")
+
+
+def test_an_unreachable_provider_is_said_plainly(
+    database_url: str, tmp_path: Path, engine: Engine, clock: FixedClock
+) -> None:
+    closed = f"http://127.0.0.1:{free_port()}"
+    settings = sso_settings(database_url, tmp_path, closed)
+    with TestClient(create_app(settings, engine=engine, clock=clock), follow_redirects=False) as client:
+        answer = client.get(f"{API}/auth/oidc/login", params={"next": "/staff"})
+        assert (answer.status_code, answer.json()["code"]) == (502, "provider_unreachable")
+        page = client.get(f"{API}/auth/oidc/login", headers={"Accept": "text/html"})
+        assert page.status_code == 502
+        assert "サインインできませんでした" in page.text
