@@ -48,7 +48,7 @@ export async function showChooser() {
       h("h2", { id: "chooser-title" }, ...bi("窓口を選んでください", "Choose your counter")),
       h("h3", {}, ...bi("窓口", "Public counters")),
       h("div", { class: "counter-grid" }, windows.map(card)),
-      h("h3", {}, ...bi("内部デスク(バックオフィス)", "Internal desks (back office)")),
+      h("h3", {}, ...bi("内部デスク（バックオフィス）", "Internal desks (back office)")),
       h("div", { class: "counter-grid" }, desks.map(card)),
     ),
   );

@@ -10,7 +10,7 @@ export function fill(element, ...children) {
 
 export const STAGES = {
   front: ["受付・お渡し", "Front"],
-  middle: ["審査・決定(職員)", "Review (municipal staff)"],
+  middle: ["審査・決定（職員）", "Review (municipal staff)"],
   back: ["入力・作成", "Back office"],
 };
 
