@@ -7,6 +7,7 @@
 import { API, ApiError, SIGNED_OUT_EVENT, api, clearSession, currentSession, resolveBranch } from "../common/api.js";
 import { coalesce, connectBranchStream } from "../common/live.js";
 import { announce, bi, bindHeader, ensureSignedIn, explain, h, showConnection } from "../common/ui.js";
+import { handOffPanel, leaveHandOff } from "./webhooks.js";
 
 const app = document.getElementById("app");
 
@@ -20,6 +21,7 @@ const TABS = [
   ["devices", "端末", "Devices"],
   ["staff", "職員アカウント", "Staff accounts"],
   ["audit", "監査ログ", "Audit log"],
+  ["hand-off", "外部連携", "Hand-off"],
   ["config", "設定ファイル", "Export / import"],
 ];
 
@@ -1456,6 +1458,22 @@ const PANELS = {
   staff: staffPanel,
   audit: auditPanel,
   config: configPanel,
+  "hand-off": () =>
+    handOffPanel({
+      branch: state.branch,
+      api,
+      card,
+      table,
+      errorBox,
+      change,
+      showError,
+      form,
+      rawFetch,
+      confirmBoth,
+      formatTime,
+      codesJa: CODE_JA,
+      timezone: state.config?.branch?.timezone,
+    }),
 };
 
 async function reloadConfig() {
@@ -1499,6 +1517,7 @@ async function selectTab(key) {
     state.draft = null;
   }
   if (key !== "devices") state.newDevice = null;
+  if (key !== "hand-off") leaveHandOff();
   state.tab = key;
   state.editing = null;
   await render();
