@@ -13,6 +13,7 @@ from sqlalchemy import exc as database_errors
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from server.admin.router import router as admin_router
+from server.appointments.admin import router as appointments_admin_router
 from server.appointments.router import router as appointments_router
 from server.auth.principals import PrincipalCache
 from server.auth.router import router as auth_router
@@ -165,6 +166,7 @@ def create_app(
     app.include_router(notices_router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     app.include_router(remote_tickets_router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     app.include_router(appointments_router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
+    app.include_router(appointments_admin_router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     app.include_router(webhooks_router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     app.include_router(visits_router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     install_consoles(app)
