@@ -40,6 +40,9 @@ export function card(text, base, booking, { withLink = true } = {}) {
       { class: "qr" },
       h("img", { id: "qr", src: `${base}/a/${token}/qr.svg`, alt: text.qrAlt, width: "200", height: "200" }),
     ),
+    booking.check_in_opens && booking.check_in_until
+      ? h("p", { class: "window", id: "check-in-window" }, text.checkInWindow(clockTime(booking.check_in_opens), clockTime(booking.check_in_until)))
+      : null,
     h("p", { class: "note" }, text.codeNote),
     withLink ? h("p", { class: "link" }, h("a", { id: "manage-link", href: link }, text.manageLink)) : null,
     withLink ? h("p", { class: "note" }, text.manageNote) : null,
