@@ -1,7 +1,7 @@
 """Admin API: a branch's rules, devices, staff accounts and audit log. Administrators only."""
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from sqlmodel import Session
@@ -36,6 +36,7 @@ from server.catalog.schemas import (
     QueueSpec,
     ServiceSpec,
     StopSpec,
+    TranslationSpec,
 )
 from server.deps import MAX_ROW_ID, ClockDep, CurrentAdmin, RowId, SessionDep, WriteSessionDep
 from server.errors import Unprocessable
@@ -327,6 +328,25 @@ def replace_fairness(
 ) -> FairnessSpec:
     """Set the anti-starvation rule (min_normal_between)."""
     return service.replace_fairness(session, branch_id=branch, fairness=body, staff=admin, now=clock())
+
+
+# --- translations ------------------------------------------------------------------------------
+
+
+@router.get("/translations/{language}")
+def get_translations(branch: str, language: str, session: SessionDep, admin: CurrentAdmin) -> dict[str, Any]:
+    """What citizens read, each string with its Japanese, English and this language's text."""
+    return service.translations_of(session, branch_id=branch, language=language, staff=admin)
+
+
+@router.put("/translations/{language}")
+def replace_translations(
+    branch: str, language: str, body: TranslationSpec, session: WriteSessionDep, admin: CurrentAdmin, clock: ClockDep
+) -> TranslationSpec:
+    """Set one language's words (ids as in the configuration; ruby {漢字|かんじ} for ja_easy)."""
+    return service.replace_translations(
+        session, branch_id=branch, language=language, translation=body, staff=admin, now=clock()
+    )
 
 
 # --- hours and issuing ------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from server.admin.schemas import AuditRecord, DeviceAdmin, StaffAccount
 from server.auth import service as auth_service
 from server.catalog.loader import ConfigError, PathKey, parse_config_text, validate_config
 from server.catalog.schemas import (
+    TRANSLATED_LANGUAGES,
     CityHallConfig,
     CounterSpec,
     FairnessSpec,
@@ -29,8 +30,10 @@ from server.catalog.schemas import (
     QueueSpec,
     ServiceSpec,
     StopSpec,
+    TranslationSpec,
 )
 from server.catalog.service import apply_config, export_config
+from server.catalog.translations import citizen_strings
 from server.devices.schemas import HealthLevel
 from server.devices.service import device_view
 from server.errors import Conflict, Forbidden, NotFound, Unprocessable
@@ -712,3 +715,56 @@ def list_audit(
         statement = statement.where(col(AuditEntry.id) < before_id)
     entries = session.exec(statement.order_by(col(AuditEntry.id).desc()).limit(limit)).all()
     return [AuditRecord.model_validate(entry, from_attributes=True) for entry in entries]
+
+
+# --- translations of what citizens read -------------------------------------------------------
+
+
+def translations_of(session: Session, *, branch_id: str, language: str, staff: Staff) -> dict[str, Any]:
+    """Every citizen-facing string with its Japanese and English and this language's text ("" when
+    missing: the kiosk shows the English, marked)."""
+    _known_language(language)
+    admin_branch(session, branch_id=branch_id, staff=staff)
+    config = current_config(session, branch_id=branch_id)
+    spec = config.translations.get(language)
+    current = spec.model_dump() if spec is not None else {}
+    items = []
+    for item in citizen_strings(config):
+        found: Any = current
+        for part in item.path:
+            found = found.get(part) if isinstance(found, dict) else None
+        items.append({"path": ".".join(item.path), "ja": item.ja, "en": item.en, "text": found or ""})
+    missing = sum(1 for item in items if not item["text"])
+    # `current`: the language's whole entry, which a save sends back with its edits.
+    whole = spec.model_dump(exclude_none=True) if spec is not None else {}
+    return {"language": language, "items": items, "missing": missing, "current": whole}
+
+
+def replace_translations(
+    session: Session, *, branch_id: str, language: str, translation: TranslationSpec, staff: Staff, now: datetime
+) -> TranslationSpec:
+    """One language's words, whole (what the admin console's translation table saves)."""
+    _known_language(language)
+    config = _open(session, branch_id=branch_id, staff=staff)
+    before = config.translations.get(language)
+    config.translations[language] = translation
+    saved = _save(
+        session,
+        config,
+        staff=staff,
+        now=now,
+        action="translations.update",
+        target=f"translations:{language}",
+        before=_dump(before) if before is not None else None,
+        after=_dump(translation),
+    )
+    return saved.translations[language]
+
+
+def _known_language(language: str) -> None:
+    if language not in TRANSLATED_LANGUAGES:
+        raise NotFound(
+            f"Unknown language {language!r}: translations are for {', '.join(TRANSLATED_LANGUAGES)}."
+            f" / 翻訳できる言語は {', '.join(TRANSLATED_LANGUAGES)} です。",
+            code="language_not_found",
+        )

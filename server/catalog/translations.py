@@ -68,33 +68,39 @@ class Wanted:
 
     path: tuple[str, ...]
     ja: str
+    en: str = ""
 
 
 def citizen_strings(config: CityHallConfig) -> list[Wanted]:
     """Everything a citizen reads on the kiosk, the slip and the status page."""
-    wanted = [Wanted(("branch",), config.branch.name_ja), Wanted(("sensitive_label",), config.sensitive_label.ja)]
-    wanted += [Wanted(("queues", queue.prefix, "label"), queue.label_ja) for queue in config.queues]
+    wanted = [
+        Wanted(("branch",), config.branch.name_ja, config.branch.name_en),
+        Wanted(("sensitive_label",), config.sensitive_label.ja, config.sensitive_label.en),
+    ]
+    wanted += [Wanted(("queues", queue.prefix, "label"), queue.label_ja, queue.label_en) for queue in config.queues]
     shown = {stop.service for event in config.life_events for stop in event.stops}
     wanted += [
-        Wanted(("services", service.id), service.name_ja)
+        Wanted(("services", service.id), service.name_ja, service.name_en)
         for service in config.services
         # Back-office work shows as 「書類の準備」; sensitive procedures show the neutral label.
         if service.citizen_present and not service.sensitive and (service.kiosk or service.id in shown)
     ]
     # A sensitive procedure is still named on the kiosk's own menu, to the person choosing it.
     wanted += [
-        Wanted(("services", service.id), service.name_ja)
+        Wanted(("services", service.id), service.name_ja, service.name_en)
         for service in config.services
         if service.citizen_present and service.sensitive and service.kiosk
     ]
     asked = {question for event in config.life_events for question in event.questions}
     wanted += [
-        Wanted(("questions", question.id), question.text_ja) for question in config.questions if question.id in asked
+        Wanted(("questions", question.id), question.text_ja, question.text_en)
+        for question in config.questions
+        if question.id in asked
     ]
     for event in config.life_events:
-        wanted.append(Wanted(("life_events", event.id, "name"), event.name_ja))
+        wanted.append(Wanted(("life_events", event.id, "name"), event.name_ja, event.name_en))
         if event.note_ja:
-            wanted.append(Wanted(("life_events", event.id, "note"), event.note_ja))
+            wanted.append(Wanted(("life_events", event.id, "note"), event.note_ja, event.note_en))
     return wanted
 
 

@@ -158,3 +158,45 @@ def test_translations_command_lists_what_is_missing(tmp_path: Path, capsys: pyte
     assert "services.moving_in" not in output.out
     assert f"ko {wanted - 1}" in output.err
     assert f"zh {wanted}" in output.err
+
+
+def test_the_admin_console_shows_and_edits_a_languages_words(
+    client: TestClient, auth: dict[str, dict[str, str]]
+) -> None:
+    admin = auth["admin"]
+    url = f"{API}/admin/branches/{BRANCH}/translations"
+    shown = client.get(f"{url}/vi", headers=admin).json()
+    assert shown["missing"] == 0
+    items = {item["path"]: item for item in shown["items"]}
+    assert items["life_events.birth.name"] == {
+        "path": "life_events.birth.name",
+        "ja": "出生",
+        "en": "Birth",
+        "text": "Sinh con",
+    }
+    assert items["questions.over_65"]["text"] == "Có ai từ 65 tuổi trở lên không?"
+    assert items["services.moving_in"]["text"] == "Khai báo chuyển đến (転入届)"
+
+    words = shown["current"]
+    words["services"]["certificate"] = "Giấy chứng nhận các loại"
+    del words["questions"]["over_65"]
+    saved = client.put(f"{url}/vi", json=words, headers=admin)
+    assert saved.status_code == 200, saved.text
+    menu = client.get(f"{MENU}?lang=vi").json()
+    certificate = next(s for s in menu["services"] if s["id"] == "certificate")
+    assert (certificate["name"], certificate["name_lang"]) == ("Giấy chứng nhận các loại", "vi")
+    over_65 = next(q for e in menu["life_events"] for q in e["questions"] if q["id"] == "over_65")
+    assert over_65["text_lang"] == "en"
+    assert client.get(f"{url}/vi", headers=admin).json()["missing"] == 1
+
+    words["services"]["no_such_service"] = "?"
+    refused = client.put(f"{url}/vi", json=words, headers=admin)
+    assert refused.status_code == 422
+    assert refused.json()["code"] == "invalid_configuration"
+    assert "translations › vi › services › no_such_service: unknown service" in refused.json()["detail"]
+    bare = client.put(f"{url}/ja_easy", json={"questions": {"over_65": "65歳以上ですか。"}}, headers=admin)
+    assert bare.status_code == 422
+    assert "kanji without ruby" in bare.json()["detail"]
+    unknown = client.get(f"{url}/xx", headers=admin)
+    assert (unknown.status_code, unknown.json()["code"]) == (404, "language_not_found")
+    assert client.get(f"{url}/vi", headers=auth["shokuin"]).status_code == 403

@@ -7,6 +7,7 @@
 import { API, ApiError, SIGNED_OUT_EVENT, api, clearSession, currentSession, resolveBranch } from "../common/api.js";
 import { coalesce, connectBranchStream } from "../common/live.js";
 import { announce, bi, bindHeader, ensureSignedIn, explain, h, showConnection } from "../common/ui.js";
+import { translationsPanel } from "./translations.js";
 import { handOffPanel, leaveHandOff } from "./webhooks.js";
 
 const app = document.getElementById("app");
@@ -21,6 +22,7 @@ const TABS = [
   ["devices", "端末", "Devices"],
   ["staff", "職員アカウント", "Staff accounts"],
   ["audit", "監査ログ", "Audit log"],
+  ["translations", "翻訳", "Translations"],
   ["hand-off", "外部連携", "Hand-off"],
   ["config", "設定ファイル", "Export / import"],
 ];
@@ -1457,6 +1459,7 @@ const PANELS = {
   devices: devicesPanel,
   staff: staffPanel,
   audit: auditPanel,
+  translations: () => translationsPanel({ branch: state.branch, card, table, errorBox, change, uid, redraw: render }),
   config: configPanel,
   "hand-off": () =>
     handOffPanel({
