@@ -96,6 +96,7 @@ def test_a_contractor_signs_in_with_the_organizations_account(
     expect(page.locator("#who")).to_contain_text("sato.itaku（受託者 / Contractor）")
     expect(page.locator("#who")).to_contain_text("本庁舎")
     assert "signin" not in page.url  # the token left the address bar at once
+    expect(page.get_by_text("読み込み中")).to_have_count(0, timeout=15_000)
     page.screenshot(path=str(OUTPUT / "sso-staff-phone.png"), full_page=True)
     token = page.evaluate("sessionStorage.getItem('madoguchi.token')")
     bearer = {"Authorization": f"Bearer {token}"}
