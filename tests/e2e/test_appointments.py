@@ -1,5 +1,5 @@
 """Appointments in Debian's chromium: the booking and manage pages at phone size, check-in at the
-kiosk (a real agent and a simulated printer) and the staff console's day view.
+kiosk (a real agent and a simulated printer), the staff console's day view and the admin's closed days.
 
 The server runs on a drill clock set to 09:55 on the next open weekday, so that a 10:00 booking
 can be checked in while one on the following day is too early. The pages are also driven through
@@ -13,7 +13,7 @@ import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,9 +23,10 @@ import pytest
 
 from printer.simulator import PrinterSimulator
 from server.catalog.calendar import calendar_of, closed_day
+from server.models import Role
 from tests.edge.support import EdgeProcess, edge_process
 from tests.kiosk.servers import LiveServer, kiosk_agent, live_server
-from tests.support import BRANCH, PASSWORD
+from tests.support import BRANCH, PASSWORD, make_staff
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 Browser = playwright_sync.Browser
@@ -222,26 +223,58 @@ def test_the_booking_pages_work_under_a_city_halls_prefix_on_the_public_edge(bro
     edge = f"{hall.edge.base_url}/{EDGE_TENANT}"
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-US", is_mobile=True)
     page = context.new_page()
+    page.set_default_timeout(15000)  # every request crosses the edge's link: slower on a loaded machine
     try:
         page.goto(f"{edge}/book/{BRANCH}")
-        expect(page.locator("#title")).to_have_text("Book a visit")
+        expect(page.locator("#title")).to_have_text("Book a visit", timeout=15000)
         page.locator("[data-service=mynumber_pickup]").click()
         page.locator(f"#days [data-date='{hall.tomorrow.isoformat()}']").click()
         page.locator("#slots button:not([disabled])").first.click()
         page.locator("#book").click()
-        expect(page.locator("#code")).to_have_text(re.compile(r"^[2-9A-HJ-NP-Z]{6}$"))
+        expect(page.locator("#code")).to_have_text(re.compile(r"^[2-9A-HJ-NP-Z]{6}$"), timeout=15000)
         page.wait_for_function("document.getElementById('qr').naturalWidth > 0")
         screenshot(page, "book-en-edge")
         link = page.locator("#manage-link").get_attribute("href")
         assert link is not None
         assert link.startswith(f"{edge}/a/")
         page.goto(link)
-        expect(page.locator("#status")).to_have_text("Booked")
+        expect(page.locator("#status")).to_have_text("Booked", timeout=15000)
         calendar = page.locator("#calendar").get_attribute("href")
         assert calendar is not None
         assert calendar.startswith(f"/{EDGE_TENANT}/api/v1/appointments/")
         answer = httpx.get(hall.edge.base_url + calendar, timeout=10)
         assert answer.status_code == 200
         assert "BEGIN:VEVENT" in answer.text
+    finally:
+        context.close()
+
+
+def test_an_admin_closes_a_day_and_bookings_see_it_closed(browser: Browser, hall: Hall) -> None:
+    make_staff(hall.server.engine, "kanri", Role.admin, datetime.now(UTC))
+    day = next_open_day(hall.today + timedelta(days=14))
+
+    def listed() -> dict[str, Any]:
+        params = {"service": "mynumber_pickup", "from": day.isoformat(), "to": day.isoformat()}
+        (found,) = hall.api("GET", f"/branches/{BRANCH}/appointments/days", params=params).json()
+        return dict(found)
+
+    assert listed()["open"]
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ja-JP")
+    page = context.new_page()
+    try:
+        page.goto(f"{hall.server.url}/admin")
+        page.get_by_label("ユーザー名").fill("kanri")
+        page.get_by_label("パスワード").fill(PASSWORD)
+        page.get_by_role("button", name="サインイン").click()
+        page.locator("#tab-appointments").click()
+        expect(page.locator("[data-service=mynumber_pickup] #booking-1-capacity")).to_have_value("2")
+        page.locator("#closed-day-date").fill(day.isoformat())
+        page.locator("#add-closed-day").click()
+        expect(page.locator(f"#closed-days li[data-date='{day.isoformat()}']")).to_be_visible()
+        assert listed()["reason"] == "closed_day"
+        screenshot(page, "admin-closed-day")
+        page.locator(f"#closed-days li[data-date='{day.isoformat()}'] button").click()
+        expect(page.locator(f"#closed-days li[data-date='{day.isoformat()}']")).to_have_count(0)
+        assert listed()["open"]
     finally:
         context.close()

@@ -15,6 +15,7 @@ const app = document.getElementById("app");
 const TABS = [
   ["services", "サービス", "Services"],
   ["counters", "窓口", "Counters"],
+  ["appointments", "予約・閉庁日", "Bookings & closed days"],
   ["life-events", "ライフイベント", "Life events"],
   ["priority", "優先・公平", "Priority & fairness"],
   ["hours", "受付時間・締切", "Hours & cut-offs"],
@@ -1477,6 +1478,8 @@ const PANELS = {
       codesJa: CODE_JA,
       timezone: state.config?.branch?.timezone,
     }),
+  // Loaded when first opened: bookable services and closed days (admin/appointments.js).
+  appointments: async () => (await import("./appointments.js")).appointmentsPanel({ branch: state.branch }),
 };
 
 async function reloadConfig() {
