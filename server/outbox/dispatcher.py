@@ -52,7 +52,7 @@ class Retry:
 
     def delay(self, attempts: int) -> timedelta:
         """The wait after the `attempts`-th failure: base, 2·base, 4·base … up to max, ±10 %."""
-        seconds = min(self.base_seconds * 2 ** max(attempts - 1, 0), self.max_seconds)
+        seconds = min(self.base_seconds * 2 ** min(max(attempts - 1, 0), 40), self.max_seconds)
         return timedelta(seconds=seconds * random.uniform(0.9, 1.1))
 
 

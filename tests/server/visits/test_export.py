@@ -94,25 +94,24 @@ def test_the_export_streams_in_pages(
     assert numbers == [ticket["number"] for ticket in issued]
 
 
-@pytest.mark.parametrize(
-    ("params", "code"),
-    [
-        ({"from": "2026-13-01", "to": "2026-12-31"}, "invalid_date"),
-        ({"from": "yesterday", "to": "2026-12-31"}, "invalid_date"),
-        ({"from": "2026-12-05", "to": "2026-12-01"}, "invalid_range"),
-        ({"from": "2024-01-01", "to": "2026-12-31"}, "range_too_long"),
-        ({"from": "2026-12-01"}, "validation_error"),
-        ({"from": "2026-12-01", "to": "2026-12-05", "format": "xml"}, "validation_error"),
-    ],
-)
-def test_a_bad_range_is_refused_with_a_clear_message(
-    client: TestClient, auth: dict[str, dict[str, str]], params: dict[str, str], code: str
-) -> None:
-    response = client.get(URL, params=params, headers=auth["admin"])
-    assert response.status_code == 422, response.text
-    assert response.json()["code"] == code
-    if code != "validation_error":
-        assert any(hint in response.json()["detail"] for hint in ("YYYY-MM-DD", "earlier day first", "at most 366"))
+BAD_RANGES = [
+    ({"from": "2026-13-01", "to": "2026-12-31"}, "invalid_date"),
+    ({"from": "yesterday", "to": "2026-12-31"}, "invalid_date"),
+    ({"from": "2026-12-05", "to": "2026-12-01"}, "invalid_range"),
+    ({"from": "2024-01-01", "to": "2026-12-31"}, "range_too_long"),
+    ({"from": "2026-12-01"}, "validation_error"),
+    ({"from": "2026-12-01", "to": "2026-12-05", "format": "xml"}, "validation_error"),
+]
+
+
+def test_a_bad_range_is_refused_with_a_clear_message(client: TestClient, auth: dict[str, dict[str, str]]) -> None:
+    for params, code in BAD_RANGES:
+        response = client.get(URL, params=params, headers=auth["admin"])
+        assert response.status_code == 422, (params, response.text)
+        assert response.json()["code"] == code, params
+        if code != "validation_error":
+            hints = ("YYYY-MM-DD", "earlier day first", "at most 366")
+            assert any(hint in response.json()["detail"] for hint in hints), params
 
 
 def test_only_administrators_export(client: TestClient, auth: dict[str, dict[str, str]]) -> None:

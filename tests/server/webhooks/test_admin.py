@@ -161,22 +161,20 @@ def test_a_disabled_receiver_gets_nothing_and_answers_go_only_when_asked(
         with_answers.stop()
 
 
-@pytest.mark.parametrize(
-    "body",
-    [
-        {"name": "x", "url": "ftp://127.0.0.1/hooks"},
-        {"name": "x", "url": "not a url"},
-        {"name": "", "url": "http://127.0.0.1/hooks"},
-        {"name": "x", "url": "http://127.0.0.1/hooks", "secret": "short"},
-        {"name": "x", "url": "http://127.0.0.1/hooks", "key_id": "a key with spaces"},
-        {"name": "x", "url": "http://127.0.0.1/hooks", "surprise": True},
-    ],
-)
-def test_bad_receivers_are_refused(
-    app_client: TestClient, auth: dict[str, dict[str, str]], body: dict[str, object]
-) -> None:
-    response = app_client.post(HOOKS, json=body, headers=auth["admin"])
-    assert response.status_code == 422, response.text
+BAD_RECEIVERS = [
+    {"name": "x", "url": "ftp://127.0.0.1/hooks"},
+    {"name": "x", "url": "not a url"},
+    {"name": "", "url": "http://127.0.0.1/hooks"},
+    {"name": "x", "url": "http://127.0.0.1/hooks", "secret": "short"},
+    {"name": "x", "url": "http://127.0.0.1/hooks", "key_id": "a key with spaces"},
+    {"name": "x", "url": "http://127.0.0.1/hooks", "surprise": True},
+]
+
+
+def test_bad_receivers_are_refused(app_client: TestClient, auth: dict[str, dict[str, str]]) -> None:
+    for body in BAD_RECEIVERS:
+        response = app_client.post(HOOKS, json=body, headers=auth["admin"])
+        assert response.status_code == 422, (body, response.text)
     assert app_client.get(HOOKS, headers=auth["admin"]).json() == []
 
 

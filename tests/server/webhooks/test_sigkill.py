@@ -79,7 +79,7 @@ def test_a_server_killed_mid_delivery_loses_no_webhook(engine: Engine, database_
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
             receiver.status = 503  # everything waits in the outbox while the day is worked
-            issue_day(client, kiosk, 12)
+            issue_day(client, kiosk, 9)
             work_the_day(client, admin)
         expected = expected_webhooks(engine)
         total = sum(expected.values())
