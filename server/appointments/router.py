@@ -1,5 +1,6 @@
 """Appointment routes (DESIGN.md, "Appointments"): thin, the rules live in service.py."""
 
+import hmac
 from datetime import date, timedelta
 from typing import Annotated
 
@@ -15,6 +16,7 @@ from server.appointments.schemas import (
     SlotPublic,
 )
 from server.appointments.throttle import BookingThrottle
+from server.config import Settings
 from server.deps import (
     ClockDep,
     CurrentStaff,
@@ -25,6 +27,7 @@ from server.deps import (
     bearer_token,
     current_staff,
 )
+from server.edge.protocol import EDGE_CLIENT_HEADER, EDGE_KEY_HEADER
 from server.models import Staff
 from server.tickets import service as tickets
 from server.tickets.router import base_url
@@ -82,6 +85,16 @@ def slots(
     return [SlotPublic(start=slot.start, end=slot.end, available=slot.available) for slot in found]
 
 
+def client_address(request: Request, settings: Settings) -> str:
+    """Whom to count a public booking against: the phone's address when the request came over
+    this city hall's own edge link (which names it), else the connecting client's."""
+    edge_key = request.headers.get(EDGE_KEY_HEADER)
+    forwarded_for = request.headers.get(EDGE_CLIENT_HEADER)
+    if edge_key and forwarded_for and settings.edge_key and hmac.compare_digest(edge_key, settings.edge_key):
+        return f"edge:{forwarded_for}"
+    return request.client.host if request.client else "unknown"
+
+
 async def _optional_staff(request: Request) -> Staff | None:
     """Staff when the request is signed in (a telephone booking), else None (a citizen)."""
     if not request.headers.get("authorization"):
@@ -108,7 +121,7 @@ def book(
     A full slot → 409 `slot_full`; a past, closed or unknown slot → 409 `slot_unavailable`."""
     now = clock()
     if staff is None:
-        _throttle(request).attempt(address=request.client.host if request.client else "unknown", now=now)
+        _throttle(request).attempt(address=client_address(request, settings), now=now)
     tickets.get_branch(session, branch)
     link_base = base_url(request, settings)
     appointment = service.book(

@@ -343,6 +343,7 @@ def _forwarder(tenants: Sequence[Tenant]) -> Callable[[Request, str], Awaitable[
         message = {
             "method": request.method,
             "path": local_path,
+            "client": request.client.host if request.client else "",
             "query": request.url.query,
             "headers": headers,
             "body": base64.b64encode(body).decode("ascii"),

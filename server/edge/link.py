@@ -37,6 +37,7 @@ from server.config import Settings
 from server.deps import process_caches
 from server.edge import views
 from server.edge.protocol import (
+    EDGE_CLIENT_HEADER,
     EDGE_KEY_HEADER,
     FORWARDED_REQUEST_HEADERS,
     FORWARDED_RESPONSE_HEADERS,
@@ -292,6 +293,9 @@ class EdgeLink:
             if name.lower() in FORWARDED_REQUEST_HEADERS
         }
         headers[EDGE_KEY_HEADER] = self.key
+        client_address = str(request.get("client") or "")[:64]
+        if client_address:
+            headers[EDGE_CLIENT_HEADER] = client_address
         answer = await client.request(method, path, params=request.get("query") or "", headers=headers, content=body)
         kept = [[name, value] for name, value in answer.headers.items() if name.lower() in FORWARDED_RESPONSE_HEADERS]
         return {

@@ -63,6 +63,9 @@ FORWARDED_RESPONSE_HEADERS: Final = frozenset(
 # The city hall knows a request came over its own link by this header, which the link sets and
 # the edge never passes through from the internet (remote queueing requires it).
 EDGE_KEY_HEADER: Final = "madoguchi-edge-key"
+# The phone's address as the edge saw it, set by the link next to the key: the city hall limits
+# public bookings per phone, not per edge (server/appointments/router.py).
+EDGE_CLIENT_HEADER: Final = "madoguchi-edge-client"
 MAX_FORWARDED_BODY_BYTES: Final = 64 * 1024
 
 

@@ -225,3 +225,20 @@ def test_the_throttle_forgets_the_oldest_addresses_first() -> None:
     for number in range(1000):
         throttle.attempt(address=f"10.0.{number // 256}.{number % 256}", now=now + timedelta(seconds=number))
     assert len(throttle) == 100
+
+
+def test_bookings_over_the_edge_link_are_counted_per_phone(client: TestClient, app: Any) -> None:
+    from server.edge.protocol import EDGE_CLIENT_HEADER, EDGE_KEY_HEADER
+
+    app.state.settings.edge_key = "the-edge-key"
+    app.state.booking_throttle = BookingThrottle(limit=1, window=timedelta(minutes=10))
+
+    def over_the_edge(phone: str, key: str = "the-edge-key") -> int:
+        headers = {EDGE_KEY_HEADER: key, EDGE_CLIENT_HEADER: phone}
+        return client.post(BOOK, json={"service": "mynumber_pickup", "start": TOMORROW_9}, headers=headers).status_code
+
+    assert over_the_edge("203.0.113.5") == 201
+    assert over_the_edge("203.0.113.5") == 429
+    assert over_the_edge("198.51.100.7") == 201  # another phone behind the same edge
+    assert over_the_edge("192.0.2.9", key="forged") == 409  # the slot is full: counted as this client, once
+    assert over_the_edge("192.0.2.10", key="forged") == 429  # a forged key names no phone
