@@ -25,7 +25,7 @@ from printer.simulator import PrinterSimulator
 from server.catalog.calendar import calendar_of, closed_day
 from server.models import Role
 from tests.edge.support import EdgeProcess, edge_process
-from tests.kiosk.servers import LiveServer, kiosk_agent, live_server
+from tests.kiosk.servers import LiveServer, kiosk_agent, live_server, wait_until
 from tests.support import BRANCH, PASSWORD, make_staff
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
@@ -103,6 +103,11 @@ def hall(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hall]:
                 yield Hall(server, printer, kiosk_url, today, next_open_day(today), edge)
 
 
+def wait_for_qr(page: Page) -> None:
+    """The QR image has loaded (read through the DevTools protocol: the page's CSP forbids eval)."""
+    wait_until(lambda: page.locator("#qr").evaluate("image => image.complete && image.naturalWidth") > 0)
+
+
 def screenshot(page: Page, name: str) -> None:
     OUTPUT.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(OUTPUT / f"appointments-{name}.png"), full_page=True)
@@ -126,7 +131,7 @@ def test_a_citizen_books_on_a_phone_and_cancels_and_the_slot_is_free_again(brows
 
         code = page.locator("#code")
         expect(code).to_have_text(re.compile(r"^[2-9A-HJ-NP-Z]{6}$"))
-        page.wait_for_function("document.getElementById('qr').naturalWidth > 0")
+        wait_for_qr(page)
         expect(page.locator("#booked-service")).to_contain_text("おくやみ")
         assert page.evaluate("document.scrollingElement.scrollWidth") <= 390, "nothing wider than the phone"
         screenshot(page, "book-ja")
@@ -232,7 +237,7 @@ def test_the_booking_pages_work_under_a_city_halls_prefix_on_the_public_edge(bro
         page.locator("#slots button:not([disabled])").first.click()
         page.locator("#book").click()
         expect(page.locator("#code")).to_have_text(re.compile(r"^[2-9A-HJ-NP-Z]{6}$"), timeout=15000)
-        page.wait_for_function("document.getElementById('qr').naturalWidth > 0")
+        wait_for_qr(page)
         screenshot(page, "book-en-edge")
         link = page.locator("#manage-link").get_attribute("href")
         assert link is not None
