@@ -134,6 +134,12 @@ def test_the_highest_listed_role_wins_and_group_names_map(
     assert admin["username"].startswith("admin#")
     local = session.exec(select(Staff).where(Staff.username == "admin")).one()
     assert local.oidc_subject is None
+    # What the provider's administrator changes, the audit log names them for.
+    bearer = {"Authorization": f"Bearer {admin['access_token']}"}
+    changed = client.put(f"{API}/admin/branches/{BRANCH}/fairness", json={"min_normal_between": 3}, headers=bearer)
+    assert changed.status_code == 200, changed.text
+    entries = client.get(f"{API}/admin/branches/{BRANCH}/audit", headers=bearer).json()
+    assert entries[0]["username"] == admin["username"]
 
 
 def test_an_unmapped_person_is_refused_with_a_page_that_says_whom_to_ask(client: TestClient, session: Session) -> None:
