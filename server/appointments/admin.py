@@ -72,6 +72,8 @@ def replace_calendar(
 
 
 def _bookings_on(session: Session, branch: Branch, day: date) -> int:
+    if not 2 <= day.year <= 9998:
+        return 0
     zone = ZoneInfo(branch.timezone)
     begin = datetime.combine(day, time(0), tzinfo=zone)
     return int(

@@ -42,6 +42,8 @@ from server.tickets.service import Issuer, Route, _issue
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 CODE_LENGTH = 6
 MAX_DAYS_LISTED = 93
+# Dates outside these years are answered without arithmetic that could overflow (a fuzzer's 9999-12-31).
+MIN_YEAR, MAX_YEAR = 2, 9998
 
 
 def appointments_of(branch: Branch) -> AppointmentsSpec:
@@ -129,7 +131,7 @@ def day_slots(session: Session, *, branch_id: str, service: str, day: date, now:
     """The day's slots with their free places (0 for one past or too soon); none on a closed day."""
     catalog = branch_catalog(session, branch_id)
     bookable = _bookable(catalog, service)
-    if _why_not_bookable(catalog, bookable, day, now) is not None:
+    if not MIN_YEAR <= day.year <= MAX_YEAR or _why_not_bookable(catalog, bookable, day, now) is not None:
         return []
     starts = slot_starts(bookable, day)
     taken = _taken(session, bookable, starts)
@@ -159,8 +161,8 @@ def open_days(
     catalog = branch_catalog(session, branch_id)
     bookable = _bookable(catalog, service)
     days: list[dict[str, Any]] = []
-    day = first
-    while day <= last:
+    for offset in range((last - first).days + 1):
+        day = first + timedelta(days=offset)
         why = _why_not_bookable(catalog, bookable, day, now)
         closed = closed_day(calendar_of(catalog.branch.settings), day)
         slots = [] if why else day_slots(session, branch_id=branch_id, service=service, day=day, now=now)
@@ -174,7 +176,6 @@ def open_days(
                 "free": sum(slot.available for slot in slots),
             }
         )
-        day += timedelta(days=1)
     return days
 
 
@@ -280,6 +281,10 @@ def book(
     if start.tzinfo is None:
         raise Unprocessable(
             "Give the start with its offset, as the slots list it (2026-04-01T09:00:00+09:00).", code="invalid_start"
+        )
+    if not MIN_YEAR <= start.year <= MAX_YEAR:
+        raise Conflict(
+            f"{start.isoformat()} is not one of the slots. この時刻は予約枠ではありません。", code="slot_unavailable"
         )
     local = start.astimezone(bookable.zone)
     why = _why_not_bookable(catalog, bookable, local.date(), now)
@@ -501,6 +506,10 @@ def day_view(
     if staff.branch_id is not None and staff.branch_id != branch_id:
         raise Forbidden(f"Your account belongs to branch {staff.branch_id!r}, not {branch_id!r}.", code="wrong_branch")
     catalog = branch_catalog(session, branch_id)
+    if service is not None:
+        _bookable(catalog, service)
+    if not MIN_YEAR <= day.year <= MAX_YEAR:
+        return []
     zone = ZoneInfo(catalog.branch.timezone)
     begin = datetime.combine(day, time(0), tzinfo=zone)
     statement = (

@@ -27,6 +27,10 @@ class ClosedDay(NamedTuple):
         )
 
 
+# Years with the national holidays law (1948) up to as far as anyone books; outside them, none.
+HOLIDAY_YEARS = (1948, 2200)
+
+
 @lru_cache(maxsize=16)
 def _national_holidays(year: int) -> Mapping[date, str]:
     return dict(holidays.country_holidays("JP", years=year, language="ja"))
@@ -43,7 +47,7 @@ def closed_day(calendar: CalendarSpec, day: date) -> ClosedDay | None:
         return ClosedDay("closed_day", "臨時の閉庁日", "closed day")
     if calendar.year_end and ((day.month == 12 and day.day >= 29) or (day.month == 1 and day.day <= 3)):
         return ClosedDay("year_end", "年末年始", "year-end holidays, 29 December to 3 January")
-    if calendar.national_holidays:
+    if calendar.national_holidays and HOLIDAY_YEARS[0] <= day.year <= HOLIDAY_YEARS[1]:
         name = _national_holidays(day.year).get(day)
         if name is not None:
             return ClosedDay("national_holiday", f"祝日({name})", "national holiday")

@@ -82,6 +82,23 @@ class Names(BaseModel):
     life_events: dict[str, Name]
 
 
+class AppointmentCounts(BaseModel):
+    booked: int  # bookings for the day that were not cancelled
+    checked_in: int
+    missed: int  # never checked in, past the grace time (no-shows)
+    cancelled: int
+
+
+class AppointmentFigures(BaseModel):
+    """Booked visits next to walk-ins: the wait of an appointment counts from its start time (or
+    from its check-in when later), a walk-in's from its ticket."""
+
+    counts: AppointmentCounts
+    by_service: dict[str, AppointmentCounts]
+    wait_from_start: DurationStats
+    walk_in_wait: DurationStats
+
+
 class DailyReport(BaseModel):
     branch: str
     date: dt.date
@@ -96,6 +113,7 @@ class DailyReport(BaseModel):
     hourly: list[HourFigures]
     satisfaction: SatisfactionSummary
     names: Names
+    appointments: AppointmentFigures | None = None
 
 
 class ReportFormat(StrEnum):

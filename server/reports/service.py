@@ -108,6 +108,7 @@ class TicketFacts:
     issued_at: datetime
     first_called_at: datetime | None
     finished_at: datetime | None
+    appointment: bool = False  # issued at a booking's check-in
 
 
 @dataclass(frozen=True, slots=True)
@@ -572,7 +573,7 @@ def read_facts(session: Session, *, branch_id: str, first_on: date, end_on: date
     (branch_id, business_on, …) unique index; their calls, stops and answers through the ticket_id
     indexes, within the span of those tickets' ids. The span is only a bound (the join on the
     tickets decides), but it lets PostgreSQL seek a month of stops rather than hash the whole table.
-    Bookings do not exist yet; when they do, they are read here too.
+    Bookings themselves are counted by the daily report (server/reports/appointments.py).
     """
     in_period = (
         col(Ticket.branch_id) == branch_id,
@@ -589,6 +590,7 @@ def read_facts(session: Session, *, branch_id: str, first_on: date, end_on: date
             col(Ticket.status),
             col(Ticket.issued_at),
             col(Ticket.finished_at),
+            col(Ticket.appointment),
         )
         .outerjoin(Service, col(Service.id) == Ticket.service_id)
         .outerjoin(LifeEvent, col(LifeEvent.id) == Ticket.life_event_id)
@@ -634,8 +636,17 @@ def read_facts(session: Session, *, branch_id: str, first_on: date, end_on: date
     ).all()
     return Facts(
         tickets=[
-            TicketFacts(business_on, service, life_event, status, issued_at, first_calls.get(ticket_id), finished_at)
-            for ticket_id, business_on, service, life_event, status, issued_at, finished_at in ticket_rows
+            TicketFacts(
+                business_on,
+                service,
+                life_event,
+                status,
+                issued_at,
+                first_calls.get(ticket_id),
+                finished_at,
+                appointment,
+            )
+            for ticket_id, business_on, service, life_event, status, issued_at, finished_at, appointment in ticket_rows
         ],
         stops=[
             StopFacts(business_on, key, staff_only, role, called_at or started_at or completed_at, completed_at)
@@ -656,7 +667,7 @@ def daily_report(session: Session, *, branch_id: str, business_on: date, now: da
     public_counters = set(
         session.exec(select(Counter.id).where(Counter.branch_id == branch.id, col(Counter.public))).all()
     )
-    return compute_daily_report(
+    report = compute_daily_report(
         branch_id=branch.id,
         day=business_on,
         zone=zone,
@@ -666,6 +677,12 @@ def daily_report(session: Session, *, branch_id: str, business_on: date, now: da
         public_counters={c for c in public_counters if c is not None},
         names=names_of(session, branch.id),
     )
+    from server.reports.appointments import appointment_figures  # it reads this module's helpers
+
+    report.appointments = appointment_figures(
+        session, branch=branch, day=business_on, tickets=list(facts.tickets), now=now
+    )
+    return report
 
 
 def names_of(session: Session, branch_id: str) -> Names:

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from server.counters.service import appointments_in_a_row
 from tests.server.api import API, act, counter_ids, issue
 from tests.server.appointments.conftest import BOOK, book
-from tests.support import JST, FixedClock
+from tests.support import BRANCH, JST, FixedClock
 
 pytestmark = pytest.mark.usefixtures("roomy")
 
@@ -117,3 +117,60 @@ def test_a_due_appointment_is_called_before_earlier_walk_ins_and_walk_ins_keep_t
     at(clock, 11, 15)
     called += [call() for _ in range(2)]
     assert called[5:] == [booked[2], walk_ins[3]]
+
+
+def test_the_daily_report_counts_bookings_and_their_wait_from_the_start_next_to_walk_ins(
+    client: TestClient, clock: FixedClock, kiosk: dict[str, str], auth: dict[str, dict[str, str]]
+) -> None:
+    first, second = (book(client, start="2026-04-01T11:00:00+09:00")["code"] for _ in range(2))
+    book(client, start="2026-04-01T11:15:00+09:00")  # never comes
+    dropped = book(client, start="2026-04-01T11:30:00+09:00")
+    client.delete(f"{API}/appointments/{dropped['manage_token']}")
+    at(clock, 10, 45)
+    walk_in = issue(client, kiosk, service="mynumber_pickup")
+    at(clock, 10, 50)
+    check_in(client, kiosk, first)
+    at(clock, 11, 5)
+    check_in(client, kiosk, second)  # late: its wait counts from its check-in
+    staff, window = auth["shokuin"], counter_ids(client)["9"]
+    act(client, staff, window, "open")
+    at(clock, 11, 10)
+    order = []
+    for minute in (10, 10, 12):
+        at(clock, 11, minute)
+        order.append(act(client, staff, window, "call-next")["ticket"]["number"])
+        act(client, staff, window, "complete")
+    assert order[1] == walk_in["number"]
+    at(clock, 11, 40)
+    report = client.get(f"{API}/branches/{BRANCH}/reports/daily", params={"date": "2026-04-01"}, headers=staff)
+    assert report.status_code == 200, report.text
+    figures = report.json()["appointments"]
+    assert figures["counts"] == {"booked": 3, "checked_in": 2, "missed": 1, "cancelled": 1}
+    assert figures["by_service"] == {"mynumber_pickup": figures["counts"]}
+    assert figures["wait_from_start"] | {"p50_minutes": 0, "p90_minutes": 0} == {
+        "count": 2,
+        "mean_minutes": 8.5,  # 11:00 → 11:10 and 11:05 → 11:12
+        "p50_minutes": 0,
+        "p90_minutes": 0,
+    }
+    assert (figures["walk_in_wait"]["count"], figures["walk_in_wait"]["mean_minutes"]) == (1, 25.0)
+    csv = client.get(
+        f"{API}/branches/{BRANCH}/reports/daily", params={"date": "2026-04-01", "format": "csv"}, headers=staff
+    )
+    assert "appointments,counts,missed,1" in csv.text.splitlines()
+
+
+def test_walk_in_estimates_count_the_bookings_due_before_their_turn(
+    client: TestClient, kiosk: dict[str, str], auth: dict[str, dict[str, str]]
+) -> None:
+    act(client, auth["shokuin"], counter_ids(client)["9"], "open")  # one window for My Number Cards
+    tickets = [issue(client, kiosk, service="mynumber_pickup") for _ in range(4)]
+    last = tickets[-1]
+    before = client.get(f"{API}/tickets/{last['status_token']}").json()["estimated_wait_minutes"]
+    assert before > 30
+    for start in ("2026-04-01T10:15:00+09:00", "2026-04-01T10:15:00+09:00", "2026-04-01T10:30:00+09:00"):
+        book(client, start=start)
+    book(client, start="2026-04-01T16:00:00+09:00")  # long after this walk-in's turn: no effect
+    after = client.get(f"{API}/tickets/{last['status_token']}").json()["estimated_wait_minutes"]
+    assert after >= before + 3 * 15 - 1  # three bookings of about 15 minutes each come first
+    assert after < before + 4 * 15
