@@ -132,9 +132,11 @@ def oidc_callback(
                 f" The identity provider did not complete the sign-in ({error[:80]}).",
                 code="provider_refused",
             )
-        claims, next_path = client.finish(
+        claims, pending_next = client.finish(
             code=code, state=state, cookie=request.cookies.get(COOKIE), redirect_uri=_callback_url(request)
         )
+        # Checked again: without a client secret the cookie's MAC key is no secret.
+        next_path = safe_next(pending_next)
         role = role_for(claims, claim=client.role_claim, role_map=client.role_map)
         branches = list(session.exec(select(Branch.id)).all())
         branch = branch_for(claims, claim=client.branch_claim, branches=branches)
