@@ -112,7 +112,8 @@ class Settings(BaseSettings):
     # municipal, contractor, admin, or a group name mapped by oidc_role_map ("窓口職員=municipal,委託=contractor").
     oidc_role_claim: str = "roles"
     oidc_role_map: str = ""
-    # Optional claim naming the branches (ids) the person works at; unset: every branch.
+    # Optional claim naming the branch (id) the person works at: the first one listed that this
+    # server knows, "*" for every branch; none known → refused. Unset: every branch.
     oidc_branch_claim: str | None = None
     # Password sign-in (local accounts, kept for break-glass); false refuses it.
     local_login: bool = True
