@@ -33,7 +33,7 @@ from server.catalog.schemas import (
     TranslationSpec,
 )
 from server.catalog.service import apply_config, export_config
-from server.catalog.translations import citizen_strings
+from server.catalog.translations import citizen_strings, without_removed_ids
 from server.devices.schemas import HealthLevel
 from server.devices.service import device_view
 from server.errors import Conflict, Forbidden, NotFound, Unprocessable
@@ -167,6 +167,8 @@ def _save(
     after: dict[str, Any] | None,
 ) -> CityHallConfig:
     data = config.model_dump(mode="json")
+    if not action.startswith("translations."):  # an id typed into the translations is refused
+        data = without_removed_ids(data)
     try:
         checked = validate_config(data)
     except ConfigError as error:

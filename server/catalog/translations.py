@@ -212,3 +212,22 @@ def fixed_text(key: str, language: str) -> tuple[str, str]:
         return texts[language], language
     fallback = fallback_language(language)
     return texts[fallback], fallback
+
+
+def without_removed_ids(data: dict[str, Any]) -> dict[str, Any]:
+    """A configuration (as data) whose translations forget the services, questions, life events
+    and queues it no longer has: removing an item in the admin console removes its words too."""
+    known = {
+        "queues": {queue.get("prefix") for queue in data.get("queues") or []},
+        "services": {service.get("id") for service in data.get("services") or []},
+        "questions": {question.get("id") for question in data.get("questions") or []},
+        "life_events": {event.get("id") for event in data.get("life_events") or []},
+    }
+    for words in (data.get("translations") or {}).values():
+        if not isinstance(words, dict):
+            continue
+        for section, ids in known.items():
+            entries = words.get(section)
+            if isinstance(entries, dict):
+                words[section] = {key: value for key, value in entries.items() if key in ids}
+    return data

@@ -376,7 +376,13 @@ def test_a_new_question_becomes_a_condition_of_a_route(client: TestClient, auth:
     menu = client.get(f"{API}/branches/{BRANCH}/menu?lang=en").json()
     move_in = next(e for e in menu["life_events"] if e["id"] == "move_in")
     assert move_in["icon"] == "🏡"
-    assert move_in["questions"][-1] == {"id": "has_pet", "text": "Do you keep a dog?", "show_when": []}
+    # Asked in English: the text is the English one (text_lang says which language it is in).
+    assert move_in["questions"][-1] == {
+        "id": "has_pet",
+        "text": "Do you keep a dog?",
+        "text_lang": "en",
+        "show_when": [],
+    }
     with_dog = issue(client, auth["shokuin"], life_event="move_in", answers={"has_pet": True})
     without = issue(client, auth["shokuin"], life_event="move_in", answers={"has_pet": False})
     assert "certificate" in [stop["service"] for stop in with_dog["stops"]]
