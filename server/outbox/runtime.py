@@ -5,16 +5,19 @@ Mail is sent when MADOGUCHI_SMTP_URL is set (else mails wait in the outbox); web
 round, and a committed ticket event wakes the dispatcher at once instead of at the next poll.
 """
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from datetime import datetime
 
 import httpx
 from fastapi import FastAPI
+from sqlmodel import col, select
 
 from server.config import Settings
-from server.db import write_session
+from server.db import read_session, write_session
 from server.mail.smtp import smtp_sender
+from server.models import WebhookReceiver
 from server.outbox.dispatcher import OutboxDispatcher, Retry, Sender
 from server.outbox.store import KIND_MAIL, KIND_WEBHOOK
 from server.realtime.bus import Delivery
@@ -65,6 +68,12 @@ class Outbox:
             self.dispatcher.wake()
 
     def sync_settings(self, now: datetime) -> None:
+        if not (self.settings.webhook_url and self.settings.webhook_secret):
+            with read_session(self.engine) as session:
+                if not session.exec(
+                    select(WebhookReceiver.id).where(col(WebhookReceiver.from_settings), col(WebhookReceiver.enabled))
+                ).first():
+                    return  # nothing to create, nothing to switch off: no write at start-up
         with write_session(self.engine) as session:
             sync_settings_receiver(
                 session,
@@ -77,7 +86,7 @@ class Outbox:
 
     async def start(self) -> None:
         try:
-            self.sync_settings(self.clock())
+            await asyncio.to_thread(self.sync_settings, self.clock())
         except Exception:
             # A database that is not migrated yet, or away: the rest of the server still starts.
             logger.warning("could not apply the webhook receiver from the settings", exc_info=True)
