@@ -110,6 +110,11 @@ class ServerClient:
         )
         return ticket
 
+    def bookable_services(self) -> list[dict[str, Any]]:
+        """The services citizens can book at this branch (none: the kiosk offers no check-in)."""
+        services: list[dict[str, Any]] = self._call("GET", f"/branches/{self.branch}/appointments/services")
+        return services
+
     def appointment(self, manage_token: str) -> dict[str, Any]:
         """A booking by its manage token (what the QR code of the manage link names)."""
         booking: dict[str, Any] = self._call("GET", f"/appointments/{manage_token}")

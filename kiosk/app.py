@@ -211,9 +211,15 @@ def create_app(
             branch_name: dict[str, str] | None = server.branch_names()
         except (ServerUnreachableError, ServerRejectedError):
             branch_name = None
+        try:
+            # 「予約のある方」 only where something can be booked (shown when the server cannot say).
+            appointments = bool(server.bookable_services())
+        except (ServerUnreachableError, ServerRejectedError):
+            appointments = True
         return {
             "branch": settings.branch,
             "branch_name": branch_name,
+            "appointments": appointments,
             "languages": i18n.languages(),
             "idle_timeout_seconds": settings.idle_timeout_seconds,
             "status_poll_seconds": settings.status_poll_seconds,

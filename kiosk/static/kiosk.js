@@ -153,6 +153,7 @@
       section.hidden = section.id !== `screen-${screen}`;
     }
     state.screen = screen;
+    $("appointment-button").hidden = Boolean(state.config && state.config.appointments === false);
     // Said before anyone chooses; afterwards the result screen speaks for itself.
     $("printer-notice").hidden = !(state.printerDown && screen === "start");
     window.scrollTo(0, 0);
