@@ -69,8 +69,8 @@ export async function translationsPanel({ branch, card, table, errorBox, change,
       const long = item.ja.length > 40;
       const value = pending.get(item.path) ?? item.text;
       const input = long
-        ? h("textarea", { id, rows: 3, "data-path": item.path, lang: chosen }, value)
-        : h("input", { id, type: "text", value, "data-path": item.path, lang: chosen });
+        ? h("textarea", { id, rows: 4, cols: 60, "data-path": item.path, lang: chosen }, value)
+        : h("input", { id, type: "text", size: 60, value, "data-path": item.path, lang: chosen });
       input.addEventListener("input", () => pending.set(item.path, input.value));
       inputs.push(input);
       rows.push(
