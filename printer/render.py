@@ -578,7 +578,9 @@ def _local_route(
         else:
             counters = visit.get("counters")
             if counters:
-                place = words.window.format(counter=str(counters).replace("・", words.windows_join))
+                several = any(mark in str(counters) for mark in "–・,")
+                template = words.windows if several and words.windows else words.window
+                place = template.format(counter=str(counters).replace("・", words.windows_join))
             else:
                 place = words.window_unknown
             names = visit.get("labels_local") if local and visit.get("labels_local") else visit.get("labels_en")

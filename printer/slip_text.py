@@ -29,6 +29,8 @@ class SlipText:
     qr_caption: str
     notice: str
     separator: str = ", "
+    # More than one window ("1–5", "7・8"), where the language says so: "Counters 1–5".
+    windows: str | None = None
 
 
 SLIP_TEXTS: dict[str, SlipText] = {
@@ -60,6 +62,7 @@ SLIP_TEXTS: dict[str, SlipText] = {
         wait_soon="soon",
         route="Your route",
         window="Counter {counter}",
+        windows="Counters {counter}",
         window_unknown="Counter",
         windows_join=", ",
         back_office="Preparing your documents",
@@ -147,6 +150,7 @@ SLIP_TEXTS: dict[str, SlipText] = {
         wait_soon="em breve",
         route="Seu roteiro",
         window="Guichê {counter}",
+        windows="Guichês {counter}",
         window_unknown="Guichê",
         windows_join=", ",
         back_office="Preparação dos documentos",
@@ -164,6 +168,7 @@ SLIP_TEXTS: dict[str, SlipText] = {
         wait_soon="malapit na",
         route="Saan pupunta",
         window="Counter {counter}",
+        windows="Mga counter {counter}",
         window_unknown="Counter",
         windows_join=", ",
         back_office="Paghahanda ng mga dokumento",
