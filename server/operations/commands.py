@@ -12,6 +12,7 @@ from server.db import create_db_engine
 from server.mail.retention import erase_stale_addresses
 from server.operations.deploy import INSTALL_NOTES, DeployRefused, Machine, Role, render_units, write_units
 from server.operations.retention import purge_personal_data
+from server.outbox.retention import prune_outbox
 
 
 def cmd_deploy_units(args: argparse.Namespace) -> int:
@@ -58,6 +59,9 @@ def cmd_retention(args: argparse.Namespace) -> int:
     booked = erase_booking_addresses(engine, now=now)
     if booked:
         print(f"Erased the e-mail addresses of {booked} bookings past their retention.")
+    pruned = prune_outbox(engine, days=days, now=now)
+    if pruned:
+        print(f"Deleted {pruned} sent or given-up outbox deliveries older than {days} days.")
     purged = purge_personal_data(engine, days=days, now=now)
     if purged is None:
         print("Retention is off (MADOGUCHI_RETENTION_DAYS=0): nothing deleted.")

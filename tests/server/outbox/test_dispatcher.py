@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from server.models import OutboxDelivery
 from server.outbox.dispatcher import Retry, claim_due, record_failure, record_success
+from server.outbox.retention import prune_outbox
 from server.outbox.store import KIND_WEBHOOK, enqueue
 from tests.support import FixedClock
 
@@ -75,3 +76,15 @@ def test_failures_back_off_to_the_cap_then_die(engine: Engine, clock: FixedClock
     assert 18 <= waits[1] <= 22.5
     assert 22 <= waits[2] <= 27.5
     assert claim_due(engine, now=clock() + timedelta(days=1), kinds=[KIND_WEBHOOK], limit=1, lease_seconds=60) == []
+
+
+def test_retention_deletes_old_finished_rows_and_keeps_those_still_to_send(engine: Engine, clock: FixedClock) -> None:
+    sent, waiting = queue(engine, clock, [None, None])
+    (row,) = claim_due(engine, now=clock(), kinds=[KIND_WEBHOOK], limit=1, lease_seconds=60)
+    record_success(engine, row, now=clock())
+    assert prune_outbox(engine, days=90, now=clock() + timedelta(days=89)) == 0
+    assert prune_outbox(engine, days=90, now=clock() + timedelta(days=91)) == 1
+    assert prune_outbox(engine, days=0, now=clock() + timedelta(days=900)) is None
+    with Session(engine) as session:
+        assert session.get(OutboxDelivery, sent) is None
+        assert session.get(OutboxDelivery, waiting) is not None
