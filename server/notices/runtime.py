@@ -27,9 +27,11 @@ class NoticeChecker:
         self.clock = app.state.clock
         self.notify_ahead: int = app.state.settings.notify_ahead
         self._branches: set[str] = set()
-        self._wake = asyncio.Event()
+        # Made in start(): an asyncio.Event belongs to the loop that first waits on it, and an
+        # app may be started again under another loop (tests do).
+        self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="madoguchi-notices")
+        self._thread: ThreadPoolExecutor | None = None
         app.state.bus.add_fan_out_listener(self.on_deliveries)
 
     def on_deliveries(self, deliveries: Sequence[Delivery]) -> None:
@@ -37,31 +39,35 @@ class NoticeChecker:
             kind = str(delivery.message.get("type", ""))
             if kind.startswith(("ticket.", "counter.")):
                 self._branches.add(str(delivery.message.get("branch")))
-        if self._branches:
+        if self._branches and self._wake is not None:
             self._wake.set()
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="madoguchi-notices")
+        self._wake = asyncio.Event()
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="madoguchi-notices")
+        self._task = asyncio.create_task(self._run(self._wake, self._thread), name="madoguchi-notices")
 
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        self._thread.shutdown(wait=False)
+        if self._thread is not None:
+            self._thread.shutdown(wait=False)
+        self._wake = self._thread = None
 
-    async def _run(self) -> None:
+    async def _run(self, wake: asyncio.Event, thread: ThreadPoolExecutor) -> None:
         loop = asyncio.get_running_loop()
         while True:
             swept = False
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout=SWEEP_SECONDS)
+                await asyncio.wait_for(wake.wait(), timeout=SWEEP_SECONDS)
             except TimeoutError:
                 swept = True
-            self._wake.clear()
+            wake.clear()
             branches, self._branches = self._branches, set()
             try:
-                queued = await loop.run_in_executor(self._thread, self._check, None if swept else branches)
+                queued = await loop.run_in_executor(thread, self._check, None if swept else branches)
             except Exception:
                 logger.exception("checking e-mail notices failed; the next change or sweep retries")
                 continue
