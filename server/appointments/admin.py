@@ -130,7 +130,7 @@ def add_closed_day(
     made for that day are counted in the answer (the staff's day view lists them)."""
     config = _open(session, branch_id=branch, staff=admin)
     if body.date in config.calendar.closed_days:
-        raise Conflict(f"{body.date.isoformat()} is already a closed day. すでに閉庁日です。", code="closed_day_exists")
+        raise Conflict(f"すでに閉庁日です。 {body.date.isoformat()} is already a closed day.", code="closed_day_exists")
     calendar = config.calendar.model_copy(update={"closed_days": sorted([*config.calendar.closed_days, body.date])})
     branch_row = admin_branch(session, branch_id=branch, staff=admin)
     bookings = _bookings_on(session, branch_row, body.date)
@@ -152,7 +152,7 @@ def remove_closed_day(
     config = _open(session, branch_id=branch, staff=admin)
     if day not in config.calendar.closed_days:
         raise NotFound(
-            f"{day.isoformat()} is not one of the extra closed days. 臨時の閉庁日ではありません。",
+            f"臨時の閉庁日ではありません。 {day.isoformat()} is not one of the extra closed days.",
             code="closed_day_not_found",
         )
     calendar = config.calendar.model_copy(update={"closed_days": [d for d in config.calendar.closed_days if d != day]})

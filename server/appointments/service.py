@@ -63,7 +63,7 @@ def _bookable(catalog: BranchCatalog, key: str) -> Bookable:
     if service is None or spec is None:
         offered = ", ".join(item.service for item in appointments_of(catalog.branch).services) or "none"
         raise NotFound(
-            f"Service {key!r} cannot be booked here; bookable services: {offered}. この手続きは予約できません。",
+            f"この手続きは予約できません。 Service {key!r} cannot be booked here; bookable services: {offered}.",
             code="service_not_bookable",
         )
     return Bookable(spec, service, ZoneInfo(catalog.branch.timezone))
@@ -92,12 +92,12 @@ def _why_not_bookable(catalog: BranchCatalog, bookable: Bookable, day: date, now
         return closed.message(day)
     today = _local_today(catalog, now)
     if day < today:
-        return f"{day.isoformat()} is in the past. 過ぎた日は予約できません。"
+        return f"過ぎた日は予約できません。 {day.isoformat()} is in the past."
     last = today + timedelta(days=bookable.spec.days_ahead)
     if day > last:
         return (
-            f"Bookings open {bookable.spec.days_ahead} days ahead, up to {last.isoformat()}. "
-            f"予約は{bookable.spec.days_ahead}日先({last.month}月{last.day}日)までです。"
+            f"予約は{bookable.spec.days_ahead}日先({last.month}月{last.day}日)までです。 "
+            f"Bookings open {bookable.spec.days_ahead} days ahead, up to {last.isoformat()}."
         )
     return None
 
@@ -152,10 +152,10 @@ def open_days(
 ) -> list[dict[str, Any]]:
     """Each date from `first` to `last`: open or not (and why not), and its free places."""
     if last < first:
-        raise Unprocessable("'to' is before 'from'. 期間の指定が逆です。", code="invalid_range")
+        raise Unprocessable("期間の指定が逆です。 'to' is before 'from'.", code="invalid_range")
     if (last - first).days >= MAX_DAYS_LISTED:
         raise Unprocessable(
-            f"Ask for at most {MAX_DAYS_LISTED} days at once. 一度に{MAX_DAYS_LISTED}日までです。",
+            f"一度に{MAX_DAYS_LISTED}日までです。 Ask for at most {MAX_DAYS_LISTED} days at once.",
             code="range_too_long",
         )
     catalog = branch_catalog(session, branch_id)
@@ -218,7 +218,9 @@ def _new_code(session: Session, branch_id: str) -> str:
         taken = session.exec(select(Appointment.id).where(Appointment.branch_id == branch_id, Appointment.code == code))
         if taken.first() is None:
             return code
-    raise Conflict("Could not find a free booking code; try again.", code="busy")  # 32^6 codes: never in practice
+    raise Conflict(
+        "予約番号を作れませんでした。もう一度お試しください。 Could not make a booking code; try again.", code="busy"
+    )  # 32^6 codes: never in practice
 
 
 def _take_place(session: Session, bookable: Bookable, start: datetime) -> None:
@@ -242,7 +244,7 @@ def _take_place(session: Session, bookable: Bookable, start: datetime) -> None:
     if taken.rowcount != 1:  # type: ignore[attr-defined]
         session.rollback()
         raise Conflict(
-            "This time is fully booked; choose another. この時間は満員です。別の時間をお選びください。",
+            "この時間は満員です。別の時間をお選びください。 This time is fully booked; choose another.",
             code="slot_full",
         )
 
@@ -280,11 +282,13 @@ def book(
     bookable = _bookable(catalog, service)
     if start.tzinfo is None:
         raise Unprocessable(
-            "Give the start with its offset, as the slots list it (2026-04-01T09:00:00+09:00).", code="invalid_start"
+            "開始時刻は時差つきで指定してください。 Give the start with its offset, as the slots list it "
+            "(2026-04-01T09:00:00+09:00).",
+            code="invalid_start",
         )
     if not MIN_YEAR <= start.year <= MAX_YEAR:
         raise Conflict(
-            f"{start.isoformat()} is not one of the slots. この時刻は予約枠ではありません。", code="slot_unavailable"
+            f"この時刻は予約枠ではありません。 {start.isoformat()} is not one of the slots.", code="slot_unavailable"
         )
     local = start.astimezone(bookable.zone)
     why = _why_not_bookable(catalog, bookable, local.date(), now)
@@ -292,22 +296,23 @@ def book(
         raise Conflict(why, code="slot_unavailable")
     if local not in slot_starts(bookable, local.date()):
         raise Conflict(
-            f"{local.isoformat()} is not one of the day's slots; choose a start from the slots list. "
-            "この時刻は予約枠ではありません。",
+            "この時刻は予約枠ではありません。 "
+            f"{local.isoformat()} is not one of the day's slots; choose a start from the slots list.",
             code="slot_unavailable",
         )
     if start < _first_bookable_start(bookable, now):
         notice = bookable.spec.min_notice_hours
         raise Conflict(
-            "This time has passed or is too soon to book"
-            + (f" (book at least {notice} hours ahead)" if notice else "")
-            + ". この時間は予約を受け付けていません。",
+            "この時間は予約を受け付けていません"
+            + (f"({notice}時間前までにご予約ください)" if notice else "")
+            + "。 This time has passed or is too soon to book"
+            + (f" (book at least {notice} hours ahead)." if notice else "."),
             code="slot_unavailable",
         )
     address = email.strip() if email else None
     if address is not None and not valid_address(address):
         raise Unprocessable(
-            "The e-mail address is not valid (for example name@example.jp). メールアドレスを確認してください。",
+            "メールアドレスを確認してください。 The e-mail address is not valid (for example name@example.jp).",
             code="invalid_email",
         )
     settings = appointments_of(catalog.branch)
@@ -340,7 +345,7 @@ def by_token(session: Session, *, manage_token: str) -> Appointment:
     appointment = session.exec(select(Appointment).where(Appointment.manage_token == manage_token)).first()
     if appointment is None:
         raise NotFound(
-            "No booking has this link; check the link in your e-mail. この予約は見つかりません。",
+            "この予約は見つかりません。 No booking has this link; check the link in your e-mail.",
             code="appointment_not_found",
         )
     return appointment
@@ -352,12 +357,13 @@ def cancel(session: Session, *, manage_token: str, now: datetime, base_url: str)
         return appointment
     if appointment.status == AppointmentStatus.checked_in:
         raise Conflict(
-            "This booking is already checked in; ask the staff at the counter. 受付済みの予約は取り消せません。",
+            "受付済みの予約は取り消せません。窓口でお申し出ください。 "
+            "This booking is already checked in; ask the staff at the counter.",
             code="already_checked_in",
         )
     if now >= appointment.start_at:
         raise Conflict(
-            "The booked time has begun; it can no longer be cancelled. 予約の時刻を過ぎたため取り消せません。",
+            "予約の時刻を過ぎたため取り消せません。 The booked time has begun; it can no longer be cancelled.",
             code="appointment_past",
         )
     appointment.status, appointment.cancelled_at = AppointmentStatus.cancelled, now
@@ -385,13 +391,13 @@ def _find_for_check_in(session: Session, branch_id: str, code: str) -> Appointme
         found = session.exec(select(Appointment).where(Appointment.manage_token == code)).first()
         if found is not None and found.branch_id != branch_id:
             raise NotFound(
-                f"This booking is for another branch ({found.branch_id}). この予約は別の庁舎の予約です。",
+                f"この予約は別の庁舎の予約です。 This booking is for another branch ({found.branch_id}).",
                 code="appointment_other_branch",
             )
     if found is None:
         raise NotFound(
-            "No booking has this code; check the code in your confirmation. "
-            "この予約番号は見つかりません。予約確認の番号をご確認ください。",
+            "この予約番号は見つかりません。予約確認の番号をご確認ください。 "
+            "No booking has this code; check the code in your confirmation.",
             code="appointment_not_found",
         )
     return found
@@ -400,7 +406,7 @@ def _find_for_check_in(session: Session, branch_id: str, code: str) -> Appointme
 def check_in_key(appointment: Appointment) -> str:
     """The request key of an appointment's ticket: the unique index makes a second check-in
     (another kiosk at the same moment) find the first one's ticket instead of a second one."""
-    return f"appointment:{appointment.id}"
+    return f"appointment#{appointment.id}"  # '#' never appears in a client's Idempotency-Key
 
 
 def _ticket_of(session: Session, appointment: Appointment) -> Ticket | None:
@@ -427,7 +433,8 @@ def check_in(session: Session, *, branch_id: str, code: str, issuer: Issuer, now
             return CheckedIn(earlier, None, again=True)
     if appointment.status == AppointmentStatus.cancelled:
         raise Conflict(
-            "This booking was cancelled; a walk-in ticket is available. この予約は取り消されています。",
+            "この予約は取り消されています。番号札をお取りください。 "
+            "This booking was cancelled; please take a walk-in ticket.",
             code="appointment_cancelled",
         )
     service = catalog.services[appointment.service_id]
@@ -464,7 +471,9 @@ def check_in(session: Session, *, branch_id: str, code: str, issuer: Issuer, now
         session.rollback()
         earlier = _ticket_of(session, appointment)
         if earlier is None:
-            raise Conflict("This booking is being checked in; try again.", code="busy")
+            raise Conflict(
+                "受付の処理中です。もう一度お試しください。 This booking is being checked in; try again.", code="busy"
+            )
         return CheckedIn(earlier, None, again=True)
     request = TicketCreate(service=service.key, language=appointment.language)
     ticket, route = _issue(

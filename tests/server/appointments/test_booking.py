@@ -131,6 +131,7 @@ def test_bad_bookings_are_refused_clearly_and_write_nothing(client: TestClient, 
         assert refused["code"] == code, (body, refused)
         if words:
             assert words in refused["detail"], (body, refused)
+            assert not refused["detail"].lstrip("0123456789")[0].isascii(), "Japanese first, then English"
         assert written(engine) == (0, 0), body
     for params, status in [
         ({"service": "mynumber_pickup", "date": "2026-02-30"}, 422),
