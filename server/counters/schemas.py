@@ -33,6 +33,8 @@ class WaitingItem(BaseModel):
     waited_minutes: int
     # The reason code when the item was returned (差戻し) to this queue.
     returned_reason: str | None
+    # A booked visit (予約): its start time, from which it is called before walk-ins.
+    appointment_at: datetime | None = None
 
 
 class CounterDesk(BaseModel):

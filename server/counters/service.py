@@ -673,6 +673,7 @@ def waiting_list(
                 waiting_since=since,
                 waited_minutes=max(int((now - since).total_seconds() // 60), 0),
                 returned_reason=stop.returned_reason,
+                appointment_at=stop.appointment_at,
             )
         )
     return items

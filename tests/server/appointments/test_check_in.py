@@ -112,6 +112,7 @@ def test_a_due_appointment_is_called_before_earlier_walk_ins_and_walk_ins_keep_t
     assert board.status_code == 200, board.text
     expected = [booked[0], walk_ins[1], booked[1], walk_ins[2]]
     assert [item["number"] for item in board.json()][:4] == expected
+    assert [bool(item["appointment_at"]) for item in board.json()][:4] == [True, False, True, False]
     called += [call() for _ in range(4)]
     assert called[1:] == expected
     at(clock, 11, 15)
