@@ -36,8 +36,9 @@ class Outbox:
         self.engine = app.state.engine
         self.clock = app.state.clock
         self.settings = settings
-        self.client = httpx.AsyncClient(timeout=settings.webhook_timeout_seconds)
-        senders: dict[str, Sender] = {KIND_WEBHOOK: webhook_sender(self.engine, self.client)}
+        # Made when the server starts (an app that is only built, never started, holds no sockets).
+        self.client: httpx.AsyncClient | None = None
+        senders: dict[str, Sender] = {KIND_WEBHOOK: webhook_sender(self.engine, self._client)}
         if settings.smtp_url:
             senders[KIND_MAIL] = smtp_sender(
                 settings.smtp_url,
@@ -59,6 +60,11 @@ class Outbox:
             before_round=self._relay,
         )
         app.state.bus.add_fan_out_listener(self._on_deliveries)
+
+    def _client(self) -> httpx.AsyncClient:
+        if self.client is None:
+            self.client = httpx.AsyncClient(timeout=self.settings.webhook_timeout_seconds)
+        return self.client
 
     def _relay(self) -> int:
         return relay_events(self.engine, now=self.clock())
@@ -94,7 +100,9 @@ class Outbox:
 
     async def stop(self) -> None:
         await self.dispatcher.stop()
-        await self.client.aclose()
+        if self.client is not None:
+            await self.client.aclose()
+            self.client = None
 
     def wake(self) -> None:
         self.dispatcher.wake()

@@ -48,8 +48,10 @@ def target_of(engine: Engine, receiver_id: int) -> Target | None:
         )
 
 
-def webhook_sender(engine: Engine, client: httpx.AsyncClient, *, wall_clock: Callable[[], float] = time.time) -> Sender:
-    """The outbox's sender for kind "webhook" (the caller owns and closes the client)."""
+def webhook_sender(
+    engine: Engine, client: Callable[[], httpx.AsyncClient], *, wall_clock: Callable[[], float] = time.time
+) -> Sender:
+    """The outbox's sender for kind "webhook"; `client` gives the HTTP client the caller owns and closes."""
 
     async def send(row: OutboxDelivery) -> None:
         if row.receiver_id is None:
@@ -71,7 +73,7 @@ def webhook_sender(engine: Engine, client: httpx.AsyncClient, *, wall_clock: Cal
             EVENT_HEADER: str(row.payload.get("type", "")),
         }
         try:
-            response = await client.post(target.url, content=body, headers=headers, follow_redirects=False)
+            response = await client().post(target.url, content=body, headers=headers, follow_redirects=False)
         except httpx.HTTPError as error:
             raise DeliveryFailed(f"{type(error).__name__}: {error}"[:300]) from None
         if not 200 <= response.status_code < 300:
