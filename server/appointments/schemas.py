@@ -59,7 +59,7 @@ class DayPublic(BaseModel):
     date: date
     open: bool
     closed: bool  # a closed day of the branch (weekend, holiday, year-end, the admin's)
-    reason: str | None  # weekend, national_holiday, year_end, closed_day, out_of_range
+    reason: str | None  # weekend, national_holiday, year_end, closed_day, out_of_range, no_hours
     slots: int
     free: int
 

@@ -171,7 +171,7 @@ def open_days(
                 "date": day.isoformat(),
                 "open": bool(slots),
                 "closed": closed is not None,
-                "reason": closed.reason if closed else (None if slots or why is None else "out_of_range"),
+                "reason": closed.reason if closed else None if slots else "out_of_range" if why else "no_hours",
                 "slots": len(slots),
                 "free": sum(slot.available for slot in slots),
             }

@@ -46,6 +46,13 @@ def test_days_say_which_are_closed_and_how_many_places_are_free(client: TestClie
     assert (by_date["2026-04-04"]["open"], by_date["2026-04-04"]["reason"]) == (False, "weekend")
     assert (by_date["2026-04-29"]["open"], by_date["2026-04-29"]["reason"]) == (False, "national_holiday")  # 昭和の日
     assert slots_of(client, "2026-04-29") == []
+    consult = client.get(
+        f"{BOOK}/days", params={"service": "welfare_consult", "from": "2026-04-02", "to": "2026-05-31"}
+    )
+    by_date = {day["date"]: day for day in consult.json()}
+    assert (by_date["2026-04-02"]["open"], by_date["2026-04-02"]["reason"]) == (False, "no_hours")  # Thursday
+    assert (by_date["2026-05-08"]["open"], by_date["2026-05-08"]["reason"]) == (False, "out_of_range")  # > 30 days
+    assert by_date["2026-04-03"]["open"]  # Friday
 
 
 def test_a_booking_takes_a_place_and_cancelling_frees_it(client: TestClient, engine: Engine) -> None:
