@@ -91,7 +91,7 @@ export async function translationsPanel({ branch, card, table, errorBox, change,
       class: "primary",
       onclick: () => {
         const body = structuredClone(data.current || {});
-        for (const input of inputs) place(body, input.dataset.path, input.value.trim());
+        for (const input of inputs) place(body, input.dataset.path, (pending.get(input.dataset.path) ?? input.value).trim());
         return change(
           box,
           async () => {
