@@ -494,7 +494,7 @@ class Appointment(SQLModel, table=True):
 
 
 class TicketNotice(SQLModel, table=True):
-    """"Your turn is near" by e-mail for one ticket (the status page's opt-in): the address its
+    """「Your turn is near」 by e-mail for one ticket (the status page's opt-in): the address its
     holder gave, kept only until the visit ends. Each stop of the route gets at most one notice
     that it is near and one that it is called (`*_stop`: the route position last told)."""
 

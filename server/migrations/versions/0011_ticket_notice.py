@@ -1,4 +1,4 @@
-""""your turn is near" by e-mail (ticketnotice)
+"""your turn is near by e-mail (ticketnotice)
 
 Revision ID: 0011
 Revises: 0010
