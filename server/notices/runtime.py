@@ -18,6 +18,7 @@ from server.realtime.bus import Delivery
 logger = logging.getLogger("madoguchi.notices")
 
 SWEEP_SECONDS = 60.0
+STOP_GRACE_SECONDS = 5.0
 
 
 class NoticeChecker:
@@ -32,6 +33,7 @@ class NoticeChecker:
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
         self._thread: ThreadPoolExecutor | None = None
+        self._stopping = False
         app.state.bus.add_fan_out_listener(self.on_deliveries)
 
     def on_deliveries(self, deliveries: Sequence[Delivery]) -> None:
@@ -43,28 +45,42 @@ class NoticeChecker:
             self._wake.set()
 
     async def start(self) -> None:
+        self._stopping = False
         self._wake = asyncio.Event()
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="madoguchi-notices")
         self._task = asyncio.create_task(self._run(self._wake, self._thread), name="madoguchi-notices")
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            self._stopping = True
+            if self._wake is not None:
+                self._wake.set()
+            try:
+                # The round in progress ends by itself; one stuck in the database is cut off.
+                await asyncio.wait_for(asyncio.shield(self._task), timeout=STOP_GRACE_SECONDS)
+            except TimeoutError:
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
+            self._task = None
         if self._thread is not None:
             self._thread.shutdown(wait=False)
         self._wake = self._thread = None
 
     async def _run(self, wake: asyncio.Event, thread: ThreadPoolExecutor) -> None:
         loop = asyncio.get_running_loop()
-        while True:
+        # A flag, not only a cancel, ends the loop: Python 3.11's wait_for can swallow a
+        # cancellation that arrives as its timeout fires, and the loop would never end.
+        while not self._stopping:
             swept = False
             try:
-                await asyncio.wait_for(wake.wait(), timeout=SWEEP_SECONDS)
+                async with asyncio.timeout(SWEEP_SECONDS):
+                    await wake.wait()
             except TimeoutError:
                 swept = True
             wake.clear()
+            if self._stopping:
+                return
             branches, self._branches = self._branches, set()
             try:
                 queued = await loop.run_in_executor(thread, self._check, None if swept else branches)
