@@ -1,6 +1,6 @@
-"""The daily report's bookings: how many were made, checked in, missed and cancelled, and the
-wait from the start time, next to the walk-ins' wait from their ticket. Counts and times only:
-no code, no address."""
+"""A report's bookings (a day, a month, a year): how many were made, checked in, missed and
+cancelled, and the wait from the start time, next to the walk-ins' wait from their ticket. Counts
+and times only: no code, no address."""
 
 from collections import Counter as Tally
 from datetime import date, datetime, timedelta
@@ -19,10 +19,11 @@ DEFAULT_GRACE_MINUTES = 15
 
 
 def appointment_figures(
-    session: Session, *, branch: Branch, day: date, tickets: list[TicketFacts], now: datetime
+    session: Session, *, branch: Branch, first_on: date, end_on: date, tickets: list[TicketFacts], now: datetime
 ) -> AppointmentFigures:
+    """Bookings whose start falls on the business days [first_on, end_on); `tickets`: those days'."""
     zone = ZoneInfo(branch.timezone)
-    start, end = day_bounds(day, zone)
+    start, end = day_bounds(first_on, zone)[0], day_bounds(end_on - timedelta(days=1), zone)[1]
     grace = {spec.service: spec.grace_minutes for spec in appointments_of(branch).services}
     rows = session.execute(
         sql_select(

@@ -5,8 +5,8 @@ counted by the same functions (`service.figures`); the chart's rows are those sa
 business day or by month. So a month's counts and minutes are the sum of its days', and its
 percentiles are those of all its tickets together (never an average of daily percentiles).
 
-Bookings (予約) do not exist yet, so no figure here counts them; when appointments arrive, their
-checked-in visits are tickets like any other, and booked / kept / missed belong beside these.
+Bookings (予約) are counted as the daily report counts them (server/reports/appointments.py),
+over the period's days: booked, checked in, missed, cancelled, and the wait from the start time.
 
 A year is the calendar year (1月–12月), as `year=YYYY` says; the city's fiscal year (年度, April to
 March) is twelve monthly reports away. A baseline (the same kind of period, typically the year
@@ -22,6 +22,7 @@ from sqlmodel import Session
 
 from server.errors import Unprocessable
 from server.models import Branch
+from server.reports.appointments import appointment_figures
 from server.reports.schemas import Headline, HeadlineDifference, PeriodFigures, PeriodKind, PeriodReport
 from server.reports.service import (
     PERCENTILE_METHOD,
@@ -180,7 +181,7 @@ def monthly_report(
         branch=branch,
         period=parse_month(month if month is not None else f"{today:%Y-%m}", parameter="month", today=today),
         baseline=parse_month(baseline, parameter="baseline", today=today) if baseline is not None else None,
-        today=today,
+        now=now,
     )
 
 
@@ -195,28 +196,27 @@ def yearly_report(
         branch=branch,
         period=parse_year(year if year is not None else str(today.year), parameter="year", today=today),
         baseline=parse_year(baseline, parameter="baseline", today=today) if baseline is not None else None,
-        today=today,
+        now=now,
     )
 
 
 def _period_report(
-    session: Session, *, branch: Branch, period: Period, baseline: Period | None, today: date
+    session: Session, *, branch: Branch, period: Period, baseline: Period | None, now: datetime
 ) -> PeriodReport:
     zone = ZoneInfo(branch.timezone)
+    today = business_day(branch, now)
 
-    def read(of: Period) -> Facts:
-        return read_facts(
-            session, branch_id=branch.id, first_on=of.first_on, end_on=min(of.end_on, today + timedelta(days=1))
+    def counted(of: Period) -> tuple[Facts, PeriodFigures]:
+        end_on = min(of.end_on, today + timedelta(days=1))
+        facts = read_facts(session, branch_id=branch.id, first_on=of.first_on, end_on=end_on)
+        figures = compute_period_figures(facts, period=of, zone=zone, today=today)
+        figures.appointments = appointment_figures(
+            session, branch=branch, first_on=of.first_on, end_on=end_on, tickets=list(facts.tickets), now=now
         )
+        return facts, figures
 
-    facts = read(period)
-    current = compute_period_figures(facts, period=period, zone=zone, today=today)
-    before = read(baseline) if baseline is not None else None
-    base_figures = (
-        compute_period_figures(before, period=baseline, zone=zone, today=today)
-        if before is not None and baseline is not None
-        else None
-    )
+    facts, current = counted(period)
+    before, base_figures = counted(baseline) if baseline is not None else (None, None)
     return PeriodReport(
         **dict(current),
         branch=branch.id,

@@ -234,6 +234,8 @@ class PeriodFigures(BaseModel):
     satisfaction: SatisfactionSummary
     # One per day of a month, or per month of a year, up to last_day: the chart's points.
     rows: list[Headline]
+    # Bookings whose start falls in the period (booked, checked in, missed, cancelled).
+    appointments: AppointmentFigures | None = None
 
 
 class PeriodReport(PeriodFigures):

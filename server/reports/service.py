@@ -680,7 +680,12 @@ def daily_report(session: Session, *, branch_id: str, business_on: date, now: da
     from server.reports.appointments import appointment_figures  # it reads this module's helpers
 
     report.appointments = appointment_figures(
-        session, branch=branch, day=business_on, tickets=list(facts.tickets), now=now
+        session,
+        branch=branch,
+        first_on=business_on,
+        end_on=business_on + timedelta(days=1),
+        tickets=list(facts.tickets),
+        now=now,
     )
     return report
 
