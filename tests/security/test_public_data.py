@@ -142,8 +142,10 @@ def test_public_answers_name_no_staff_and_hold_no_secrets(
                     assert hashlib.sha256(secret.encode()).hexdigest() not in value
 
 
-# Reviewed: the branch's public name in the ticket's language (as on the slip and the kiosk).
-REVIEWED_ADDITIONS = frozenset({"branch_name", "branch_name_lang"})
+# Reviewed: the branch's public name in the ticket's language (as on the slip and the kiosk);
+# whether the ticket came from a booking (the holder knows it, the slip prints 【予約】; no code,
+# no time, no name).
+REVIEWED_ADDITIONS = frozenset({"branch_name", "branch_name_lang", "appointment"})
 
 
 def test_a_ticket_view_shows_only_its_own_status_token_and_not_the_answers(
