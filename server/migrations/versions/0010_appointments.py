@@ -57,7 +57,9 @@ def upgrade() -> None:
     )
     op.create_index('ix_appointment_branch_start', 'appointment', ['branch_id', 'start_at'], unique=False)
     with op.batch_alter_table('ticket', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('appointment', sa.Boolean(), nullable=False, server_default=sa.false()))
+        # A literal default, so SQLite adds the column in place: rebuilding the ticket table would
+        # break the foreign keys of an existing database's stops.
+        batch_op.add_column(sa.Column('appointment', sa.Boolean(), nullable=False, server_default='0'))
     with op.batch_alter_table('stop', schema=None) as batch_op:
         batch_op.add_column(sa.Column('appointment_at', server.models.UTCDateTime(), nullable=True))
 

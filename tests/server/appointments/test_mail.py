@@ -104,12 +104,17 @@ def test_confirmation_with_its_calendar_file_then_cancellation_through_a_real_sm
             notice = inbox.messages[1][1]
             assert notice["Subject"] == "【サンプル市役所 本庁舎】ご予約を取り消しました"
             assert "This booking has been cancelled." in text_of(notice)
-            statuses = {row.reference.rsplit(":", 1)[1]: row.status for row in mails(engine) if row.reference}
-            assert statuses == {
+
+            def statuses() -> dict[str, OutboxStatus]:
+                return {row.reference.rsplit(":", 1)[1]: row.status for row in mails(engine) if row.reference}
+
+            # The row is marked delivered a moment after the SMTP server has the mail.
+            expected = {
                 "confirmation": OutboxStatus.delivered,
                 "reminder": OutboxStatus.cancelled,
                 "cancellation": OutboxStatus.delivered,
             }
+            wait_for(lambda: statuses() == expected)
     finally:
         smtpd.stop()
     with Session(engine) as session:

@@ -72,6 +72,8 @@ def test_a_simulated_day_arrives_once_signed_and_in_order(
         assert calls >= 24
         expected = expected_webhooks(engine)
         wait_for(lambda: received_webhooks(receiver) == expected)
+        # A row is marked delivered a moment after its receiver answered.
+        wait_for(lambda: _statuses(engine) == {OutboxStatus.delivered})
     assert_delivered_once_signed_and_in_order(receiver, engine)
     assert len(receiver.snapshot()) == len(receiver.unique())  # nothing was sent twice while all was well
     kinds = {item.body["type"] for item in receiver.snapshot()}
@@ -81,9 +83,12 @@ def test_a_simulated_day_arrives_once_signed_and_in_order(
     completed = next(item.body for item in receiver.snapshot() if item.body["type"] == "stop.completed")
     assert set(completed["stop"]) >= {"service", "counter", "stage", "waited_minutes", "served_minutes", "staff"}
     assert all("answers" not in item.body["ticket"] for item in receiver.snapshot())  # off by default
+    assert _statuses(engine) == {OutboxStatus.delivered}
+
+
+def _statuses(engine: Engine) -> set[OutboxStatus]:
     with Session(engine) as session:
-        rows = session.exec(select(OutboxDelivery)).all()
-        assert {row.status for row in rows} == {OutboxStatus.delivered}
+        return {row.status for row in session.exec(select(OutboxDelivery)).all()}
 
 
 def test_a_receiver_that_is_down_gets_everything_when_it_is_back(
