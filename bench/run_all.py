@@ -157,6 +157,19 @@ BENCHMARKS = (
         ),
     ),
     Benchmark(
+        module="edge_latency",
+        run="`.venv/bin/python -m bench.edge_latency`",
+        rows=(
+            Row(
+                "edge_latency",
+                "call_to_phone",
+                "Call → the called ticket's status page through the public edge, 1,000 status pages open "
+                "(city hall on SQLite; also the others' new positions and the edge's memory per 1,000 tickets)",
+                "p99 < 1 s",
+            ),
+        ),
+    ),
+    Benchmark(
         module="simulate",
         run="`.venv/bin/python -m bench.simulate --day peak --speed 20`",
         extra_args=("--day", "peak", "--speed", "20"),
