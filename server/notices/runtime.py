@@ -34,6 +34,7 @@ class NoticeChecker:
         self._task: asyncio.Task[None] | None = None
         self._thread: ThreadPoolExecutor | None = None
         self._stopping = False
+        self._starts = 0
         app.state.bus.add_fan_out_listener(self.on_deliveries)
 
     def on_deliveries(self, deliveries: Sequence[Delivery]) -> None:
@@ -45,12 +46,20 @@ class NoticeChecker:
             self._wake.set()
 
     async def start(self) -> None:
+        # One checker per app, also when its lifespan runs twice at once (two test clients on
+        # one app): the first start runs it, the last stop ends it.
+        self._starts += 1
+        if self._starts > 1:
+            return
         self._stopping = False
         self._wake = asyncio.Event()
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="madoguchi-notices")
         self._task = asyncio.create_task(self._run(self._wake, self._thread), name="madoguchi-notices")
 
     async def stop(self) -> None:
+        self._starts -= 1
+        if self._starts > 0:
+            return
         if self._task is not None:
             self._stopping = True
             if self._wake is not None:
