@@ -38,6 +38,7 @@ class Outbox:
         self.settings = settings
         # Made when the server starts (an app that is only built, never started, holds no sockets).
         self.client: httpx.AsyncClient | None = None
+        self._starts = 0
         senders: dict[str, Sender] = {KIND_WEBHOOK: webhook_sender(self.engine, self._client)}
         if settings.smtp_url:
             senders[KIND_MAIL] = smtp_sender(
@@ -91,6 +92,11 @@ class Outbox:
             session.commit()
 
     async def start(self) -> None:
+        # One dispatcher per app, also when its lifespan runs twice at once (two test clients
+        # on one app): the first start runs it, the last stop ends it.
+        self._starts += 1
+        if self._starts > 1:
+            return
         try:
             await asyncio.to_thread(self.sync_settings, self.clock())
         except Exception:
@@ -99,6 +105,9 @@ class Outbox:
         await self.dispatcher.start()
 
     async def stop(self) -> None:
+        self._starts -= 1
+        if self._starts > 0:
+            return
         await self.dispatcher.stop()
         if self.client is not None:
             await self.client.aclose()
