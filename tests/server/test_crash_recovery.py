@@ -26,8 +26,9 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_server(database_url: str, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "MADOGUCHI_DATABASE_URL": database_url, "MADOGUCHI_IGNORE_HOURS": "true"}
+def start_server(database_url: str, port: int, **settings: str) -> subprocess.Popen[bytes]:
+    """`madoguchi serve` as a real process; `settings`: more MADOGUCHI_* variables."""
+    env = {**os.environ, "MADOGUCHI_DATABASE_URL": database_url, "MADOGUCHI_IGNORE_HOURS": "true", **settings}
     process = subprocess.Popen(
         [sys.executable, "-m", "server.cli", "serve", "--port", str(port)],
         cwd=ROOT,

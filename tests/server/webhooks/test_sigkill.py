@@ -1,14 +1,11 @@
 """A real server process SIGKILLed while it delivers webhooks loses none: a new process sends
 the rest (the killed one's claims run out after their lease), each under its own delivery id."""
 
-import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
 import pytest
@@ -17,6 +14,7 @@ from sqlmodel import Session, select
 
 from server.models import DeviceKind, OutboxDelivery, OutboxStatus, Role
 from tests.server.test_crash_recovery import free_port
+from tests.server.test_crash_recovery import start_server as start_crash_test_server
 from tests.server.webhooks.checks import (
     assert_delivered_once_signed_and_in_order,
     expected_webhooks,
@@ -26,40 +24,22 @@ from tests.server.webhooks.day import issue_day, work_the_day
 from tests.server.webhooks.receiver import Receiver
 from tests.support import make_device, make_staff, staff_token
 
-ROOT = Path(__file__).resolve().parents[3]
 SECRET = "kill-test-secret-0123456789"
 
 
 def start_server(database_url: str, port: int, receiver: Receiver) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "MADOGUCHI_DATABASE_URL": database_url,
-        "MADOGUCHI_IGNORE_HOURS": "true",
-        "MADOGUCHI_ANNOUNCEMENT_PREFETCH": "false",
-        "MADOGUCHI_WEBHOOK_URL": receiver.url,
-        "MADOGUCHI_WEBHOOK_SECRET": SECRET,
-        "MADOGUCHI_WEBHOOK_KEY_ID": "k1",
-        "MADOGUCHI_OUTBOX_POLL_SECONDS": "0.1",
-        "MADOGUCHI_OUTBOX_LEASE_SECONDS": "2",
-        "MADOGUCHI_OUTBOX_RETRY_BASE_SECONDS": "0.2",
-        "MADOGUCHI_OUTBOX_RETRY_MAX_SECONDS": "1",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "server.cli", "serve", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    return start_crash_test_server(
+        database_url,
+        port,
+        MADOGUCHI_ANNOUNCEMENT_PREFETCH="false",
+        MADOGUCHI_WEBHOOK_URL=receiver.url,
+        MADOGUCHI_WEBHOOK_SECRET=SECRET,
+        MADOGUCHI_WEBHOOK_KEY_ID="k1",
+        MADOGUCHI_OUTBOX_POLL_SECONDS="0.1",
+        MADOGUCHI_OUTBOX_LEASE_SECONDS="2",
+        MADOGUCHI_OUTBOX_RETRY_BASE_SECONDS="0.2",
+        MADOGUCHI_OUTBOX_RETRY_MAX_SECONDS="1",
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError("server did not start")
 
 
 @pytest.fixture
