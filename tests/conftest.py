@@ -16,6 +16,7 @@ from server.main import create_app
 from server.models import DeviceKind, Role
 from tests.support import (
     PASSWORD,
+    PG_URL,
     FixedClock,
     create_database,
     drop_database,
@@ -24,6 +25,17 @@ from tests.support import (
     reset_database,
     staff_token,
 )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests run in the SQLite pass only: the PostgreSQL pass covers the same server code
+    through the API and process tests, and a second browser pass would cost CI a quarter of its time."""
+    if not PG_URL:
+        return
+    browser = [item for item in items if item.get_closest_marker("browser")]
+    if browser:
+        config.hook.pytest_deselected(items=browser)
+        items[:] = [item for item in items if not item.get_closest_marker("browser")]
 
 
 @pytest.fixture(scope="session")

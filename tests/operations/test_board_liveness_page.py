@@ -11,9 +11,9 @@ from websockets.sync.client import connect
 
 from tests.e2e.support import run_cli
 from tests.realtime.live_server import live_server, server_environment
-from tests.support import BRANCH, PG_URL
+from tests.support import BRANCH
 
-pytestmark = [pytest.mark.browser, pytest.mark.skipif(bool(PG_URL), reason="browser tests run on SQLite only")]
+pytestmark = pytest.mark.browser
 PASSWORD = "correct-horse-42"
 SHOTS = Path("/tmp/shots/ops")
 

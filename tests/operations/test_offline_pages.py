@@ -9,9 +9,8 @@ import pytest
 
 from tests.e2e.support import run_cli
 from tests.realtime.live_server import live_server, server_environment
-from tests.support import PG_URL
 
-pytestmark = [pytest.mark.browser, pytest.mark.skipif(bool(PG_URL), reason="browser tests run on SQLite only")]
+pytestmark = pytest.mark.browser
 
 SHOTS = Path("/tmp/shots/ops")
 
