@@ -18,6 +18,7 @@ from server.realtime.bus import Delivery
 logger = logging.getLogger("madoguchi.notices")
 
 SWEEP_SECONDS = 60.0
+ROUND_GAP_SECONDS = 0.3
 STOP_GRACE_SECONDS = 5.0
 
 
@@ -87,6 +88,10 @@ class NoticeChecker:
                     await wake.wait()
             except TimeoutError:
                 swept = True
+            if self._stopping:
+                return
+            # A busy hall commits events by the dozen each second: one check takes them all.
+            await asyncio.sleep(ROUND_GAP_SECONDS)
             wake.clear()
             if self._stopping:
                 return
