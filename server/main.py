@@ -50,6 +50,7 @@ from server.security import install_security_headers
 from server.tickets.estimates import OpenCountersCache, ServiceTimes
 from server.tickets.router import router as tickets_router
 from server.visits.router import router as visits_router
+from server.voice_guide.router import router as voice_guide_router
 from server.webhooks.router import router as webhooks_router
 
 logger = logging.getLogger("madoguchi")
@@ -169,6 +170,7 @@ def create_app(
     app.include_router(appointments_admin_router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     app.include_router(webhooks_router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     app.include_router(visits_router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
+    app.include_router(voice_guide_router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     install_consoles(app)
     if settings.api_docs:
         install_api_docs(app)

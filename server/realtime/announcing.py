@@ -181,6 +181,11 @@ class CallAnnouncements:
                 )
             return self._pool
 
+    def run_speech(self, job: Callable[..., Any], *args: Any) -> "Future[Any]":
+        """Run `job(*args)` in a speech process: other spoken things (the kiosk's voice guide)
+        share the lobby calls' processes and never synthesise in the server's own."""
+        return self._speech().submit(job, *args)
+
     # --- serving ------------------------------------------------------------------------------
 
     def wav_for_event(self, event_id: int, *, brief: bool = False) -> Path:
