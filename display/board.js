@@ -1,7 +1,12 @@
 // Lobby display board: live over the branch event stream, never polling.
-// URL: /display/{branch}?token=DISPLAY_TOKEN[&counters=1,2,3][&areas=shimin_sogo][&lang=ja,en][&sound=off]
+// URL: /display/{branch}?token=DISPLAY_TOKEN[&counters=1,2,3][&areas=shimin_sogo][&lang=ja,en][&sound=off][&rotate=8]
+//
+// Japanese is the main line of every text; the line under (or beside) it shows the board's other
+// languages in turn, every ROTATE_SECONDS, English more often. `lang` names the languages (all
+// kiosk languages by default); `lang=ja,en` keeps a fixed English line, `lang=ja` Japanese only.
 
-import { LiveConnection, countersIn, japaneseWindows, websocketBase } from "./live.js";
+import { BOARD, LANGUAGES, rubyNodes } from "./citizen_text.js";
+import { LiveConnection, countersIn, websocketBase } from "./live.js";
 
 // No cap on the calls shown: every counter holding a called or serving ticket has its tile, and
 // fitCalling sizes the tiles so that all of them fit. These bound a tile for one or two calls.
@@ -23,7 +28,14 @@ const branch = decodeURIComponent(location.pathname.split("/").filter(Boolean).p
 const token = params.get("token") || "";
 const onlyCounters = listParam("counters");
 const onlyAreas = listParam("areas");
-const languages = listParam("lang") || ["ja", "en"];
+const ROTATE_SECONDS = Number(params.get("rotate")) || 8;
+const asked = (listParam("lang") || LANGUAGES).filter((code) => BOARD[code]);
+const languages = asked.length ? asked : ["ja"];
+// The main line: Japanese (or, on a board without it, the first language named).
+const main = languages.includes("ja") ? "ja" : languages[0];
+// The rotating line: each other language once per round, English before every two others.
+const rotation = rotationOf(languages.filter((code) => code !== main));
+let second = rotation[0] ?? null;
 // The branch's clock, not the PC's: the snapshot names the time zone (Asia/Tokyo by default).
 let clock = clockFormats("Asia/Tokyo");
 
@@ -33,6 +45,14 @@ const state = {
   guidance: [], // newest first: {number, next_counters, at}
   waiting: [],
 };
+
+function rotationOf(codes) {
+  const others = codes.filter((code) => code !== "en");
+  if (!codes.includes("en") || others.length < 2) return codes;
+  const order = [];
+  for (let index = 0; index < others.length; index += 2) order.push("en", ...others.slice(index, index + 2));
+  return order;
+}
 
 function listParam(name) {
   const value = params.get(name);
@@ -76,14 +96,14 @@ class AudioQueue {
     button.addEventListener("click", () => this.unlock());
   }
 
-  enqueue(url, number) {
+  enqueue(url, number, counter) {
     if (this.current && this.waiting) {
       this.cut.push(this.current.number);
       this.next();
     }
     if (this.waiting) this.skipped.push(this.waiting.number); // sound still blocked: the newest waits
     const behind = this.current !== null || this.blocked;
-    this.waiting = { url: behind ? briefUrl(url) : url, number, brief: behind };
+    this.waiting = { url: behind ? briefUrl(url) : url, number, counter, brief: behind };
     if (!behind) this.next();
     this.arrivals.push({ number, at: performance.now(), saying: this.current?.number ?? null });
   }
@@ -92,6 +112,7 @@ class AudioQueue {
     if (this.current) {
       this.player.pause();
       this.current = null;
+      showSaying(null);
     }
     const call = this.waiting;
     if (!call || this.blocked) return;
@@ -103,6 +124,7 @@ class AudioQueue {
         if (this.current !== call) return;
         this.played.push(call.url);
         this.starts.push({ number: call.number, at: performance.now(), brief: call.brief });
+        showSaying(call);
         document.body.dataset.announcementsPlayed = String(this.played.length);
       },
       (error) => {
@@ -113,6 +135,7 @@ class AudioQueue {
           this.waiting = this.waiting || call;
           this.blocked = true;
           this.button.hidden = false;
+          fitLines(this.button);
         } else {
           this.next();
         }
@@ -178,7 +201,7 @@ function applyEvent(message) {
       render();
       flash();
       if (message.audio_url && Date.now() - Date.parse(message.at) < ANNOUNCE_WITHIN_MS && params.get("sound") !== "off") {
-        audio.enqueue(message.audio_url, number);
+        audio.enqueue(message.audio_url, number, message.counter.name);
       }
       return;
     case "ticket.serving":
@@ -228,15 +251,111 @@ function element(tag, className, ...children) {
   return node;
 }
 
-function bilingual(tag, className, ja, en) {
+// ---------------------------------------------------------------- the two lines of each text
+
+/** A text as the board shows it: the Japanese line and the rotating line, under it ("stack"),
+ * beside it ("row") or wrapping freely ("free": the empty board, the fatal message).
+ * `words(t, code)` gives the rotating line in one language: a string, or {text, shownIn} for a
+ * name shown in English (Japanese) for want of a translation, marked so. */
+function pair(tag, className, words, layout = "stack", japanese = null) {
   const node = element(tag, className);
-  if (languages.includes("ja")) node.append(element("span", "", ja));
-  if (languages.includes("en")) {
-    const english = element("span", "", en);
-    english.dataset.lang = "en";
-    node.append(english);
-  }
+  setPair(node, words, layout, japanese);
   return node;
+}
+
+/** `japanese`: the Japanese line as nodes, when it is more than the words' text. */
+function setPair(node, words, layout = "stack", japanese = null) {
+  node.classList.add("pair", layout);
+  const first = element("span", "main");
+  first.words = words;
+  if (main === "ja" && japanese) first.append(...japanese);
+  else fillLine(first, main);
+  const parts = [first];
+  if (second) {
+    const line = element("span", "second");
+    line.words = words;
+    fillLine(line, second);
+    parts.push(line);
+  }
+  node.replaceChildren(...parts);
+}
+
+function setWords(node, key, layout) {
+  setPair(node, (t) => t[key], layout ?? node.dataset.layout ?? "row");
+}
+
+function fillLine(line, code) {
+  const t = BOARD[code];
+  const said = line.words(t, code);
+  const { text, shownIn } = typeof said === "string" ? { text: said } : said;
+  line.lang = t.html;
+  line.dataset.lang = code;
+  const fit = element("span", "fit");
+  if (shownIn) {
+    const name = element("span", "", ...rubyNodes(text));
+    name.lang = BOARD[shownIn].html;
+    fit.append(name, " ", element("small", "shown-in", t.shownIn));
+    line.dataset.fallback = shownIn;
+  } else {
+    fit.append(...rubyNodes(text));
+    delete line.dataset.fallback;
+  }
+  line.replaceChildren(fit);
+}
+
+/** A name from the server ({lang: text}) in one language, or marked as shown in another. */
+function localName(names, code) {
+  if (names[code]) return names[code];
+  const shownIn = BOARD[code].fallback;
+  return { text: names[shownIn] ?? names.en ?? names.ja, shownIn };
+}
+
+/** The names a server older than the translations sends: Japanese and English only. */
+function namesOf(row, ja, en) {
+  return row.names ?? { ja: row[ja], en: row[en] };
+}
+
+// Each rotating line keeps the box it was given (a fixed height, the width its place allows):
+// text longer than the box is set smaller inside it, so the tiles never move when it changes.
+function fitLines(root = document) {
+  const fits = [...root.querySelectorAll(".pair:not(.free) > .second > .fit")];
+  for (const fit of fits) fit.style.fontSize = "";
+  const scales = fits.map((fit) => {
+    const box = fit.parentElement;
+    if (!box.clientWidth || !box.clientHeight) return 1; // not shown now: fitted when it is
+    return Math.min(1, box.clientWidth / Math.max(1, fit.offsetWidth), box.clientHeight / Math.max(1, fit.offsetHeight));
+  });
+  fits.forEach((fit, index) => {
+    if (scales[index] < 1) fit.style.fontSize = `${Math.max(0.4, Math.floor(scales[index] * 100) / 100)}em`;
+  });
+}
+
+function showLanguage(code) {
+  second = code;
+  document.body.dataset.second = code;
+  for (const line of document.querySelectorAll(".second")) fillLine(line, code);
+  fitLines();
+}
+
+let rotationIndex = 0;
+function rotate() {
+  rotationIndex = (rotationIndex + 1) % rotation.length;
+  showLanguage(rotation[rotationIndex]);
+}
+
+// The sentence being said, shown like every other text: Japanese and the rotating line, never
+// the language the call is said in (that would tell the lobby the citizen's language).
+function showSaying(call) {
+  const saying = document.getElementById("saying");
+  if (!call || !call.counter) {
+    delete saying.dataset.active;
+    saying.replaceChildren();
+    return;
+  }
+  setPair(saying, (t) => t.saying(call.number, call.counter));
+  saying.dataset.active = "";
+  saying.dataset.number = call.number;
+  fitLines(saying);
 }
 
 function render() {
@@ -260,8 +379,8 @@ function renderCalling() {
       card.dataset.counter = counter.name;
       card.dataset.number = counter.ticket.number;
       card.append(element("div", "number", counter.ticket.number));
-      card.append(bilingual("div", "counter", `${counter.name}番窓口`, `Counter ${counter.name}`));
-      if (counter.ticket.status === "serving") card.append(bilingual("div", "state", "対応中", "Now serving"));
+      card.append(pair("div", "counter", (t) => t.window(counter.name)));
+      if (counter.ticket.status === "serving") card.append(pair("div", "state", (t) => t.serving));
       return card;
     }),
   );
@@ -285,16 +404,12 @@ function renderGuidance() {
     ...rows.map((row) => {
       const item = element("li");
       item.dataset.number = row.number;
-      const line = element("div", "line");
-      if (languages.includes("ja")) {
-        line.append(element("span", "number", row.number), ` → ${japaneseWindows(row.next_counters)}番窓口付近でお待ちください`);
-      }
-      if (languages.includes("en")) {
-        const english = element("span", "", `${row.number}: please wait near counter ${row.next_counters}`);
-        english.dataset.lang = "en";
-        line.append(english);
-      }
-      item.append(line);
+      const near = (t, code) => {
+        const text = t.waitNear(row.next_counters);
+        return `${row.number}: ${code === "en" ? text[0].toLowerCase() + text.slice(1) : text}`;
+      };
+      const japanese = [element("span", "number", row.number), ` → ${BOARD.ja.waitNear(row.next_counters)}`];
+      item.append(pair("div", "line", near, "stack", japanese));
       return item;
     }),
   );
@@ -305,12 +420,12 @@ function renderWaiting() {
     ...state.waiting.map((row) => {
       const item = element("li");
       item.dataset.label = row.label_ja;
-      item.append(bilingual("span", "label", row.label_ja, row.label_en));
-      item.append(bilingual("span", "count", `${row.waiting}人`, `${row.waiting} waiting`));
+      const names = namesOf(row, "label_ja", "label_en");
+      item.append(pair("span", "label named", (_, code) => localName(names, code)));
+      item.append(pair("span", "count", (t) => t.count(row.waiting), "row"));
       if (row.waiting > 0) {
-        item.append(
-          bilingual("span", "minutes", `約${row.estimated_wait_minutes}分`, `about ${row.estimated_wait_minutes} min`),
-        );
+        const minutes = row.estimated_wait_minutes;
+        item.append(pair("span", "minutes", (t) => t.minutes(minutes), "row"));
       }
       return item;
     }),
@@ -318,8 +433,12 @@ function renderWaiting() {
 }
 
 function showBranch(branchInfo) {
-  document.getElementById("branch-ja").textContent = branchInfo.name_ja;
-  document.getElementById("branch-en").textContent = branchInfo.name_en;
+  const names = namesOf(branchInfo, "name_ja", "name_en");
+  const branchLine = document.getElementById("branch");
+  branchLine.classList.add("named");
+  setPair(branchLine, (_, code) => localName(names, code));
+  branchLine.querySelector(".main")?.setAttribute("id", "branch-ja");
+  fitLines(branchLine);
   clock = (branchInfo.timezone && clockFormats(branchInfo.timezone)) || clock;
   tick();
 }
@@ -401,6 +520,7 @@ function fitBoard() {
   fitCalling();
   trimToFit(document.getElementById("recent"));
   trimToFit(document.getElementById("guidance"));
+  fitLines();
 }
 
 function flash() {
@@ -431,8 +551,9 @@ function tick() {
 
 function setConnection(stateName) {
   document.getElementById("connection").dataset.state = stateName;
-  document.querySelector(".connection-ja").textContent = stateName === "live" ? "接続中" : "再接続しています…";
-  document.querySelector(".connection-en").textContent = stateName === "live" ? "Live" : "Reconnecting…";
+  const text = document.getElementById("connection-text");
+  setWords(text, stateName === "live" ? "live" : "offline");
+  fitLines(text);
 }
 
 function showFatal(code, reason) {
@@ -443,7 +564,12 @@ function showFatal(code, reason) {
 // ---------------------------------------------------------------- start
 
 if (languages.length === 1) document.body.classList.add(`lang-${languages[0]}`);
-document.documentElement.lang = languages[0];
+if (rotation.length > 1) document.body.dataset.rotating = "";
+// Names in やさしい日本語 carry furigana: their line keeps room for it in every language.
+if (languages.includes("ja_easy")) document.body.dataset.ruby = "";
+if (second) document.body.dataset.second = second;
+document.documentElement.lang = BOARD[main].html;
+for (const node of document.querySelectorAll("[data-words]")) setWords(node, node.dataset.words);
 tick();
 setInterval(tick, 1000);
 setInterval(() => {
@@ -451,6 +577,7 @@ setInterval(() => {
   fitBoard();
 }, 60_000);
 window.addEventListener("resize", () => render());
+if (rotation.length > 1) setInterval(rotate, ROTATE_SECONDS * 1000);
 
 const connection = new LiveConnection(
   (after) => {
@@ -463,4 +590,10 @@ const connection = new LiveConnection(
 connection.start();
 
 // For operators' debugging and the browser tests: what the board holds and has played.
-window.madoguchiBoard = { state, audio, connection };
+window.madoguchiBoard = {
+  state,
+  audio,
+  connection,
+  languages: { main, rotation, get second() { return second; }, show: showLanguage },
+  words: BOARD,
+};

@@ -3,36 +3,10 @@
 // Kept apart from status.js: it watches what that page renders (the status line and the page
 // language), asks GET /api/v1/tickets/{token}/satisfaction whether to ask, and posts the answer.
 // No polling: it checks once when the page first shows "done". Anonymous: only the score and
-// the reason code are sent; the token is the only capability.
+// the reason code are sent; the token is the only capability. Its words follow the page's
+// language (all kiosk languages, display/citizen_text.js); the reasons' come from the server.
 
-const TEXT = {
-  ja: {
-    heading: "アンケートにご協力ください",
-    question: "本日の窓口の手続きはいかがでしたか?",
-    scale: { 1: "とても不満", 2: "不満", 3: "ふつう", 4: "満足", 5: "とても満足" },
-    reason: "気になった点があれば、ひとつお選びください(任意)",
-    none: "特になし",
-    send: "送信する",
-    sending: "送信しています…",
-    thanks: "ご回答ありがとうございました。今後の改善に活かします。",
-    anonymous: "回答は匿名です。お名前などは記録しません。",
-    pick: "1〜5 のいずれかをお選びください。",
-    failed: "送信できませんでした。もう一度お試しください。",
-  },
-  en: {
-    heading: "One quick question",
-    question: "How was your visit today?",
-    scale: { 1: "Very dissatisfied", 2: "Dissatisfied", 3: "Neutral", 4: "Satisfied", 5: "Very satisfied" },
-    reason: "Anything that bothered you? Pick one if you like (optional)",
-    none: "Nothing in particular",
-    send: "Send",
-    sending: "Sending…",
-    thanks: "Thank you for your answer. We will use it to improve.",
-    anonymous: "Anonymous: nothing about you is recorded.",
-    pick: "Please choose a score from 1 to 5.",
-    failed: "Could not send. Please try again.",
-  },
-};
+import { SURVEY, TEXT, rubyNodes } from "./citizen_text.js";
 
 const token = decodeURIComponent(location.pathname.split("/").filter(Boolean).pop());
 // Under the city hall's prefix on a shared public edge (server/edge/), "" on the server.
@@ -42,8 +16,28 @@ let phase = "idle"; // idle → checking → asking → sent | closed
 let reasons = [];
 let section = null;
 
+/** The page's kiosk language (status.js writes it; やさしい日本語 shares lang="ja"). */
+function language() {
+  const code = document.documentElement.dataset.language || document.documentElement.lang;
+  return SURVEY[code] ? code : "ja";
+}
+
 function text() {
-  return document.documentElement.lang === "en" ? TEXT.en : TEXT.ja;
+  return SURVEY[language()];
+}
+
+/** A reason in the page's language; in English (Japanese) for want of it, marked so. */
+function reasonLabel(reason) {
+  const code = language();
+  const labels = reason.labels ?? { ja: reason.label, en: reason.label_en };
+  if (labels[code]) return el("span", {}, ...rubyNodes(labels[code]));
+  const shownIn = code === "ja_easy" || code === "en" ? "ja" : "en";
+  return el(
+    "span",
+    { "data-fallback": shownIn },
+    el("span", { lang: TEXT[shownIn].html }, labels[shownIn]),
+    el("small", { class: "survey-shown-in" }, ` ${text().shownIn}`),
+  );
 }
 
 function el(tag, props = {}, ...children) {
@@ -66,11 +60,11 @@ function stylesheet() {
 
 function render() {
   if (!section) return;
-  renderedLanguage = document.documentElement.lang;
+  renderedLanguage = language();
   const t = text();
-  const english = document.documentElement.lang === "en";
+  section.lang = TEXT[renderedLanguage].html;
   if (phase === "sent") {
-    section.replaceChildren(el("p", { class: "survey-thanks", role: "status" }, t.thanks));
+    section.replaceChildren(el("p", { class: "survey-thanks", role: "status" }, ...rubyNodes(t.thanks)));
     return;
   }
   const checked = section.querySelector("input[name=score]:checked")?.value;
@@ -78,28 +72,28 @@ function render() {
   const scores = el(
     "fieldset",
     { class: "survey-scores" },
-    el("legend", {}, t.question),
+    el("legend", {}, ...rubyNodes(t.question)),
     ...[1, 2, 3, 4, 5].map((score) =>
       el(
         "label",
         { class: "survey-score" },
         el("input", { type: "radio", name: "score", value: score, checked: String(score) === checked, required: true }),
         el("span", { class: "survey-score-number" }, String(score)),
-        el("span", { class: "survey-score-text" }, t.scale[score]),
+        el("span", { class: "survey-score-text" }, ...rubyNodes(t.scale[score])),
       ),
     ),
   );
   const reasonList = el(
     "fieldset",
     { class: "survey-reasons" },
-    el("legend", {}, t.reason),
-    el("label", {}, el("input", { type: "radio", name: "reason", value: "", checked: reasonChecked === "" }), el("span", {}, t.none)),
+    el("legend", {}, ...rubyNodes(t.reason)),
+    el("label", {}, el("input", { type: "radio", name: "reason", value: "", checked: reasonChecked === "" }), el("span", {}, ...rubyNodes(t.none))),
     ...reasons.map((reason) =>
       el(
         "label",
         {},
         el("input", { type: "radio", name: "reason", value: reason.code, checked: reasonChecked === reason.code }),
-        el("span", {}, english ? reason.label_en : reason.label),
+        reasonLabel(reason),
       ),
     ),
   );
@@ -113,8 +107,8 @@ function render() {
     error.textContent = "";
   });
   section.replaceChildren(
-    el("h2", { id: "survey-heading" }, t.heading),
-    el("p", { class: "survey-anonymous", id: "survey-anonymous" }, t.anonymous),
+    el("h2", { id: "survey-heading" }, ...rubyNodes(t.heading)),
+    el("p", { class: "survey-anonymous", id: "survey-anonymous" }, ...rubyNodes(t.anonymous)),
     form,
   );
 }
@@ -123,7 +117,7 @@ async function submit(event) {
   event.preventDefault();
   const score = section.querySelector("input[name=score]:checked")?.value;
   if (!score) {
-    section.querySelector("#survey-error").textContent = text().pick;
+    section.querySelector("#survey-error").replaceChildren(...rubyNodes(text().pick));
     return;
   }
   const reason = section.querySelector("input[name=reason]:checked")?.value || null;
@@ -143,7 +137,7 @@ async function submit(event) {
   } catch {
     phase = "asking";
     render();
-    section.querySelector("#survey-error").textContent = text().failed;
+    section.querySelector("#survey-error").replaceChildren(...rubyNodes(text().failed));
   }
 }
 
@@ -173,13 +167,12 @@ let renderedLanguage = null;
 function onPageUpdate() {
   const status = window.madoguchiStatus?.ticket?.status;
   if (status === "done" && phase === "idle") check();
-  const language = document.documentElement.lang;
-  if ((phase === "asking" || phase === "sent") && language !== renderedLanguage) render();
+  if ((phase === "asking" || phase === "sent") && language() !== renderedLanguage) render();
 }
 
 // Watch only what status.js writes (the status line, the page language), never our own section.
 const observer = new MutationObserver(onPageUpdate);
-observer.observe(document.documentElement, { attributes: true, attributeFilter: ["lang"] });
+observer.observe(document.documentElement, { attributes: true, attributeFilter: ["lang", "data-language"] });
 const statusLine = document.getElementById("status");
 if (statusLine) observer.observe(statusLine, { childList: true, characterData: true, subtree: true });
 onPageUpdate();

@@ -52,7 +52,9 @@ logger = logging.getLogger("madoguchi.edge")
 
 STATIC_DIR = Path(__file__).parent / "static"
 # The server's status page and what it loads, served from the same files.
-DISPLAY_FILES = frozenset({"status.css", "status.js", "live.js", "survey.js", "survey.css", "email_notice.js"})
+DISPLAY_FILES = frozenset(
+    {"status.css", "status.js", "citizen_text.js", "live.js", "survey.js", "survey.css", "email_notice.js"}
+)
 EDGE_FILES = frozenset({"notify.js", "queues.html", "queues.js", "queues.css"})
 MEDIA_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
 NOTIFY_SCRIPT = '<script type="module" src="/static/edge/notify.js"></script>'

@@ -13,6 +13,9 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from server.auth import service as auth_service
+from server.catalog.schemas import TRANSLATED_LANGUAGES
+from server.catalog.snapshot import branch_catalog
+from server.catalog.translations import localize
 from server.errors import Forbidden, NotFound, Unauthorized
 from server.models import (
     Counter,
@@ -114,8 +117,21 @@ def branch_opening(
     return [snapshot], int(snapshot["last_event_id"])
 
 
+def local_names(translations: Mapping[str, Any], path: tuple[str, ...], *, ja: str, en: str) -> dict[str, str]:
+    """A name in Japanese, English and each language that translates it: a board shows the others
+    in English or Japanese, marked so, never silently."""
+    names = {"ja": ja, "en": en}
+    for language in TRANSLATED_LANGUAGES:
+        local = localize(translations, language, path, ja=ja, en=en)
+        if local.lang == language:
+            names[language] = local.text
+    return names
+
+
 def waiting_by_label(session: Session, *, branch_id: str, now: datetime, sample: int) -> list[dict[str, Any]]:
-    """People waiting per neutral public label (several services share one), with the longest estimate."""
+    """People waiting per neutral public label (several services share one), with the longest
+    estimate; `names` holds the label in every language that translates it."""
+    translations = branch_catalog(session, branch_id).branch.settings.get("translations") or {}
     waiting_counts = waiting_per_service(session, branch_id=branch_id)
     rows = session.exec(
         select(Service, Queue)
@@ -126,10 +142,17 @@ def waiting_by_label(session: Session, *, branch_id: str, now: datetime, sample:
     labels: dict[tuple[str, str], dict[str, Any]] = {}
     for service, queue in rows:
         label_ja, label_en = public_label(session, service, queue)
-        entry = labels.setdefault(
-            (label_ja, label_en),
-            {"label_ja": label_ja, "label_en": label_en, "waiting": 0, "estimated_wait_minutes": 0},
-        )
+        key = (label_ja, label_en)
+        if key not in labels:
+            path = ("sensitive_label",) if service.sensitive else ("queues", queue.prefix, "label")
+            labels[key] = {
+                "label_ja": label_ja,
+                "label_en": label_en,
+                "names": local_names(translations, path, ja=label_ja, en=label_en),
+                "waiting": 0,
+                "estimated_wait_minutes": 0,
+            }
+        entry = labels[key]
         waiting = waiting_counts.get(service.id or 0, 0)
         if waiting:
             entry["waiting"] += waiting
@@ -233,6 +256,7 @@ def branch_snapshot(session: Session, *, branch_id: str, now: datetime, sample: 
     last_id = last_branch_event_id(session, branch.id)
     local_midnight = local_time(branch, now).replace(hour=0, minute=0, second=0, microsecond=0)
     calls, guidance = recent_calls_and_guidance(_recent_today(session, branch.id, local_midnight))
+    translations = branch.settings.get("translations") or {}
     return {
         "type": "snapshot",
         "last_event_id": last_id,
@@ -241,6 +265,7 @@ def branch_snapshot(session: Session, *, branch_id: str, now: datetime, sample: 
             "id": branch.id,
             "name_ja": branch.name_ja,
             "name_en": branch.name_en,
+            "names": local_names(translations, ("branch",), ja=branch.name_ja, en=branch.name_en),
             "timezone": branch.timezone,
             "business_on": business_day(branch, now).isoformat(),
         },

@@ -7,7 +7,13 @@ from sqlmodel import Session, select
 
 from server.errors import Conflict
 from server.models import SatisfactionResponse, Ticket, TicketStatus
-from server.satisfaction.schemas import REASON_LABELS, Reason, ReasonOption, SatisfactionQuestion
+from server.satisfaction.schemas import (
+    REASON_LABELS,
+    REASON_TRANSLATIONS,
+    Reason,
+    ReasonOption,
+    SatisfactionQuestion,
+)
 from server.tickets.service import get_ticket_by_token
 
 ALREADY_ANSWERED = "This visit has already been rated. ご回答ありがとうございました。"
@@ -15,7 +21,10 @@ NOT_DONE = "The survey opens once every procedure of this visit is finished. 手
 
 
 def reason_options() -> list[ReasonOption]:
-    return [ReasonOption(code=code, label=ja, label_en=en) for code, (ja, en) in REASON_LABELS.items()]
+    return [
+        ReasonOption(code=code, label=ja, label_en=en, labels={"ja": ja, "en": en, **REASON_TRANSLATIONS[code]})
+        for code, (ja, en) in REASON_LABELS.items()
+    ]
 
 
 def _answered(session: Session, ticket: Ticket) -> bool:

@@ -119,7 +119,7 @@ def test_the_board_shows_a_call_with_its_counter_and_plays_its_announcement(
     city_hall: CityHall, board_page: tuple[Page, list[str]]
 ) -> None:
     page, problems = board_page
-    page.goto(city_hall.board_url())
+    page.goto(city_hall.board_url("&lang=ja,en"))  # English under the Japanese, not rotating
     expect(page.locator("#connection")).to_have_attribute("data-state", "live")
     expect(page.locator("#branch-ja")).to_have_text("サンプル市役所 本庁舎")
 
@@ -156,7 +156,7 @@ def test_the_board_guides_a_routed_ticket_to_its_next_counter(
     city_hall: CityHall, board_page: tuple[Page, list[str]]
 ) -> None:
     page, problems = board_page
-    page.goto(city_hall.board_url())
+    page.goto(city_hall.board_url("&lang=ja,en"))
     expect(page.locator("#connection")).to_have_attribute("data-state", "live")
 
     # A move-in with a My Number Card: intake, review, data entry (back office), then counter 9.

@@ -5,6 +5,7 @@ from datetime import datetime
 import pytest
 from sqlmodel import Session, select
 
+from server.catalog.translations import CITIZEN_LANGUAGES, bare_kanji
 from server.counters import service as counters
 from server.errors import Conflict
 from server.models import Counter, SatisfactionResponse, Staff
@@ -36,3 +37,11 @@ def test_an_answer_that_raced_past_the_check_is_refused_by_the_database(
         service.record_satisfaction(session, status_token=token, score=1, reason=Reason.other, now=clock())
     assert caught.value.code == "already_answered"
     assert [row.score for row in session.exec(select(SatisfactionResponse))] == [5]
+
+
+def test_every_reason_is_offered_in_every_kiosk_language() -> None:
+    for option in service.reason_options():
+        assert set(option.labels) == set(CITIZEN_LANGUAGES)
+        assert (option.labels["ja"], option.labels["en"]) == (option.label, option.label_en)
+        assert all(option.labels.values())
+        assert bare_kanji(option.labels["ja_easy"]) == [], option.labels["ja_easy"]
