@@ -233,6 +233,20 @@ BENCHMARKS = (
             ),
         ),
     ),
+    Benchmark(
+        module="english_voice",
+        run="`.venv/bin/python -m bench.english_voice`",
+        rows=(
+            Row(
+                "english_voice",
+                "english_voice",
+                "English voice: first synthesis of a call's English sentence, espeak-ng vs Festival's HTS voice, "
+                "and the whole call for an English-language ticket (chime, Japanese ×2, English) with Festival, "
+                "one at a time and two at once (no server: a speech process's work)",
+                "a call ready within 1 s (p95) with Festival",
+            ),
+        ),
+    ),
 )
 
 

@@ -3,6 +3,7 @@
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -52,6 +53,9 @@ class Settings(BaseSettings):
     # Synthesise a call's announcement as soon as its event arrives (and warm each issued
     # number), so the board's request finds it ready. Off: made on the board's request only.
     announcement_prefetch: bool = True
+    # The English voice of calls: "auto" takes Festival's HTS voice (Debian festival +
+    # festvox-us-slt-hts) when installed, else espeak-ng; "festival" or "espeak-ng" forces one.
+    english_voice: Literal["auto", "festival", "espeak-ng"] = "auto"
     # Reverse proxies whose X-Forwarded-For names the real client (comma-separated addresses, or
     # "*"): sign-in throttling counts failures per client address, and behind a proxy every
     # request would otherwise share the proxy's. Only list proxies you run: the header is forgeable.

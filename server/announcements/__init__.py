@@ -7,6 +7,7 @@ name. The server wires `Announcer.get()` to `ticket.called` / `ticket.recalled` 
 from .announcer import AnnouncementAudio, Announcer, Pauses
 from .engines import (
     EspeakNgEngine,
+    FestivalEngine,
     OpenJTalkEngine,
     Pyttsx3Engine,
     SpeechEngine,
@@ -31,6 +32,7 @@ __all__ = [
     "AnnouncementKind",
     "Announcer",
     "EspeakNgEngine",
+    "FestivalEngine",
     "OpenJTalkEngine",
     "Pauses",
     "Phrase",

@@ -251,7 +251,8 @@ class Announcer:
         """Synthesise every Japanese fragment a day's calls can need; returns how many were new.
 
         About 1 000 fragments for 999 numbers (a few minutes of CPU, once: they stay on disk across
-        restarts). English sentences are not prewarmed: espeak-ng says one in ~0.05 s.
+        restarts). English sentences are not prewarmed: espeak-ng says one in ~0.05 s, Festival in
+        ~0.1–0.3 s (bench/results/english_voice.md).
         """
         prefixes = list(prefixes)
         counters = list(counters)

@@ -6,27 +6,34 @@
 - `Pyttsx3Engine` speaks the other languages through pyttsx3's espeak-ng driver, on one worker
   thread, falling back to the `espeak-ng` binary when pyttsx3 cannot start or hangs.
 - `EspeakNgEngine` is that binary on its own.
+- `FestivalEngine` speaks English with Festival's HTS voice cmu_us_slt_arctic_hts (Debian
+  `festival` + `festvox-us-slt-hts`), far less robotic than espeak-ng's formant voice. It is used
+  for English when installed (`MADOGUCHI_ENGLISH_VOICE`: auto, festival or espeak-ng); espeak-ng
+  stays the fallback and the voice of every other language.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import importlib.metadata
 import logging
 import os
 import queue
 import re
+import select
 import shutil
 import subprocess
 import tempfile
 import threading
 import time
+import unicodedata
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from .audio import AudioError, from_float, read_wav, write_wav
 from .phrases import is_japanese, normalize_lang
@@ -455,6 +462,323 @@ class Pyttsx3Engine(SpeechEngine):
         return worker
 
 
-def default_engines() -> dict[str, SpeechEngine]:
-    """Japanese through Open JTalk, everything else through espeak-ng (via pyttsx3)."""
-    return {"ja": OpenJTalkEngine(), "*": Pyttsx3Engine()}
+# --- Festival (English) ---------------------------------------------------------------------------
+
+EnglishVoice = Literal["auto", "festival", "espeak-ng"]
+ENGLISH_VOICES: tuple[EnglishVoice, ...] = ("auto", "festival", "espeak-ng")
+# Debian's festvox-us-slt-hts: CMU ARCTIC "slt" (US English, female) as an HTS (HMM) voice, 32 kHz.
+FESTIVAL_VOICE = "cmu_us_slt_arctic_hts"
+# Bump when festival_text() changes what Festival is given for the same text (a cache key part).
+FESTIVAL_TEXT_VERSION = 1
+# Festival reads a lone "A" by its part of speech: "number A-12" as the letter /ey/, but
+# "Ticket A 12" and "counter 12 A" as the article /ax/. A letter A becomes this word, which the
+# lexicon addendum in FestivalEngine says /ey/, so it is the letter in every context.
+FESTIVAL_LETTER_A = "madoguchilettera"
+# Festival's Scheme heap, in cells: its default (10 million) makes every festival process 330 MB
+# resident; a call sentence needs far less (1 million: ~50 MB, same audio, no slower).
+FESTIVAL_HEAP_CELLS = 1_000_000
+_TICKET_CODE = re.compile(r"(?<![\w-])([A-Z]{1,3})-([0-9]+)(?![\w-])")  # number_spoken(): "A-12"
+_MIXED_CODE = re.compile(r"(?<![\w-])(?=[A-Z0-9]*[0-9])(?=[A-Z0-9]*[A-Z])[A-Z0-9]{2,8}(?![\w-])")  # "12A", "2B"
+_CAPITAL_LETTERS = re.compile(r"(?<![\w-])[A-Z]{2,3}(?![\w-])")  # "AB", "US": letters, not words
+_RUNS = re.compile(r"[A-Z]+|[0-9]+")
+_LETTER_A_IN_SENTENCE = re.compile(r"(?<=[A-Za-z0-9,;] )A(?![\w-])")  # not "A reminder: …"
+
+
+def _spelled(letters: str) -> str:
+    return " ".join(FESTIVAL_LETTER_A if letter == "A" else letter for letter in letters)
+
+
+def festival_text(text: str) -> str:
+    """What Festival is given for `text`, so that ticket numbers and counters are read as a lobby
+    says them: "A-12" → "A twelve" (not "a one two" or "uh twelve"), counter "12A" → "twelve A",
+    "CAT-5" → "C A T five" (not the word "cat"). Festival reads 8-bit text: accents are dropped."""
+    text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text))
+    text = "".join(char for char in text if not unicodedata.combining(char))
+    text = " ".join("".join(char if char.isascii() and char.isprintable() else " " for char in text).split())
+    text = _TICKET_CODE.sub(lambda match: f"{_spelled(match[1])} {match[2]}", text)
+    text = _MIXED_CODE.sub(
+        lambda match: " ".join(run if run.isdigit() else _spelled(run) for run in _RUNS.findall(match[0])), text
+    )
+    text = _CAPITAL_LETTERS.sub(lambda match: _spelled(match[0]), text)
+    return _LETTER_A_IN_SENTENCE.sub(FESTIVAL_LETTER_A, text)
+
+
+_festival_voices_found: dict[str, tuple[str, ...]] = {}
+
+
+def _festival_voices(festival: str) -> tuple[str, ...]:
+    """The voices a Festival installation has (asked once per process: it takes ~0.2 s; a
+    failed answer is not kept, so a slow start is not taken for a missing voice for ever)."""
+    found = _festival_voices_found.get(festival)
+    if found is not None:
+        return found
+    try:
+        result = subprocess.run(
+            [festival, "--heap", str(FESTIVAL_HEAP_CELLS), "-b", "(print (voice.list))"],
+            capture_output=True,
+            timeout=30,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        logger.warning("festival did not list its voices: %s", error)
+        return ()
+    found = tuple(re.findall(r"[A-Za-z0-9_]+", result.stdout.decode(errors="replace")))
+    if found:
+        _festival_voices_found[festival] = found
+    return found
+
+
+class _FestivalProcess:
+    """One `festival --pipe` kept running: the voice loads once (~0.5 s), and each sentence
+    then costs only its synthesis (~0.15 s instead of ~0.35 s for a fresh process)."""
+
+    def __init__(self, festival: str, setup: str) -> None:
+        self.process = subprocess.Popen(
+            [festival, "--heap", str(FESTIVAL_HEAP_CELLS), "--pipe"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        self.pending = b""
+        self.serial = 0
+        # The voice's models load on the first synthesis (~0.5 s): do one now, unasked, so that it
+        # is done by the time the first call comes (sent, not waited for).
+        self.send(f'{setup} (utt.synth (Utterance Text "Ticket number one."))')
+
+    def send(self, expression: str) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(expression.encode("ascii") + b"\n")
+        self.process.stdin.flush()
+
+    def run(self, expression: str, timeout_seconds: float) -> None:
+        """Evaluate `expression`; return once Festival has finished it."""
+        self.serial += 1
+        marker = f"madoguchi-done-{self.serial}\n".encode()
+        # Festival's stdout is block-buffered on a pipe: the marker is flushed by hand.
+        self.send(f'{expression} (format t "madoguchi-done-{self.serial}\\n") (fflush nil)')
+        assert self.process.stdout is not None
+        descriptor = self.process.stdout.fileno()
+        deadline = time.monotonic() + timeout_seconds
+        while marker not in self.pending:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise SpeechError(f"festival did not answer within {timeout_seconds} s")
+            ready, _, _ = select.select([descriptor], [], [], remaining)
+            if ready:
+                chunk = os.read(descriptor, 65536)
+                if not chunk:
+                    raise SpeechError(f"festival ended (exit status {self.process.wait(1)})")
+                self.pending += chunk
+        self.pending = self.pending.split(marker, 1)[1]
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            if self.process.stdin is not None:
+                self.process.stdin.close()
+        try:
+            self.process.wait(2)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+class FestivalEngine(SpeechEngine):
+    """English through Festival with an HTS voice (by default cmu_us_slt_arctic_hts from Debian's
+    festvox-us-slt-hts): 32 kHz statistical synthesis, much more natural than espeak-ng.
+
+    One Festival process is kept per engine (the voice loads once) and used by one thread at a
+    time; if it fails or hangs it is ended, the sentence is made by a fresh `festival -b`, and
+    the next one starts a new process. Nothing is downloaded."""
+
+    name = "festival"
+
+    def __init__(
+        self,
+        *,
+        festival: str = "festival",
+        voice: str = FESTIVAL_VOICE,
+        gain: float = 1.5,
+        timeout_seconds: float = 30.0,
+        keep_running: bool = True,
+    ) -> None:
+        if not re.fullmatch(r"[a-z0-9_]+", voice):  # it goes into a Scheme expression
+            raise ValueError(f"not a Festival voice name: {voice!r}")
+        self.festival = festival
+        self.voice = voice
+        # The HTS voice peaks at ~1/3 of full scale; 1.5 brings it to Open JTalk's loudness (the
+        # Japanese part of the same call) without clipping.
+        self.gain = gain
+        self.timeout_seconds = timeout_seconds
+        self.keep_running = keep_running
+        self._lock = threading.Lock()
+        self._process: _FestivalProcess | None = None
+        self._directory: tempfile.TemporaryDirectory[str] | None = None
+        self.restarts = 0  # processes that failed and were replaced (for monitoring and tests)
+
+    @cached_property
+    def _program_version(self) -> str:
+        output = self._run_once(["--version"]).decode(errors="replace")
+        match = re.search(r"\b(\d+(?:\.\d+)+)", output)
+        return match.group(1) if match else output.strip()[:40]
+
+    @property
+    def version(self) -> str:
+        return f"festival/{self._program_version}/{self.voice}/gain={self.gain}/text={FESTIVAL_TEXT_VERSION}"
+
+    def voices(self) -> tuple[str, ...]:
+        festival = shutil.which(self.festival)
+        return _festival_voices(festival) if festival is not None else ()
+
+    def problem(self) -> str | None:
+        """Why this engine cannot speak here (None: it can)."""
+        if shutil.which(self.festival) is None:
+            return "festival is not installed (Debian: apt-get install festival festvox-us-slt-hts)"
+        if self.voice not in self.voices():
+            return f"festival has no voice {self.voice} (Debian: apt-get install festvox-us-slt-hts)"
+        return None
+
+    def available(self) -> bool:
+        return self.problem() is None
+
+    def supports(self, lang: str) -> bool:
+        return normalize_lang(lang).split("-")[0] == "en" and self.available()
+
+    def synthesize(self, text: str, lang: str = "en") -> bytes:
+        problem = self.problem()
+        if problem is not None:
+            raise SpeechError(problem)
+        self._check(text, lang)
+        with self._lock:
+            if self._directory is None:
+                self._directory = tempfile.TemporaryDirectory(prefix="madoguchi-festival-")
+            path = Path(self._directory.name) / "speech.wav"
+            path.unlink(missing_ok=True)  # a stale file must not pass for this sentence's audio
+            expression = (
+                f'(utt.save.wave (utt.wave.rescale (utt.synth (Utterance Text "{_scheme_string(text)}"))'
+                f' {self.gain}) "{path}" \'riff)'
+            )
+            if self.keep_running:
+                try:
+                    if self._process is None:
+                        self._process = _FestivalProcess(self._festival_path(), self._setup)
+                    self._process.run(expression, self.timeout_seconds)
+                except (OSError, SpeechError) as error:
+                    logger.warning("festival process failed (%s); starting a new one", error)
+                    self._stop_process()
+                    self.restarts += 1
+            if not path.is_file():  # not kept running, or that process failed: a fresh one
+                self._run_once(["-b", f"(begin {self._setup} {expression})"])
+            # Festival reports a Scheme error (an unknown voice …) and carries on: no file then.
+            if not path.is_file():
+                raise SpeechError(f"festival made no audio for {text!r}")
+            return _wav_or_error(path.read_bytes(), "festival")
+
+    def start(self) -> None:
+        """Start the Festival process and load the voice now, in the background, so that the
+        first sentence does not wait for it (the process would otherwise start on first use)."""
+        with self._lock:
+            if not self.keep_running or self._process is not None or not self.available():
+                return
+            try:
+                self._process = _FestivalProcess(self._festival_path(), self._setup)
+            except (OSError, SpeechError) as error:
+                logger.warning("festival did not start (%s); it is tried again on first use", error)
+
+    def words(self, text: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """What Festival says for `text`: each word with its phones (Festival's own analysis of
+        the same input as `synthesize`), e.g. "A-12" → (("madoguchilettera", ("ey",)),
+        ("twelve", ("t", "w", "eh", "l", "v")))."""
+        script = (
+            f'(begin {self._setup} (set! utt (utt.synth (Utterance Text "{_scheme_string(text)}")))'
+            ' (mapcar (lambda (word) (format t "madoguchi-word %s" (item.name word))'
+            ' (mapcar (lambda (syllable) (mapcar (lambda (segment) (format t " %s" (item.name segment)))'
+            " (item.relation.daughters syllable 'SylStructure))) (item.relation.daughters word 'SylStructure))"
+            ' (format t "\\n")) (utt.relation.items utt \'Word)))'
+        )
+        found = []
+        for line in self._run_once(["-b", script]).decode(errors="replace").splitlines():
+            if line.startswith("madoguchi-word "):
+                word, *phones = line.split()[1:]
+                found.append((word, tuple(phones)))
+        return tuple(found)
+
+    def close(self) -> None:
+        with self._lock:
+            self._stop_process()
+            if self._directory is not None:
+                self._directory.cleanup()
+                self._directory = None
+
+    @property
+    def _setup(self) -> str:
+        """Scheme run before any text: the voice, and the letter A's pronunciation."""
+        return f'(begin (voice_{self.voice}) (lex.add.entry \'("{FESTIVAL_LETTER_A}" n (((ey) 1)))))'
+
+    def _festival_path(self) -> str:
+        path = shutil.which(self.festival)
+        if path is None:
+            raise SpeechError(self.problem() or "festival is not installed")
+        return path
+
+    def _stop_process(self) -> None:
+        if self._process is not None:
+            self._process.close()
+            self._process = None
+
+    def _run_once(self, args: Sequence[str]) -> bytes:
+        try:
+            result = subprocess.run(
+                [self._festival_path(), "--heap", str(FESTIVAL_HEAP_CELLS), *args],
+                capture_output=True,
+                timeout=self.timeout_seconds,
+                check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired) as error:
+            raise SpeechError(f"festival failed: {error}") from error
+        if result.returncode != 0:
+            message = result.stderr.decode(errors="replace").strip()[-300:]
+            raise SpeechError(f"festival exited with {result.returncode}: {message}")
+        return result.stdout
+
+
+def _scheme_string(text: str) -> str:
+    """`text` as Festival should read it, escaped for a Scheme string literal."""
+    return festival_text(text).replace("\\", "\\\\").replace('"', '\\"')
+
+
+_festival_lock = threading.Lock()
+_festival: FestivalEngine | None = None
+
+
+def _shared_festival() -> FestivalEngine:
+    """One Festival engine (so one ~50 MB festival process) per process, however many announcers
+    and voice guides ask for default engines; a closed one starts again on its next sentence."""
+    global _festival
+    with _festival_lock:
+        if _festival is None:
+            _festival = FestivalEngine()
+        return _festival
+
+
+def _configured_english_voice() -> str:
+    from server.config import get_settings  # lazy: the library itself needs no server settings
+
+    return get_settings().english_voice
+
+
+def default_engines(*, english: EnglishVoice | str | None = None) -> dict[str, SpeechEngine]:
+    """Japanese through Open JTalk; English through Festival's HTS voice when installed (or when
+    `english` is "festival"), else, like everything else, through espeak-ng (via pyttsx3).
+
+    `english`: "auto", "festival" or "espeak-ng"; None: the MADOGUCHI_ENGLISH_VOICE setting. A
+    forced Festival that is not installed is not replaced: the announcer refuses to start, which
+    `madoguchi check` explains."""
+    choice = english if english is not None else _configured_english_voice()
+    if choice not in ENGLISH_VOICES:
+        raise ValueError(f"English voice must be one of {', '.join(ENGLISH_VOICES)}, not {choice!r}")
+    engines: dict[str, SpeechEngine] = {"ja": OpenJTalkEngine(), "*": Pyttsx3Engine()}
+    festival = _shared_festival()
+    if choice == "festival" or (choice == "auto" and festival.available()):
+        engines["en"] = festival
+        festival.start()
+    return engines

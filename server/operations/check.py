@@ -15,9 +15,10 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, text
 from sqlmodel import Session, select
 
-from server.announcements.engines import EspeakNgEngine, OpenJTalkEngine
+from server.announcements.engines import EspeakNgEngine, FestivalEngine, OpenJTalkEngine
 from server.catalog.loader import ConfigError, load_config_file
 from server.catalog.translations import translations_summary
+from server.config import get_settings
 from server.database_setup import alembic_config
 from server.models import Branch
 from server.operations.backup import ensure_pg_dump_matches
@@ -128,11 +129,23 @@ def _japanese_speech() -> str:
 
 
 def _english_speech() -> str:
+    # The announcer's own choice (default_engines): Festival's HTS voice when installed.
+    choice = get_settings().english_voice
+    festival_problem = None
+    if choice != "espeak-ng":
+        festival = FestivalEngine()
+        festival_problem = festival.problem()
+        if festival_problem is None:
+            return festival.version
+        if choice == "festival":
+            raise RuntimeError(f"MADOGUCHI_ENGLISH_VOICE=festival, but {festival_problem}")
     engine = EspeakNgEngine()
     if not engine.available():
         raise RuntimeError(
             "espeak-ng is not installed (Debian: apt-get install espeak-ng); calls are said in Japanese only"
         )
+    if festival_problem is not None:
+        return f"{engine.version} ({festival_problem} for a more natural English voice)"
     return engine.version
 
 
