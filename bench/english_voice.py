@@ -176,7 +176,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         + f'\n\n{count} new calls per column ("Ticket number A-100, please go to counter 1." …), nothing '
         "cached but the number's Japanese fragments (warmed at issue, as the server does). Whole call: "
         "chime, Japanese twice, English once, 48 kHz WAV, as a speech process makes it for an "
-        f"English-language ticket. Festival's voice probe at speech-process start: {probe_seconds} s, once; "
+        "English-language ticket; two at once share one Festival process here (the server's two speech "
+        "processes have one each), so that column is an upper bound. "
+        f"Festival's voice probe at speech-process start: {probe_seconds} s, once; "
         f"the first sentence right after Festival started: {process_start_seconds} s. Festival is kept "
         "running per speech process; a fresh `festival -b` per sentence would take "
         f"{one_shot['median']} / {one_shot['p95']} / {one_shot['max']} s. "
