@@ -69,6 +69,9 @@ def _configure_sqlite(engine: Engine) -> None:
         if not connection.get_execution_options().get(WRITE_OPTION, False):
             connection.exec_driver_sql("BEGIN")
             return
+        if connection.info.get(_HOLDS_WRITER):  # a connection's next transaction: it holds the lock already
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            return
         if not writers.acquire(timeout=WRITER_WAIT_SECONDS):
             raise TimeoutError("the database stayed busy; try again")
         try:
@@ -78,16 +81,12 @@ def _configure_sqlite(engine: Engine) -> None:
             raise
         connection.info[_HOLDS_WRITER] = True
 
-    def release(connection: Any) -> None:
-        if connection.info.pop(_HOLDS_WRITER, False):
-            writers.release()
-
-    event.listen(engine, "commit", release)
-    event.listen(engine, "rollback", release)
-
+    # The lock goes when the connection returns to the pool, after its COMMIT (or ROLLBACK) has
+    # run: the engine's commit event comes before it, and a writer let in there would find the
+    # database still locked and sleep in SQLite's busy handler (1, 2, 5, 10 … ms) while the lock
+    # sat idle.
     @event.listens_for(engine, "checkin")
     def on_checkin(_dbapi_connection: Any, record: Any) -> None:
-        # Safety net: a connection returned without commit or rollback events.
         if record.info.pop(_HOLDS_WRITER, False):
             writers.release()
 

@@ -53,29 +53,56 @@ def process_caches(state: Any) -> dict[str, Any]:
     }
 
 
-def _publish_after_commit(session: Session, request: Request) -> None:
-    bus: EventHub = request.app.state.bus
-    caches = process_caches(request.app.state)
-    session.info.update(caches)
+class RequestSession(Session):
+    """A request's session: what it commits reaches this process's caches and the bus.
 
-    @event.listens_for(session, "after_commit")
-    def publish(committed: Session) -> None:
-        pending = committed.info.pop(PENDING_EVENTS_KEY, [])
-        # What this process keeps in memory follows its own changes at once; other processes
-        # hear of them through the bus.
-        for cache in caches.values():
-            cache.on_messages(message for _, message in pending)
-        bus.publish_committed(pending)
+    The listeners are the class's, registered once: listeners per session instance cost SQLAlchemy
+    more than some of the requests they serve."""
 
-    @event.listens_for(session, "after_rollback")
-    def forget(rolled_back: Session) -> None:
-        # Events of a transaction that did not commit never reach anyone.
-        rolled_back.info.pop(PENDING_EVENTS_KEY, None)
+
+_BUS = "madoguchi_bus"
+_CACHES = "madoguchi_caches"
+_READ_ENGINE = "madoguchi_read_engine"
+
+
+@event.listens_for(RequestSession, "after_commit")
+def _publish(committed: Session) -> None:
+    pending = committed.info.pop(PENDING_EVENTS_KEY, [])
+    # What this process keeps in memory follows its own changes at once; other processes hear
+    # of them through the bus.
+    for cache in committed.info[_CACHES].values():
+        cache.on_messages(message for _, message in pending)
+    bus: EventHub = committed.info[_BUS]
+    bus.publish_committed(pending)
+
+
+@event.listens_for(RequestSession, "after_rollback")
+def _forget(rolled_back: Session) -> None:
+    # Events of a transaction that did not commit never reach anyone.
+    rolled_back.info.pop(PENDING_EVENTS_KEY, None)
+
+
+@event.listens_for(RequestSession, "after_commit")
+@event.listens_for(RequestSession, "after_rollback")
+def _read_from_now_on(ended: Session) -> None:
+    # A write session needs the lock for its state change only, not to read the response after.
+    engine = ended.info.get(_READ_ENGINE)
+    if engine is not None:
+        ended.bind = engine
+
+
+def _request_session(request: Request, *, write: bool) -> RequestSession:
+    state = request.app.state
+    engine = state.engine
+    caches = process_caches(state)
+    info = {**caches, _CACHES: caches, _BUS: state.bus}
+    if write:
+        info[_READ_ENGINE] = engine
+    return RequestSession(writer(engine) if write else engine, expire_on_commit=False, info=info)
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    with Session(request.app.state.engine, expire_on_commit=False) as session:
-        _publish_after_commit(session, request)
+    with _request_session(request, write=False) as session:
         yield session
 
 
@@ -85,16 +112,7 @@ def get_write_session(request: Request) -> Iterator[Session]:
     The lock is taken at the first statement, not here, so a request never holds it while
     other dependencies (sign-in checks) are still being resolved.
     """
-    engine = request.app.state.engine
-    with Session(writer(engine), expire_on_commit=False) as session:
-        _publish_after_commit(session, request)
-
-        # Only the state change needs the lock; reading the response afterwards does not.
-        @event.listens_for(session, "after_commit")
-        @event.listens_for(session, "after_rollback")
-        def read_from_now_on(ended: Session) -> None:
-            ended.bind = engine
-
+    with _request_session(request, write=True) as session:
         yield session
 
 

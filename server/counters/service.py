@@ -315,7 +315,8 @@ def call_next(session: Session, *, counter_id: int, staff: Staff, now: datetime)
     state = state.after(kind)
     counter.normal_calls_since_priority = state.normal_calls_since_priority
     counter.appointment_calls_in_row = state.appointment_calls_in_row
-    ticket = session.get(Ticket, stop.ticket_id)
+    with session.no_autoflush:  # the counter's changes go out in one UPDATE with the rest below
+        ticket = session.get(Ticket, stop.ticket_id)
     service = branch_catalog(session, counter.branch_id).services[stop.service_id]
     assert ticket is not None
     if not service.citizen_present:
