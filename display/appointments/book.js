@@ -317,7 +317,7 @@ function timeStep() {
 function confirmStep() {
   const text = t();
   if (!state.slot) return null;
-  const retention = state.service.email_retention_days ?? state.service.email_delete_after_days ?? null;
+  const retention = state.service.email_retention_days;
   return h(
     "section",
     { class: "confirm" },

@@ -47,6 +47,7 @@ class BookableService(BaseModel):
     min_notice_hours: int
     check_in_opens_minutes: int
     grace_minutes: int
+    email_retention_days: int
 
 
 class SlotPublic(BaseModel):

@@ -183,7 +183,8 @@ def bookable_services(session: Session, *, branch_id: str, language: str) -> lis
     catalog = branch_catalog(session, branch_id)
     translations = catalog.branch.settings.get("translations") or {}
     listed = []
-    for spec in appointments_of(catalog.branch).services:
+    appointments = appointments_of(catalog.branch)
+    for spec in appointments.services:
         service = catalog.active_services.get(spec.service)
         if service is None:
             continue
@@ -200,6 +201,8 @@ def bookable_services(session: Session, *, branch_id: str, language: str) -> lis
                 "min_notice_hours": spec.min_notice_hours,
                 "check_in_opens_minutes": spec.check_in_opens_minutes,
                 "grace_minutes": spec.grace_minutes,
+                # The booking page tells the citizen when their address is erased.
+                "email_retention_days": appointments.email_retention_days,
             }
         )
     return listed

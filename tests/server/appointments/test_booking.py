@@ -34,6 +34,8 @@ def test_the_bookable_services_are_named_in_the_language_asked(client: TestClien
         15,
         60,
     )
+    # The booking page says when the address is erased (config/demo_city_hall.yaml).
+    assert {service["email_retention_days"] for service in services} == {7}
 
 
 def test_days_say_which_are_closed_and_how_many_places_are_free(client: TestClient) -> None:
