@@ -35,7 +35,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
-from .audio import AudioError, from_float, read_wav, write_wav
+from .audio import AudioError, concatenate, from_float, read_wav, write_wav
 from .phrases import is_japanese, normalize_lang
 
 logger = logging.getLogger(__name__)
@@ -481,6 +481,7 @@ _TICKET_CODE = re.compile(r"(?<![\w-])([A-Z]{1,3})-([0-9]+)(?![\w-])")  # number
 _MIXED_CODE = re.compile(r"(?<![\w-])(?=[A-Z0-9]*[0-9])(?=[A-Z0-9]*[A-Z])[A-Z0-9]{2,8}(?![\w-])")  # "12A", "2B"
 _CAPITAL_LETTERS = re.compile(r"(?<![\w-])[A-Z]{2,3}(?![\w-])")  # "AB", "US": letters, not words
 _RUNS = re.compile(r"[A-Z]+|[0-9]+")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _LETTER_A_IN_SENTENCE = re.compile(r"(?<=[A-Za-z0-9,;] )A(?![\w-])")  # not "A reminder: …"
 
 
@@ -651,11 +652,16 @@ class FestivalEngine(SpeechEngine):
         with self._lock:
             if self._directory is None:
                 self._directory = tempfile.TemporaryDirectory(prefix="madoguchi-festival-")
-            path = Path(self._directory.name) / "speech.wav"
-            path.unlink(missing_ok=True)  # a stale file must not pass for this sentence's audio
-            expression = (
-                f'(utt.save.wave (utt.wave.rescale (utt.synth (Utterance Text "{_scheme_string(text)}"))'
+            # One utterance per sentence, as text2wave does: HTS time grows faster than the
+            # length of an utterance (a 3,000-character paragraph as one took over 30 s).
+            sentences = [sentence for sentence in _SENTENCE_END.split(text.strip()) if sentence.strip()]
+            paths = [Path(self._directory.name) / f"speech-{index}.wav" for index in range(len(sentences))]
+            for path in paths:
+                path.unlink(missing_ok=True)  # a stale file must not pass for this text's audio
+            expression = " ".join(
+                f'(utt.save.wave (utt.wave.rescale (utt.synth (Utterance Text "{_scheme_string(sentence)}"))'
                 f' {self.gain}) "{path}" \'riff)'
+                for sentence, path in zip(sentences, paths, strict=True)
             )
             if self.keep_running:
                 try:
@@ -666,12 +672,18 @@ class FestivalEngine(SpeechEngine):
                     logger.warning("festival process failed (%s); starting a new one", error)
                     self._stop_process()
                     self.restarts += 1
-            if not path.is_file():  # not kept running, or that process failed: a fresh one
+            if not all(path.is_file() for path in paths):  # not kept running, or it failed: a fresh one
                 self._run_once(["-b", f"(begin {self._setup} {expression})"])
             # Festival reports a Scheme error (an unknown voice …) and carries on: no file then.
-            if not path.is_file():
+            if not all(path.is_file() for path in paths):
                 raise SpeechError(f"festival made no audio for {text!r}")
-            return _wav_or_error(path.read_bytes(), "festival")
+            if len(paths) == 1:
+                return _wav_or_error(paths[0].read_bytes(), "festival")
+            try:
+                parts = [read_wav(path.read_bytes()) for path in paths]
+            except AudioError as error:
+                raise SpeechError(f"festival returned no usable WAV: {error}") from error
+            return _wav_or_error(write_wav(concatenate(parts, parts[0].rate)), "festival")
 
     def start(self) -> None:
         """Start the Festival process and load the voice now, in the background, so that the

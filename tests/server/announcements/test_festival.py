@@ -17,6 +17,7 @@ import pytest
 from pydantic import ValidationError
 
 from server.announcements import AnnouncementKind, Announcer, FestivalEngine, UnsupportedLanguageError
+from server.announcements.audio import read_wav
 from server.announcements.engines import (
     FESTIVAL_LETTER_A,
     OpenJTalkEngine,
@@ -168,6 +169,20 @@ def test_a_festival_process_that_dies_or_hangs_is_replaced(festival: FestivalEng
     finally:
         engine.close()
     assert engine._process is None
+
+
+def test_a_long_text_is_said_one_sentence_at_a_time(festival: FestivalEngine) -> None:
+    # HTS time grows faster than an utterance's length (a 3,000-character paragraph as one
+    # utterance took over 30 s): a kiosk's guide text is said sentence by sentence, as text2wave does.
+    sentences = [
+        "Please take a numbered ticket.",
+        "When your number is called, go to the counter shown!",
+        "Your QR code shows your place in the queue?",
+    ]
+    alone = [read_wav(festival.synthesize(sentence, "en")) for sentence in sentences]
+    together = read_wav(festival.synthesize("  ".join(sentences), "en"))
+    assert together.rate == 32_000
+    assert list(together.samples) == [sample for pcm in alone for sample in pcm.samples]
 
 
 def test_one_festival_process_serves_many_threads(festival: FestivalEngine) -> None:
