@@ -392,7 +392,12 @@ function renderRecent() {
   const rows = state.recent.filter((call) => !inCards.has(call.number)).slice(0, RECENT_ROWS);
   document.getElementById("recent").replaceChildren(
     ...rows.map((call) =>
-      element("li", "", element("span", "number", call.number), element("span", "counter", `${call.counter?.name ?? ""}番`)),
+      element(
+        "li",
+        "",
+        element("span", "number", call.number),
+        pair("span", "counter", (t) => t.window(call.counter?.name ?? ""), "stack", [`${call.counter?.name ?? ""}番`]),
+      ),
     ),
   );
 }
