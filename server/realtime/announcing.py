@@ -137,13 +137,15 @@ def warm_number(cache_dir: str, voice: BranchVoice, number: str) -> None:
         )
 
 
-def exit_with_parent(poll_seconds: float = 2.0) -> None:
+def exit_with_parent(server_pid: int, poll_seconds: float = 2.0) -> None:
     """In a speech process: end when the server that started it is gone. A server killed
-    outright (SIGKILL, OOM) never shuts its pool down, and its workers would live on."""
-    parent = os.getppid()
+    outright (SIGKILL, OOM) never shuts its pool down, and its workers would live on.
+
+    The server names itself: one killed while this process was still starting has already
+    left it to init, and `os.getppid()` read here would watch init for ever."""
 
     def watch() -> None:
-        while os.getppid() == parent:
+        while os.getppid() == server_pid:
             time.sleep(poll_seconds)
         os._exit(0)
 
@@ -178,6 +180,7 @@ class CallAnnouncements:
                     max_workers=self._speech_processes,
                     mp_context=multiprocessing.get_context("spawn"),
                     initializer=exit_with_parent,
+                    initargs=(os.getpid(),),
                 )
             return self._pool
 

@@ -6,6 +6,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 # A stand-in server: starts the speech pool as CallAnnouncements does, says its worker's pid, then
 # waits to be killed.
 PARENT = """
@@ -14,8 +16,13 @@ from concurrent.futures import ProcessPoolExecutor
 from server.realtime.announcing import exit_with_parent
 
 if __name__ == "__main__":
-    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=exit_with_parent)
-    print(pool.submit(os.getpid).result(60), flush=True)
+    spawn = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(1, mp_context=spawn, initializer=exit_with_parent, initargs=(os.getpid(),))
+    started = pool.submit(os.getpid)
+    if sys.argv[1] == "starting":  # killed while its worker is still importing
+        print(multiprocessing.active_children()[0].pid, flush=True)
+    else:
+        print(started.result(60), flush=True)
     time.sleep(600)
 """
 
@@ -29,8 +36,9 @@ def alive(pid: int) -> bool:
         return stat.read().split()[2] != "Z"  # a zombie has exited already
 
 
-def test_a_speech_worker_exits_when_its_server_is_killed() -> None:
-    parent = subprocess.Popen([sys.executable, "-c", PARENT], stdout=subprocess.PIPE, text=True)
+@pytest.mark.parametrize("when", ["working", "starting"])
+def test_a_speech_worker_exits_when_its_server_is_killed(when: str) -> None:
+    parent = subprocess.Popen([sys.executable, "-c", PARENT, when], stdout=subprocess.PIPE, text=True)
     try:
         assert parent.stdout is not None
         worker = int(parent.stdout.readline())
