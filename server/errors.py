@@ -1,5 +1,6 @@
 """Domain errors: each carries the HTTP status and a machine code; routers never build HTTP errors."""
 
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel
@@ -9,11 +10,13 @@ class DomainError(Exception):
     status_code = 400
     code = "bad_request"
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
+    def __init__(self, message: str, *, code: str | None = None, facts: Mapping[str, Any] | None = None) -> None:
         super().__init__(message)
         self.message = message
         if code is not None:
             self.code = code
+        # What a client shows in its own words (a time, a limit), so it never parses the message.
+        self.facts = dict(facts or {})
 
 
 class BadRequest(DomainError):
@@ -47,7 +50,10 @@ class Unprocessable(DomainError):
 
 
 class ErrorBody(BaseModel):
-    """What every error answer carries (the handlers in server.main build it)."""
+    """What every error answer carries (the handlers in server.main build it); some add facts
+    for the client's own wording (`too_early`: `opens_at`; `appointment_missed`: `start`)."""
+
+    model_config = {"extra": "allow"}
 
     detail: str
     code: str

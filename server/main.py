@@ -4,8 +4,10 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, text
@@ -185,8 +187,11 @@ def create_app(
     return app
 
 
-def _error(status: int, detail: object, code: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(status_code=status, content={"detail": detail, "code": code}, headers=headers)
+def _error(
+    status: int, detail: object, code: str, headers: dict[str, str] | None = None, facts: dict[str, Any] | None = None
+) -> JSONResponse:
+    content = {**(facts or {}), "detail": detail, "code": code}
+    return JSONResponse(status_code=status, content=jsonable_encoder(content), headers=headers)
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -194,7 +199,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def domain_error(_: Request, error: DomainError) -> JSONResponse:
         retry_after = getattr(error, "retry_after", None)  # a throttle's 429
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
-        return _error(error.status_code, error.message, error.code, headers=headers)
+        return _error(error.status_code, error.message, error.code, headers=headers, facts=error.facts)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, error: RequestValidationError) -> JSONResponse:

@@ -455,6 +455,7 @@ def check_in(session: Session, *, branch_id: str, code: str, issuer: Issuer, now
             + ("" if not day else f" on {local.date().isoformat()}")
             + ".",
             code="too_early",
+            facts={"opens_at": local},
         )
     if now > start + timedelta(minutes=grace_minutes):
         local = start.astimezone(zone)
@@ -463,6 +464,7 @@ def check_in(session: Session, *, branch_id: str, code: str, issuer: Issuer, now
             f"The booked time ({local:%H:%M}) passed more than {grace_minutes} minutes ago; "
             "please take a walk-in ticket.",
             code="appointment_missed",
+            facts={"start": local},
         )
     claimed = session.execute(
         update(Appointment)

@@ -39,6 +39,7 @@ def test_check_in_opens_early_accepts_the_grace_time_and_then_is_missed(
     assert early["code"] == "too_early"
     assert "10:40" in early["detail"]
     assert early["detail"].startswith("予約の受付は")
+    assert early["opens_at"] == "2026-04-01T10:40:00+09:00"  # for the kiosk's own words
 
     at(clock, 10, 40)
     ticket = check_in(client, kiosk, first["code"].lower())  # typed in lower case: fine
@@ -60,6 +61,7 @@ def test_check_in_opens_early_accepts_the_grace_time_and_then_is_missed(
     assert gone["code"] == "appointment_missed"
     assert "11:30" in gone["detail"]
     assert "番号札" in gone["detail"]
+    assert gone["start"] == "2026-04-01T11:30:00+09:00"
     assert check_in(client, kiosk, cancelled["code"], expected=409)["code"] == "appointment_cancelled"
 
     day = client.get(BOOK, params={"date": "2026-04-01"}, headers=auth["shokuin"]).json()
