@@ -23,6 +23,8 @@ PING_TIMEOUT_SECONDS = 2.0
 # Issuing is retried (same key) for this long: enough to ride out a server restart or a brief
 # overload, short enough for a citizen at the screen.
 ISSUE_RETRY_SECONDS = 8.0
+# The first words of the voice guide start the server's speech process (a few seconds).
+SPEECH_TIMEOUT = httpx.Timeout(30.0, connect=3.0)
 
 
 class ServerUnreachableError(Exception):
@@ -63,6 +65,7 @@ class ServerClient:
         self._transport = transport
         self._http = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport)
         self._branch_names: dict[str, str] | None = None
+        self._voices: dict[str, bool] | None = None
         self._names_lock = threading.Lock()
 
     def close(self) -> None:
@@ -169,6 +172,21 @@ class ServerClient:
                     raise ServerRejectedError(404, f"The server has no branch {self.branch!r}.", "branch_not_found")
             return dict(self._branch_names)
 
+    def speech_languages(self) -> dict[str, bool]:
+        """Which screen languages the server's voice guide speaks (fetched until it answers once)."""
+        with self._names_lock:
+            if self._voices is None:
+                answer = self._call("GET", "/kiosk/speech", token=self._token, timeout=SPEECH_TIMEOUT)
+                self._voices = {str(lang): bool(voiced) for lang, voiced in answer["languages"].items()}
+            return dict(self._voices)
+
+    def speech(self, *, text: str, language: str) -> bytes:
+        """One part of a screen, read aloud by the server's offline voices: a WAV."""
+        response = self._send(
+            "POST", "/kiosk/speech", json={"lang": language, "text": text}, token=self._token, timeout=SPEECH_TIMEOUT
+        )
+        return response.content
+
     def is_reachable(self) -> bool:
         try:
             response = self._http.get("/healthz", timeout=PING_TIMEOUT_SECONDS)
@@ -199,11 +217,33 @@ class ServerClient:
         json: Any = None,
         headers: Mapping[str, str] | None = None,
         http: httpx.Client | None = None,
+        timeout: httpx.Timeout | None = None,
     ) -> Any:
+        response = self._send(
+            method, path, token=token, params=params, json=json, headers=headers, http=http, timeout=timeout
+        )
+        if response.status_code == 204 or not response.content:
+            return None
+        return response.json()
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        token: str | None = None,
+        params: Mapping[str, str] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        http: httpx.Client | None = None,
+        timeout: httpx.Timeout | None = None,
+    ) -> httpx.Response:
+        """The request, or the exception its failure means; a success's body is the caller's."""
         headers = {**(headers or {}), **({"Authorization": f"Bearer {token}"} if token else {})}
+        extra: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
         try:
             response = (http or self._http).request(
-                method, API_PREFIX + path, params=params, json=json, headers=headers
+                method, API_PREFIX + path, params=params, json=json, headers=headers, **extra
             )
         except httpx.TransportError as error:
             raise ServerUnreachableError(f"{method} {path}: {error!r}") from error
@@ -211,9 +251,7 @@ class ServerClient:
             raise ServerUnreachableError(f"{method} {path}: HTTP {response.status_code}")
         if response.status_code >= 400:
             raise _rejection(response)
-        if response.status_code == 204 or not response.content:
-            return None
-        return response.json()
+        return response
 
 
 def _rejection(response: httpx.Response) -> ServerRejectedError:

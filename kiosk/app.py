@@ -114,6 +114,14 @@ def appointment_reference(scanned: str) -> tuple[str | None, str | None]:
     return (code, None) if _CODE_PATTERN.fullmatch(code) else (None, None)
 
 
+class SpeechAsk(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # The server checks the language and the length, and says what is wrong.
+    lang: str = Field(max_length=16)
+    text: str = Field(max_length=4 * MAX_QR_DATA_LENGTH)
+
+
 class StaffLogin(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -312,6 +320,19 @@ def create_app(
             help_throttle.forget()  # let the next press try again
             raise
         return {"already_requested": False, **accepted}
+
+    @app.get("/kiosk/speech")
+    def speech_languages() -> dict[str, Any]:
+        """The voice guide's languages (asked after the page has started: the first answer
+        may wait for the server's speech process to start)."""
+        return {"languages": server.speech_languages()}
+
+    @app.post("/kiosk/speech", responses={200: {"content": {"audio/wav": {}}}})
+    def speak(request: Request, body: SpeechAsk) -> Response:
+        """The voice guide: one part of the screen, read aloud by the server's offline voices."""
+        request.state.language = i18n.screen_language(body.lang)
+        audio = server.speech(text=body.text, language=body.lang)
+        return Response(audio, media_type="audio/wav", headers={"Cache-Control": "no-store"})
 
     @app.get("/kiosk/qr", responses={200: {"content": {"image/png": {}}}})
     def qr_code(data: Annotated[str, Query(min_length=1, max_length=MAX_QR_DATA_LENGTH)]) -> Response:

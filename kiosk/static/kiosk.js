@@ -135,9 +135,11 @@
   }
 
   async function loadMenu() {
-    const response = await call("GET", `/kiosk/menu?lang=${encodeURIComponent(state.language)}`);
+    const language = state.language;
+    const response = await call("GET", `/kiosk/menu?lang=${encodeURIComponent(language)}`);
     if (!response.ok) return response;
-    state.menu = response.data;
+    // A background check's menu that arrives after a language switch is not this screen's.
+    if (language === state.language) state.menu = response.data;
     return response;
   }
 
@@ -157,7 +159,14 @@
     // Said before anyone chooses; afterwards the result screen speaks for itself.
     $("printer-notice").hidden = !(state.printerDown && screen === "start");
     window.scrollTo(0, 0);
+    $("main").scrollTop = 0;
+    const section = $(`screen-${screen}`);
+    for (const area of section.querySelectorAll(".screen-info, .screen-controls")) area.scrollTop = 0;
+    fitScreen();
     if (focusId) $(focusId).focus();
+    announceScreen(section);
+    if (voice.on) speakScreen();
+    else stopSpeaking();
     resetIdleTimer();
   }
 
@@ -168,6 +177,8 @@
       element.textContent = t(element.dataset.i18n);
     }
     $("languages").setAttribute("aria-label", t("language_label"));
+    $("access").setAttribute("aria-label", t("a11y_label"));
+    renderVoiceButton();
     for (const button of $("languages").querySelectorAll("button")) {
       button.setAttribute("aria-pressed", String(button.dataset.language === state.language));
     }
@@ -458,7 +469,7 @@
     $("result-qr").removeAttribute("src");
     $("result-stops").replaceChildren();
     $("result-wait").replaceChildren();
-    goToStart({ resetLanguage: true });
+    goToStart({ resetLanguage: true, resetAccess: true });
   }
 
   function renderResult() {
@@ -577,8 +588,10 @@
 
   // -- returning to the start ----------------------------------------------------------------
 
-  async function goToStart({ resetLanguage = false } = {}) {
+  // resetAccess: the citizen has gone (ticket taken, or idle): their settings go with them.
+  async function goToStart({ resetLanguage = false, resetAccess: forget = false } = {}) {
     stopResultTimer();
+    if (forget) resetAccess();
     state.choice = null;
     state.result = null;
     state.answers = {};
@@ -634,13 +647,17 @@
     state.idleTimer = window.setTimeout(onIdle, seconds * 1000);
   }
 
+  function customised() {
+    return access.lowReach || access.largeText || access.contrast || voice.on;
+  }
+
   function onIdle() {
-    const atRest = state.screen === "start" && state.language === state.catalogue.languages[0];
+    const atRest = state.screen === "start" && state.language === state.catalogue.languages[0] && !customised();
     if (atRest || state.screen === "issuing") {
       resetIdleTimer();
       return;
     }
-    goToStart({ resetLanguage: true });
+    goToStart({ resetLanguage: true, resetAccess: true });
   }
 
   // -- background checks: closed/open, printer -----------------------------------------------
@@ -799,6 +816,8 @@
   // burst ending in Enter is a scan, checked in at once.
   function onCheckInKey(event) {
     if (event.ctrlKey || event.altKey || event.metaKey || event.isComposing) return;
+    // Enter or Space on a button reached by keyboard presses that button.
+    if ((event.key === "Enter" || event.key === " ") && event.target instanceof HTMLButtonElement && event.target.matches(":focus-visible")) return;
     if (state.screen === "checkin") {
       if (event.key === "Enter") {
         event.preventDefault();
@@ -848,6 +867,286 @@
     document.addEventListener("keydown", onCheckInKey);
   }
 
+  // -- accessibility: wheelchair layout, larger text, high contrast, voice guide ---------------
+  // Each is this citizen's choice: it stays while they move through the screens (and start
+  // over), and ends with their ticket or the idle timeout, like the language.
+
+  const REACH_FROM = 0.45; // controls sit below this share of the screen's height
+  const SPEECH_CHARACTERS = 400; // the server's limit per request (server/voice_guide)
+  const access = { lowReach: false, largeText: false, contrast: false };
+  const voice = { on: false, generation: 0, audio: null, languages: null };
+
+  function applyAccess() {
+    const root = document.documentElement;
+    root.classList.toggle("low-reach", access.lowReach);
+    root.classList.toggle("large-text", access.largeText);
+    root.classList.toggle("high-contrast", access.contrast);
+    $("low-reach-button").setAttribute("aria-pressed", String(access.lowReach));
+    $("large-text-button").setAttribute("aria-pressed", String(access.largeText));
+    $("contrast-button").setAttribute("aria-pressed", String(access.contrast));
+    renderVoiceButton();
+    fitScreen();
+  }
+
+  function resetAccess() {
+    Object.assign(access, { lowReach: false, largeText: false, contrast: false });
+    voice.on = false;
+    stopSpeaking();
+    applyAccess();
+  }
+
+  function toggleAccess(name) {
+    access[name] = !access[name];
+    applyAccess();
+    resetIdleTimer();
+  }
+
+  // The wheelchair layout gives the screen's buttons the room between 45 % of the height and the
+  // header below them; text that does not fit above scrolls. A text area that scrolls is made
+  // reachable by keyboard and named, so nobody needs a mouse wheel to read it.
+  function fitScreen() {
+    const main = $("main");
+    if (access.lowReach) {
+      const bottom = main.getBoundingClientRect().bottom - parseFloat(getComputedStyle(main).paddingBottom);
+      const room = Math.max(0, Math.floor(bottom - window.innerHeight * REACH_FROM));
+      document.documentElement.style.setProperty("--reach-height", `${room}px`);
+    }
+    const section = document.querySelector(".screen:not([hidden])");
+    if (!section) return;
+    const heading = section.querySelector("h1");
+    for (const area of section.querySelectorAll(".screen-info, .screen-controls")) {
+      if (area.scrollHeight > area.clientHeight + 1 && getComputedStyle(area).overflowY !== "visible") {
+        area.tabIndex = 0;
+        area.setAttribute("role", "region");
+        area.setAttribute("aria-label", t("scroll_region", { heading: heading ? plainText(heading) : "" }));
+      } else {
+        area.removeAttribute("tabindex");
+        area.removeAttribute("role");
+        area.removeAttribute("aria-label");
+      }
+    }
+  }
+
+  // What an element says: its text with ruby kept as {漢字|かんじ} (the server speaks the reading),
+  // without the "shown in English" notes.
+  function spokenFrom(element) {
+    const copy = element.cloneNode(true);
+    copy.querySelectorAll(".fallback-note").forEach((note) => note.remove());
+    copy.querySelectorAll("ruby").forEach((ruby) => {
+      const reading = ruby.querySelector("rt");
+      const base = [...ruby.childNodes].filter((node) => node !== reading).map((node) => node.textContent).join("");
+      ruby.replaceWith(reading ? `{${base}|${reading.textContent}}` : base);
+    });
+    return copy.textContent.replace(/\s+/g, " ").trim();
+  }
+
+  // What a screen reader's live region says: the text as shown, without the readings.
+  function plainText(element) {
+    const copy = element.cloneNode(true);
+    copy.querySelectorAll("rt, .fallback-note").forEach((node) => node.remove());
+    return copy.textContent.replace(/\s+/g, " ").trim();
+  }
+
+  function announceScreen(section) {
+    const headingId = section.getAttribute("aria-labelledby");
+    const heading = headingId ? $(headingId) : section.querySelector("h1, .working");
+    const region = $("screen-announcer");
+    region.textContent = "";
+    if (heading) window.setTimeout(() => { region.textContent = plainText(heading); }, 100);
+  }
+
+  // Which languages have a voice, asked once the page runs (until known, every language is
+  // offered, and a refusal then says so on the button).
+  async function loadVoices() {
+    const response = await call("GET", "/kiosk/speech");
+    if (response.ok) {
+      voice.languages = response.data.languages;
+      renderVoiceButton();
+    }
+  }
+
+  function voiceAvailable() {
+    return !voice.languages || voice.languages[state.language] !== false;
+  }
+
+  function renderVoiceButton() {
+    const available = voiceAvailable();
+    const button = $("voice-button");
+    // A language without a voice says so on the button, in that language: no silent switch.
+    $("voice-label").textContent = available ? t("voice_guide") : t("voice_none");
+    button.setAttribute("aria-disabled", String(!available));
+    button.setAttribute("aria-pressed", String(voice.on && available));
+    $("voice-repeat").hidden = !(voice.on && available);
+  }
+
+  function toggleVoice() {
+    resetIdleTimer();
+    if (!voiceAvailable()) {
+      announce(t("voice_none"));
+      return;
+    }
+    voice.on = !voice.on;
+    renderVoiceButton();
+    if (voice.on) speakScreen();
+    else stopSpeaking();
+  }
+
+  // The parts of the current screen, in reading order: [element or text, language].
+  function screenParts() {
+    const here = (selector) => [...document.querySelectorAll(selector)].filter((element) => element.offsetParent !== null);
+    switch (state.screen) {
+      case "start":
+        return [...here("#start-heading, #screen-start .hint, #appointment-button, #screen-start h2, #life-events .name, #services .name")];
+      case "question":
+        return [...here("#question-event, #question-progress, #question-text"), t("voice_answer_hint", { yes: t("yes"), no: t("no") })];
+      case "summary": {
+        const parts = here("#summary-heading, #summary-choice");
+        for (const pair of here("#summary-answers > div")) parts.push(...pair.children);
+        return [...parts, ...here("#summary-note h2, #summary-note-text, #screen-summary .hint, #issue-button")];
+      }
+      case "result": {
+        const number = state.result ? state.result.ticket.number : "";
+        return [t("announce_number", { number: `{#${number}}` }), ...here("#print-message, #result-wait p, #screen-result h2, #result-stops .where, #result-stops .what")];
+      }
+      case "issuing": return here("#issuing-text");
+      case "checkin": return here("#checkin-heading, #screen-checkin .hint, #checkin-status");
+      case "checkin-refused": return here("#refused-heading, #screen-checkin-refused .message");
+      case "message": return here("#message-heading, #message-text");
+      default: return [];
+    }
+  }
+
+  const SENTENCE_END = /[.!?。！？:：।]$/;
+
+  function sentence(text, lang) {
+    if (!text || SENTENCE_END.test(text)) return text;
+    if (lang.startsWith("ja") || lang.startsWith("zh")) return `${text}。`;
+    return lang === "ne" ? `${text}।` : `${text}.`;
+  }
+
+  // The screen as requests of at most SPEECH_CHARACTERS each, one language per request (a name
+  // the city has not translated is read in the language it is shown in).
+  function speechChunks() {
+    const chunks = [];
+    for (const part of screenParts()) {
+      const text = typeof part === "string" ? part : spokenFrom(part);
+      const lang = (typeof part !== "string" && part.dataset.fallback) || state.language;
+      if (!text) continue;
+      for (const piece of splitLong(sentence(text, lang))) {
+        const last = chunks[chunks.length - 1];
+        if (last && last.lang === lang && last.text.length + piece.length + 1 <= SPEECH_CHARACTERS) {
+          last.text += ` ${piece}`;
+        } else {
+          chunks.push({ lang, text: piece });
+        }
+      }
+    }
+    return chunks;
+  }
+
+  function splitLong(text) {
+    const pieces = [];
+    let rest = text;
+    while (rest.length > SPEECH_CHARACTERS) {
+      const head = rest.slice(0, SPEECH_CHARACTERS);
+      // At the last sentence or clause end in reach, never inside a {漢字|かんじ}.
+      let cut = Math.max(...[...head.matchAll(/[.!?。！？、,।]\s*/g)].map((match) => match.index + match[0].length), 0);
+      if (cut === 0) cut = head.lastIndexOf(" ") > 0 ? head.lastIndexOf(" ") : SPEECH_CHARACTERS;
+      const open = head.lastIndexOf("{", cut);
+      if (open > head.lastIndexOf("}", cut)) cut = open || SPEECH_CHARACTERS;
+      pieces.push(rest.slice(0, cut).trim());
+      rest = rest.slice(cut).trim();
+    }
+    if (rest) pieces.push(rest);
+    return pieces;
+  }
+
+  async function fetchSpeech(chunk) {
+    try {
+      const response = await fetch("/kiosk/speech", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(chunk),
+        cache: "no-store",
+      });
+      if (response.ok) return { audio: await response.blob() };
+      const data = await response.json().catch(() => ({}));
+      return { code: data.code || "speech_failed" };
+    } catch (error) {
+      return { code: "server_unreachable" };
+    }
+  }
+
+  function playAudio(blob, generation) {
+    return new Promise((resolve) => {
+      if (generation !== voice.generation) { resolve(); return; }
+      const url = URL.createObjectURL(blob);
+      const audio = new Audio(url);
+      voice.audio = audio;
+      const done = () => { URL.revokeObjectURL(url); resolve(); };
+      audio.addEventListener("ended", done);
+      audio.addEventListener("error", done);
+      audio.addEventListener("pause", done);
+      audio.play().catch(done);
+    });
+  }
+
+  function setVoiceState(value) {
+    $("voice-button").dataset.state = value;
+  }
+
+  async function speakScreen() {
+    stopSpeaking();
+    if (!voice.on || !voiceAvailable()) return;
+    const generation = voice.generation;
+    const chunks = speechChunks();
+    if (chunks.length === 0) return;
+    setVoiceState("loading");
+    // The next part is asked while this one plays: one request at a time per kiosk, so that the
+    // lobby's calls, which share the server's speech processes, are not kept waiting.
+    let next = fetchSpeech(chunks[0]);
+    for (let index = 0; index < chunks.length; index += 1) {
+      const result = await next;
+      if (generation !== voice.generation) return;
+      if (!result.audio) {
+        if (result.code === "no_voice") {
+          voice.languages = { ...(voice.languages || {}), [chunks[index].lang]: false };
+          renderVoiceButton();
+          announce(t("voice_none"));
+        } else {
+          announce(t("voice_failed"));
+        }
+        setVoiceState("failed");
+        return;
+      }
+      next = index + 1 < chunks.length ? fetchSpeech(chunks[index + 1]) : null;
+      setVoiceState("playing");
+      resetIdleTimer(); // a long screen read aloud is not an idle kiosk
+      await playAudio(result.audio, generation);
+      if (generation !== voice.generation) return;
+    }
+    setVoiceState("idle");
+  }
+
+  function stopSpeaking() {
+    voice.generation += 1;
+    if (voice.audio) {
+      voice.audio.pause();
+      voice.audio = null;
+    }
+    setVoiceState("idle");
+  }
+
+  function wireAccess() {
+    $("low-reach-button").addEventListener("click", () => toggleAccess("lowReach"));
+    $("large-text-button").addEventListener("click", () => toggleAccess("largeText"));
+    $("contrast-button").addEventListener("click", () => toggleAccess("contrast"));
+    $("voice-button").addEventListener("click", toggleVoice);
+    $("voice-repeat").addEventListener("click", () => { resetIdleTimer(); speakScreen(); });
+    window.addEventListener("resize", fitScreen);
+    new ResizeObserver(() => fitScreen()).observe($("main"));
+  }
+
   // -- start-up ------------------------------------------------------------------------------
 
   function wireButtons() {
@@ -864,6 +1163,7 @@
     }
     $("next-person").addEventListener("click", clearResult);
     wireCheckIn();
+    wireAccess();
     for (const type of ["pointerdown", "keydown", "touchstart"]) {
       document.addEventListener(type, resetIdleTimer, { passive: true });
     }
@@ -877,10 +1177,12 @@
     const config = await call("GET", "/kiosk/config");
     state.config = config.ok ? config.data : null;
     renderChrome();
+    applyAccess();
     await goToStart();
     const seconds = state.config ? state.config.status_poll_seconds : 30;
     window.setInterval(poll, seconds * 1000);
     poll();
+    loadVoices();
   }
 
   document.addEventListener("DOMContentLoaded", start);

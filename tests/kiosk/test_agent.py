@@ -111,6 +111,25 @@ def test_the_qr_code_is_made_on_the_kiosk(agent: Agent) -> None:
     assert too_long.status_code == 422
 
 
+def test_the_voice_guide_is_the_servers_speech_forwarded(agent: Agent) -> None:
+    languages = agent.client.get("/kiosk/speech")
+    spoken = agent.client.post("/kiosk/speech", json={"lang": "en", "text": "Please take your ticket."})
+    tagalog = agent.client.post("/kiosk/speech", json={"lang": "tl", "text": "Kunin ang tiket"})
+
+    assert languages.status_code == 200
+    assert languages.json()["languages"]["en"] is True
+    assert languages.json()["languages"]["tl"] is False
+    assert spoken.status_code == 200
+    assert spoken.headers["content-type"] == "audio/wav"
+    assert spoken.headers["cache-control"] == "no-store"
+    assert spoken.content[:4] == b"RIFF"
+    assert len(spoken.content) > 20_000
+    # The server's refusal keeps its code and words, for the page to act on.
+    assert tagalog.status_code == 422
+    assert tagalog.json()["code"] == "no_voice"
+    assert "Tagalog" in tagalog.json()["message"] or "'tl'" in tagalog.json()["message"]
+
+
 def test_staff_pages_need_a_staff_sign_in(make_agent: MakeAgent, server: LiveServer) -> None:
     # A quiet kiosk: the server's sign-in reads before it writes, and on SQLite a write committed
     # in between (a health report every 0.2 s) makes it fail; reported to the server's owner.
