@@ -1,6 +1,6 @@
 """Typed dependencies shared by the routers."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -91,7 +91,7 @@ def _read_from_now_on(ended: Session) -> None:
         ended.bind = engine
 
 
-def _request_session(request: Request, *, write: bool) -> RequestSession:
+def request_session(request: Request, *, write: bool) -> RequestSession:
     state = request.app.state
     engine = state.engine
     caches = process_caches(state)
@@ -101,18 +101,32 @@ def _request_session(request: Request, *, write: bool) -> RequestSession:
     return RequestSession(writer(engine) if write else engine, expire_on_commit=False, info=info)
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    with _request_session(request, write=False) as session:
+async def _session_for(request: Request, *, write: bool) -> AsyncIterator[Session]:
+    # On the event loop, not in a worker thread: making a session does no I/O, and a thread hop
+    # per dependency costs a busy server more than the session does. Only a session still in a
+    # transaction (a read, or a failed write) has a connection to give back, in a thread.
+    session = request_session(request, write=write)
+    try:
+        yield session
+    finally:
+        if session.in_transaction():
+            await run_in_threadpool(session.close)
+        else:
+            session.close()
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    async for session in _session_for(request, write=False):
         yield session
 
 
-def get_write_session(request: Request) -> Iterator[Session]:
+async def get_write_session(request: Request) -> AsyncIterator[Session]:
     """For endpoints that change state: on SQLite each transaction starts with the write lock.
 
     The lock is taken at the first statement, not here, so a request never holds it while
     other dependencies (sign-in checks) are still being resolved.
     """
-    with _request_session(request, write=True) as session:
+    async for session in _session_for(request, write=True):
         yield session
 
 

@@ -1,7 +1,6 @@
 """The branch event stream, in-process: snapshot, live calls, replay with after=, refusals."""
 
 import json
-from contextlib import contextmanager
 from types import SimpleNamespace
 from typing import Any, cast
 
@@ -13,7 +12,7 @@ from sqlmodel import Session, col, select
 from starlette.websockets import WebSocketDisconnect
 
 from server.config import Settings
-from server.deps import get_write_session
+from server.deps import request_session
 from server.main import create_app
 from server.models import Counter, DeviceKind, Event
 from server.realtime.events import EventType, record_event
@@ -140,7 +139,7 @@ def test_a_rolled_back_change_emits_nothing(
         last_id = board.receive_json()["last_event_id"]
         # A request's write session, wired to the bus exactly as the routers get it.
         request = cast(Request, SimpleNamespace(app=app))
-        with contextmanager(get_write_session)(request) as session:
+        with request_session(request, write=True) as session:
             counter = session.exec(select(Counter).where(Counter.code == "7")).one()
             record_event(session, type=EventType.counter_opened, branch_id=BRANCH, now=clock(), counter=counter)
             session.rollback()
