@@ -188,16 +188,21 @@ def test_the_settings_end_with_the_idle_timeout(browser: Browser, kiosk: Kiosk) 
 LONGEST_LANGUAGES = ["pt", "tl", "id", "vi", "ne", "ja_easy"]
 
 
-@pytest.mark.parametrize("viewport", [LANDSCAPE, PORTRAIT], ids=["1280x800", "1080x1920"])
+@pytest.mark.parametrize(
+    ("viewport", "languages"),
+    # Portrait is wider in lines than it is short in height: two languages show it (CI time).
+    [(LANDSCAPE, LONGEST_LANGUAGES), (PORTRAIT, ["pt", "ja_easy"])],
+    ids=["1280x800", "1080x1920"],
+)
 def test_larger_text_fits_the_longest_route_in_the_longest_languages(
-    browser: Browser, kiosk: Kiosk, viewport: dict[str, int]
+    browser: Browser, kiosk: Kiosk, viewport: dict[str, int], languages: list[str]
 ) -> None:
     page = open_kiosk(browser, kiosk, viewport)
     width, height = viewport["width"], viewport["height"]
     try:
         page.locator("#large-text-button").click()
         assert page.evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize)") == pytest.approx(33.6)
-        for language in LONGEST_LANGUAGES:
+        for language in languages:
             choose_language(page, language)
             page.locator("[data-life-event=death]").click()
             while not page.locator("#summary-heading").is_visible():
