@@ -331,7 +331,15 @@ def create_app(
     def speak(request: Request, body: SpeechAsk) -> Response:
         """The voice guide: one part of the screen, read aloud by the server's offline voices."""
         request.state.language = i18n.screen_language(body.lang)
-        audio = server.speech(text=body.text, language=body.lang)
+        try:
+            audio = server.speech(text=body.text, language=body.lang)
+        except ServerUnreachableError:
+            # Not "no ticket was handed out": here only the voice is missing.
+            raise KioskError(503, "speech_unavailable", "The voice guide is not available now.") from None
+        except ServerRejectedError as error:
+            if error.status_code >= 500:
+                raise KioskError(503, "speech_unavailable", "The voice guide is not available now.") from None
+            raise
         return Response(audio, media_type="audio/wav", headers={"Cache-Control": "no-store"})
 
     @app.get("/kiosk/qr", responses={200: {"content": {"image/png": {}}}})

@@ -1,6 +1,9 @@
 """`/kiosk/speech`: the kiosk's voice guide (kiosk token). The kiosk agent forwards the page's asks."""
 
 import asyncio
+from collections.abc import Callable
+from concurrent.futures import BrokenExecutor
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse
@@ -26,12 +29,25 @@ def _announcements(request: Request) -> CallAnnouncements:
     return announcements
 
 
+async def _in_speech_process(request: Request, job: Callable[..., Any], *args: Any) -> Any:
+    """`job(*args)` in a speech process, awaited here: the event loop and its WebSocket sends never
+    wait on synthesis. A language without a voice stays UnsupportedLanguageError."""
+    try:
+        future = _announcements(request).run_speech(job, *args)
+        return await asyncio.wait_for(asyncio.wrap_future(future), SPEECH_TIMEOUT_SECONDS)
+    except UnsupportedLanguageError:
+        raise
+    except (SpeechError, TimeoutError, BrokenExecutor) as error:
+        raise SpeechUnavailable(
+            f"音声を用意できませんでした。 Speech is not available now: {error or type(error).__name__}"
+        ) from error
+
+
 async def _voices(request: Request) -> dict[str, bool]:
     # Asked of a speech process once (starting espeak-ng here would put its threads in the server).
     known: dict[str, bool] | None = getattr(request.app.state, "guide_voices", None)
     if known is None:
-        job = _announcements(request).run_speech(speech.voices)
-        found: dict[str, bool] = await asyncio.wait_for(asyncio.wrap_future(job), SPEECH_TIMEOUT_SECONDS)
+        found: dict[str, bool] = await _in_speech_process(request, speech.voices)
         request.app.state.guide_voices = found
         return found
     return known
@@ -63,10 +79,7 @@ def _no_voice(lang: str) -> Unprocessable:
 @router.get("/kiosk/speech")
 async def speech_languages(request: Request, _: KioskDep) -> SpeechLanguages:
     """Which citizen languages the voice guide can speak here."""
-    try:
-        voices = await _voices(request)
-    except (SpeechError, TimeoutError) as error:
-        raise SpeechUnavailable(f"音声を用意できません。 Speech is not available: {error}") from error
+    voices = await _voices(request)
     return SpeechLanguages(languages=voices, max_characters=MAX_SPEECH_CHARACTERS)
 
 
@@ -80,16 +93,11 @@ async def speak(body: SpeechRequest, request: Request, _: KioskDep) -> FileRespo
     _check(body)
     if not (await _voices(request)).get(body.lang, False):
         raise _no_voice(body.lang)
-    # In a speech process, awaited here: the event loop and its WebSocket sends never wait on it.
-    job = _announcements(request).run_speech(
-        speech.speak, str(request.app.state.settings.audio_cache_dir), body.text, body.lang
-    )
+    cache_dir = str(request.app.state.settings.audio_cache_dir)
     try:
-        path, from_cache = await asyncio.wait_for(asyncio.wrap_future(job), SPEECH_TIMEOUT_SECONDS)
+        path, from_cache = await _in_speech_process(request, speech.speak, cache_dir, body.text, body.lang)
     except UnsupportedLanguageError as error:
         raise _no_voice(body.lang) from error
-    except (SpeechError, TimeoutError) as error:
-        raise SpeechUnavailable(f"音声を作れませんでした。 Speech failed: {error}") from error
     # no-store: the result screen's ticket number is not kept in the kiosk browser's cache.
     headers = {"Madoguchi-Speech-Cache": "hit" if from_cache else "miss", "Cache-Control": "no-store"}
     return FileResponse(path, media_type="audio/wav", headers=headers)

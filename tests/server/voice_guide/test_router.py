@@ -1,6 +1,8 @@
 """The kiosk's voice guide: kiosk token only, clear refusals, real offline speech, cached by content."""
 
 import io
+import os
+import signal
 import wave
 
 import pytest
@@ -113,3 +115,14 @@ def test_what_the_engine_is_given() -> None:
     assert spoken_text("あなたの番号は {#A012} です", "ja") == "あなたの番号は エー十二 です"
     assert spoken_text("Your number is {#A012}.", "en") == "Your number is A-12."
     assert spoken_text("{#??}", "en") == "{#??}"
+
+
+def test_a_broken_speech_process_is_a_503_not_a_crash(client: TestClient, kiosk: dict[str, str]) -> None:
+    assert client.post(f"{API}/kiosk/speech", json={"lang": "en", "text": "One"}, headers=kiosk).status_code == 200
+    pool = client.app.state.announcements._speech()  # type: ignore[attr-defined]
+    for process in list(pool._processes.values()):
+        os.kill(process.pid, signal.SIGKILL)
+    refused = client.post(f"{API}/kiosk/speech", json={"lang": "en", "text": "Two"}, headers=kiosk)
+
+    assert refused.status_code == 503
+    assert refused.json()["code"] == "speech_unavailable"
