@@ -163,7 +163,8 @@
     const section = $(`screen-${screen}`);
     for (const area of section.querySelectorAll(".screen-info, .screen-controls")) area.scrollTop = 0;
     fitScreen();
-    if (focusId) $(focusId).focus();
+    // Without scrolling: a long text's area stays at its top, where the screen begins.
+    if (focusId) $(focusId).focus({ preventScroll: true });
     announceScreen(section);
     if (voice.on) speakScreen();
     else stopSpeaking();
@@ -300,6 +301,10 @@
     $("question-progress").textContent = t("question_progress", { current: index + 1, total: questions.length });
     $("question-bar").style.width = `${(index / questions.length) * 100}%`;
     content($("question-text"), questions[index].text, questions[index].text_lang);
+    // A long question (the longest languages, or furigana lines) is set a little smaller, so
+    // that it and its answers share one screen.
+    const width = [...plainText($("question-text"))].reduce((sum, letter) => sum + (letter.codePointAt(0) >= 0x2e80 ? 2 : 1), 0);
+    $("question-text").classList.toggle("long", width > LONG_QUESTION);
     const answer = state.answers[questions[index].id];
     $("answer-yes").setAttribute("aria-pressed", String(answer === true));
     $("answer-no").setAttribute("aria-pressed", String(answer === false));
@@ -871,6 +876,7 @@
   // Each is this citizen's choice: it stays while they move through the screens (and start
   // over), and ends with their ticket or the idle timeout, like the language.
 
+  const LONG_QUESTION = 80; // in half-width letters (a kanji or kana counts two)
   const REACH_FROM = 0.45; // controls sit below this share of the screen's height
   const SPEECH_CHARACTERS = 400; // the server's limit per request (server/voice_guide)
   const access = { lowReach: false, largeText: false, contrast: false };
