@@ -144,6 +144,11 @@ def test_the_wheelchair_layout_puts_every_control_low(browser: Browser, kiosk: K
         expect(switch).to_have_attribute("aria-pressed", "true")
         assert_all_low(page, f"{size} start")
         shot(page, f"low-reach-start-{size}")
+        # The booking code keypad: every key and action low too.
+        page.locator("#appointment-button").click()
+        expect(page.locator("#checkin-heading")).to_be_visible()
+        assert_all_low(page, f"{size} booking code")
+        page.locator("#screen-checkin [data-action=start-over]").click()
         choose_language(page, "en")  # a longer language, and the setting stays
         expect(page.locator("html")).to_have_class(re.compile("low-reach"))
         page.locator("[data-life-event=death]").click()
