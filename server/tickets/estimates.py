@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select
 
@@ -143,12 +143,13 @@ def waiting_per_service(session: Session, *, branch_id: str) -> dict[int, int]:
     return {service_id: int(count) for service_id, count in rows}
 
 
-def _called_before(statement: Any, stop: Stop) -> Any:
-    """Waiting stops a counter takes before `stop`: priority first, then by arrival.
-    `_ahead_in` counts the same for stops already read; a test holds the two together."""
-    if stop.is_priority:
-        return statement.where(col(Stop.is_priority), col(Stop.sort_at) <= stop.sort_at)
-    return statement.where(col(Stop.is_priority) | (col(Stop.sort_at) <= stop.sort_at))
+def _called_before(statement: Any, is_priority: bool, sort_at: Any) -> Any:
+    """Waiting stops a counter takes before a stop of this kind and place: priority first, then
+    by arrival. `_WaitingOrder.ahead_of` counts the same for stops already read; a test holds
+    the two together."""
+    if is_priority:
+        return statement.where(col(Stop.is_priority), col(Stop.sort_at) <= sort_at)
+    return statement.where(col(Stop.is_priority) | (col(Stop.sort_at) <= sort_at))
 
 
 @dataclass(frozen=True)
@@ -280,17 +281,30 @@ class OpenCountersCache:
                     self._known.pop(str(message.get("branch")), None)
 
 
+# Built once with parameters: every issue and every status page counts what waits ahead, and
+# building the statement cost more than running it.
+_WAITING_BY_SERVICE = (
+    sql_select(col(Stop.service_id), func.count())
+    .where(col(Stop.status) == StopStatus.waiting, col(Stop.service_id).in_(bindparam("services", expanding=True)))
+    .group_by(col(Stop.service_id))
+)
+_AHEAD_OF_STOP = {
+    is_priority: _called_before(
+        _WAITING_BY_SERVICE.where(col(Stop.id) != bindparam("stop_id")), is_priority, bindparam("sort_at")
+    )
+    for is_priority in (False, True)
+}
+
+
 def _stops_ahead(session: Session, service_ids: Sequence[int], stop: Stop | None) -> dict[int, int]:
     """Waiting stops per service that a counter would call before `stop` (before a newcomer
     when None)."""
-    statement = (
-        select(Stop.service_id, func.count())
-        .where(Stop.status == StopStatus.waiting, col(Stop.service_id).in_(service_ids))
-        .group_by(col(Stop.service_id))
-    )
-    if stop is not None:
-        statement = _called_before(statement.where(Stop.id != stop.id), stop)
-    return {service_id: int(count) for service_id, count in session.exec(statement).all()}
+    if stop is None:
+        rows = session.execute(_WAITING_BY_SERVICE, {"services": list(service_ids)})
+    else:
+        parameters = {"services": list(service_ids), "stop_id": stop.id, "sort_at": stop.sort_at}
+        rows = session.execute(_AHEAD_OF_STOP[stop.is_priority], parameters)
+    return {service_id: int(count) for service_id, count in rows.all()}
 
 
 def estimate_wait_minutes(
