@@ -107,6 +107,8 @@ def test_the_policy_a_kiosk_only_issues_tickets_and_reports_itself() -> None:
         ("POST", f"{API}/devices/print-requests/{{request_id}}/result"),
         # An appointment's check-in: a ticket marked as a booked visit.
         ("POST", f"{API}/branches/{{branch}}/appointments/{{code}}/check-in"),
+        # The voice guide: a screen's words spoken (changes nothing but a disk cache).
+        ("POST", f"{API}/kiosk/speech"),
     } | _writes_for(Caller.anonymous)
 
 
