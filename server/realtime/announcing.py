@@ -17,7 +17,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ from sqlmodel import Session, col, select
 
 from server.announcements import AnnouncementKind, Announcer, PhraseError
 from server.announcements.phrases import TicketNumber
-from server.errors import NotFound
+from server.errors import DomainError, NotFound
 from server.models import Branch, Counter, Event, Ticket
 from server.realtime.bus import Delivery, EventHub
 from server.realtime.events import EventType, is_announced
@@ -41,6 +41,13 @@ KIND_BY_EVENT = {
 SPOKEN_KINDS = frozenset(kind.value for kind in AnnouncementKind)
 # A first call with a cold cache (new prefix, new counter) takes about a second.
 SPEECH_TIMEOUT_SECONDS = 60
+
+
+class SpeechUnavailable(DomainError):
+    """A speech process died or took too long: retry; the next request meets a new one."""
+
+    status_code = 503
+    code = "speech_unavailable"
 
 
 @dataclass(frozen=True)
@@ -152,15 +159,56 @@ def exit_with_parent(server_pid: int, poll_seconds: float = 2.0) -> None:
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
+class SpeechPool:
+    """Speech processes, started on first use (a server whose boards never ask pays nothing),
+    spawned, not forked (forking a process that runs threads and an event loop is unsafe), and
+    replaced when one has died: a crashed synthesiser must not silence the lobby until a restart."""
+
+    def __init__(self, processes: int) -> None:
+        self._processes = processes
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def submit(self, job: Callable[..., Any], *args: Any) -> "Future[Any]":
+        pool = self._current()
+        try:
+            return pool.submit(job, *args)
+        except BrokenExecutor:
+            logger.warning("a speech process died; starting new ones")
+            with self._lock:
+                if self._pool is pool:  # not already replaced by another thread
+                    self._pool = None
+            pool.shutdown(wait=False, cancel_futures=True)
+            return self._current().submit(job, *args)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._pool is not None:
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = None
+
+    def _current(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(
+                    max_workers=self._processes,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=exit_with_parent,
+                    initargs=(os.getpid(),),
+                )
+            return self._pool
+
+
 class CallAnnouncements:
     def __init__(self, engine: Engine, cache_dir: Path, *, prefetch: bool = True, speech_processes: int = 2) -> None:
         self._engine = engine
         self._cache_dir = str(cache_dir)
         self._prefetch = prefetch
-        self._speech_processes = speech_processes
-        self._pool: ProcessPoolExecutor | None = None
+        self._calls = SpeechPool(speech_processes)
+        # The kiosk's voice guide speaks whole screens (seconds when new): in a process of its
+        # own, so a screen read aloud never holds up a call in the lobby.
+        self._guide = SpeechPool(1)
         self._hub: EventHub | None = None
-        self._lock = threading.Lock()
 
     def attach(self, hub: EventHub) -> None:
         self._hub = hub
@@ -168,26 +216,12 @@ class CallAnnouncements:
             hub.add_fan_out_listener(self.on_deliveries)
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-
-    def _speech(self) -> ProcessPoolExecutor:
-        # Started on first use: a server whose boards never ask pays nothing. Spawned, not
-        # forked: forking a process that runs threads and an event loop is unsafe.
-        with self._lock:
-            if self._pool is None:
-                self._pool = ProcessPoolExecutor(
-                    max_workers=self._speech_processes,
-                    mp_context=multiprocessing.get_context("spawn"),
-                    initializer=exit_with_parent,
-                    initargs=(os.getpid(),),
-                )
-            return self._pool
+        self._calls.close()
+        self._guide.close()
 
     def run_speech(self, job: Callable[..., Any], *args: Any) -> "Future[Any]":
-        """Run `job(*args)` in a speech process: other spoken things (the kiosk's voice guide)
-        share the lobby calls' processes and never synthesise in the server's own."""
-        return self._speech().submit(job, *args)
+        """Run `job(*args)` in the voice guide's speech process (never in the server's own)."""
+        return self._guide.submit(job, *args)
 
     # --- serving ------------------------------------------------------------------------------
 
@@ -204,11 +238,16 @@ class CallAnnouncements:
             call = listening(session, call, event.ticket_id)
             voice = branch_voice(session, call.branch_id)
         try:
-            job = self._speech().submit(speak_call, self._cache_dir, voice, call, brief)
+            job = self._calls.submit(speak_call, self._cache_dir, voice, call, brief)
             return Path(job.result(SPEECH_TIMEOUT_SECONDS))
         except PhraseError as error:
             # A counter named so it cannot be spoken safely: shown, not announced.
             raise NotFound(f"This call cannot be announced: {error}", code="announcement_not_found") from error
+        except (BrokenExecutor, TimeoutError) as error:
+            # The board shows the call anyway; the next one meets new speech processes.
+            raise SpeechUnavailable(
+                f"音声を用意できませんでした。 Speech is not available now: {error or type(error).__name__}"
+            ) from error
 
     # --- getting ahead of the boards -------------------------------------------------------------
 
@@ -238,7 +277,7 @@ class CallAnnouncements:
                 voice = branch_voice(session, branch_id)
                 if isinstance(subject, SpokenCall):
                     subject = listening(session, subject, ticket_id)
-            future = self._speech().submit(job, self._cache_dir, voice, subject)
+            future = self._calls.submit(job, self._cache_dir, voice, subject)
         except Exception:
             logger.exception("could not start %s for %s", job.__name__, subject)
             return

@@ -11,17 +11,12 @@ from fastapi.responses import FileResponse
 from server.announcements import SpeechError, UnsupportedLanguageError
 from server.catalog.translations import CITIZEN_LANGUAGES
 from server.devices.router import KioskDep
-from server.errors import DomainError, Unprocessable
-from server.realtime.announcing import SPEECH_TIMEOUT_SECONDS, CallAnnouncements
+from server.errors import Unprocessable
+from server.realtime.announcing import SPEECH_TIMEOUT_SECONDS, CallAnnouncements, SpeechUnavailable
 from server.voice_guide import speech
 from server.voice_guide.schemas import MAX_SPEECH_CHARACTERS, SpeechLanguages, SpeechRequest
 
 router = APIRouter(tags=["kiosk"])
-
-
-class SpeechUnavailable(DomainError):
-    status_code = 503
-    code = "speech_unavailable"
 
 
 def _announcements(request: Request) -> CallAnnouncements:

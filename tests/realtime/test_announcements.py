@@ -1,6 +1,8 @@
 """Spoken calls end to end: a public call's event links to a WAV of chime, Japanese and English."""
 
 import io
+import os
+import signal
 import wave
 from pathlib import Path
 
@@ -103,3 +105,27 @@ def test_with_a_board_connected_the_audio_is_made_before_anyone_asks(
             receive_until(board, lambda message: message["type"] == "ticket.called")
             finished = settings.audio_cache_dir / "announcements"
             wait_until(lambda: any(finished.glob("*.wav")), timeout=60)
+
+
+def test_a_speech_process_that_died_is_replaced_and_the_next_call_is_announced(
+    client: TestClient, kiosk: Headers, auth: dict[str, Headers], display_token: str
+) -> None:
+    issue(client, kiosk, service="certificate")
+    issue(client, kiosk, service="certificate")
+    staff = auth["shokuin"]
+    with connected(client, board_url(display_token)) as board:
+        board.receive_json()
+        call_at(client, staff, "7")
+        first = receive_until(board, lambda message: message["type"] == "ticket.called")
+        assert client.get(first["audio_url"]).status_code == 200
+        # A synthesiser crashing takes its process down (SIGKILL stands in for a segfault).
+        pool = client.app.state.announcements._calls._current()  # type: ignore[attr-defined]
+        for process in list(pool._processes.values()):
+            os.kill(process.pid, signal.SIGKILL)
+        act(client, staff, counter_ids(client)["7"], "complete")
+        act(client, staff, counter_ids(client)["7"], "call-next")
+        second = receive_until(board, lambda message: message["type"] == "ticket.called")
+
+    # The call that met the dead processes may go unsaid; the lobby is not silent from then on.
+    answers = [client.get(second["audio_url"]).status_code for _ in range(2)]
+    assert answers in ([200, 200], [503, 200]), answers

@@ -117,12 +117,18 @@ def test_what_the_engine_is_given() -> None:
     assert spoken_text("{#??}", "en") == "{#??}"
 
 
-def test_a_broken_speech_process_is_a_503_not_a_crash(client: TestClient, kiosk: dict[str, str]) -> None:
+def test_a_speech_process_that_died_is_replaced_after_at_most_one_503(
+    client: TestClient, kiosk: dict[str, str]
+) -> None:
     assert client.post(f"{API}/kiosk/speech", json={"lang": "en", "text": "One"}, headers=kiosk).status_code == 200
-    pool = client.app.state.announcements._speech()  # type: ignore[attr-defined]
+    pool = client.app.state.announcements._guide._current()  # type: ignore[attr-defined]
     for process in list(pool._processes.values()):
         os.kill(process.pid, signal.SIGKILL)
-    refused = client.post(f"{API}/kiosk/speech", json={"lang": "en", "text": "Two"}, headers=kiosk)
 
-    assert refused.status_code == 503
-    assert refused.json()["code"] == "speech_unavailable"
+    answers = [
+        client.post(f"{API}/kiosk/speech", json={"lang": "en", "text": word}, headers=kiosk)
+        for word in ("Two", "Three")
+    ]
+    # The request that meets the dead process may fail (never a 500), the next is spoken by a new one.
+    assert [answer.status_code for answer in answers] in ([200, 200], [503, 200])
+    assert all(answer.json()["code"] == "speech_unavailable" for answer in answers if answer.status_code == 503)
