@@ -752,15 +752,16 @@
     }
   }
 
-  /** The time in the server's refusal ("Check-in opens at 09:30 on 2026-12-07." → "12/7 9:30"). */
+  /** The time the server's refusal names (opens_at or start, branch time with its offset):
+   *  "9:30", or "12/7 9:30" when it is not today there. */
   function refusalTime(data) {
-    const detail = typeof data.detail === "string" ? data.detail : "";
-    const match = data.code === "too_early"
-      ? detail.match(/opens at (\d{1,2}):(\d{2})(?: on \d{4}-(\d{2})-(\d{2}))?/)
-      : detail.match(/booked time \((\d{1,2}):(\d{2})\)/);
+    const at = data.code === "too_early" ? data.opens_at : data.start;
+    const match = typeof at === "string" && at.match(/^(\d{4}-(\d{2})-(\d{2}))T(\d{2}):(\d{2}).*?([+-]\d{2}):(\d{2})$/);
     if (!match) return "";
-    const time = `${Number(match[1])}:${match[2]}`;
-    return match[3] ? `${Number(match[3])}/${Number(match[4])} ${time}` : time;
+    const time = `${Number(match[4])}:${match[5]}`;
+    const offsetMinutes = Number(match[6]) * 60 + Math.sign(Number(match[6]) || 1) * Number(match[7]);
+    const todayThere = new Date(Date.now() + offsetMinutes * 60_000).toISOString().slice(0, 10);
+    return match[1] === todayThere ? time : `${Number(match[2])}/${Number(match[3])} ${time}`;
   }
 
   async function submitCheckIn(typed = checkIn.typed) {

@@ -59,6 +59,7 @@ def test_refusals_are_worded_for_the_screen_and_print_nothing(
     assert answer.status_code == 409
     assert answer.json()["code"] == "too_early"
     assert "Check-in opens at" in answer.json()["detail"]
+    assert answer.json()["opens_at"].endswith("+09:00")  # the time for the kiosk's own words
     assert answer.json()["message"].startswith("Check-in for this booking has not opened yet")
     assert simulator.jobs == []
     assert agent.spooled_numbers() == []
