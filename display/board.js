@@ -526,6 +526,16 @@ function fitBoard() {
   trimToFit(document.getElementById("recent"));
   trimToFit(document.getElementById("guidance"));
   fitLines();
+  fitLabels();
+}
+
+// A long label's Japanese line (マイナンバーカード in a narrow column) is set smaller, never cut.
+function fitLabels() {
+  for (const label of document.querySelectorAll("#waiting .label > .main")) {
+    label.style.fontSize = "";
+    const scale = label.clientWidth / Math.max(1, label.scrollWidth);
+    if (scale < 1) label.style.fontSize = `${Math.max(0.5, Math.floor(scale * 100) / 100)}em`;
+  }
 }
 
 function flash() {

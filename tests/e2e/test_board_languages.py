@@ -196,6 +196,12 @@ def test_a_busy_board_walks_through_every_language_and_nothing_moves(city_hall: 
         labels = [row["label_ja"] for row in waiting]
         footer = page.locator("#waiting li")
         expect(footer).to_have_count(len(labels))
+        # Every label's Japanese line whole (マイナンバーカード is set smaller, not cut).
+        cut = page.evaluate(
+            "[...document.querySelectorAll('#waiting .label > .main')]"
+            ".filter((line) => line.scrollWidth > line.clientWidth + 1).map((line) => line.textContent)"
+        )
+        assert cut == []
 
         for language in [code for code in CITIZEN_LANGUAGES if code != "ja"]:
             page.evaluate("(code) => window.madoguchiBoard.languages.show(code)", language)
