@@ -4,6 +4,9 @@
 
 import { japaneseWindows } from "./live.js";
 
+// Windows come as 「7・8・22」; other languages list them with their own separator ("7, 8, 22").
+const listed = (c, join) => String(c).replaceAll("・", join);
+
 // The status page's words (display/status.js); the board and the survey reuse some.
 export const TEXT = {
   ja: {
@@ -63,11 +66,11 @@ export const TEXT = {
       no_show: "We called your number but could not find you",
       cancelled: "This ticket was cancelled",
     },
-    window: (c) => (c ? (/[–・,]/.test(c) ? `Counters ${c}` : `Counter ${c}`) : "Counter"),
-    goTo: (c) => (c ? `Please go to counter ${c}` : "Please go to the counter"),
-    waitNear: (c) => `Please wait near ${/[–・,]/.test(c) ? "counters" : "counter"} ${c}`,
+    window: (c) => (c ? (/[–・,]/.test(c) ? `Counters ${listed(c, ", ")}` : `Counter ${c}`) : "Counter"),
+    goTo: (c) => (c ? `Please go to counter ${listed(c, ", ")}` : "Please go to the counter"),
+    waitNear: (c) => `Please wait near ${/[–・,]/.test(c) ? "counters" : "counter"} ${listed(c, ", ")}`,
     waitCall: "Please wait until we call you",
-    servedAt: (c) => (c ? `Being served at counter ${c}` : "Being served at the counter"),
+    servedAt: (c) => (c ? `Being served at counter ${listed(c, ", ")}` : "Being served at the counter"),
     preparing: "Please keep your ticket and wait. We will call you on this page and on the lobby screens when it is ready.",
     noShow: "Please show this page or your ticket to a member of staff. They will help you continue.",
     thanks: "Thank you for your visit.",
@@ -213,7 +216,7 @@ export function fill(template, values) {
 
 for (const [code, m] of Object.entries(MORE)) {
   // Japanese writes a range of windows 「1〜5」.
-  const w = (c) => (code === "ja_easy" ? japaneseWindows(c) : c);
+  const w = (c) => (code === "ja_easy" ? japaneseWindows(c) : listed(c, m.join));
   TEXT[code] = {
     ...m,
     switchTo: "日本語",

@@ -99,6 +99,10 @@ def test_the_status_page_speaks_the_tickets_language(hall: HallWithBoard, phone:
             assert bare_kanji(bare) == [], bare
         else:
             expect(lines.first).to_contain_text(names[0])
+            # Windows listed the language's way ("10, 11"), not the Japanese 「10・11」.
+            windows = [line.split(":")[0] for line in phone.locator("#stops li.window .line").all_inner_texts()]
+            assert not any("・" in window for window in windows), (language, windows)
+            assert any(("," in window or "、" in window) for window in windows), (language, windows)
         # Nothing wider than the phone.
         assert phone.evaluate("document.documentElement.scrollWidth") <= 390
         shot(phone, language)
