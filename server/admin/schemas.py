@@ -6,7 +6,7 @@ the fields sent change, and `null` clears an optional field (an issue cut-off, f
 """
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -151,6 +151,8 @@ class StaffAccount(BaseModel):
     branch: str | None
     active: bool
     created_at: datetime
+    # "sso": made by single sign-on; its password is the identity provider's, never set here.
+    sign_in: Literal["local", "sso"] = "local"
 
 
 class AuditRecord(BaseModel):

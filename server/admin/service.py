@@ -600,6 +600,7 @@ def staff_account(staff: Staff) -> StaffAccount:
         branch=staff.branch_id,
         active=staff.active,
         created_at=staff.created_at,
+        sign_in="sso" if staff.oidc_subject else "local",
     )
 
 
@@ -682,6 +683,12 @@ def reset_password(
     """Set a new password; the account's existing sign-ins end (a leaked token stops working)."""
     admin_branch(session, branch_id=branch_id, staff=staff)
     account = _branch_account(session, branch_id=branch_id, account_id=account_id)
+    if account.oidc_subject:
+        raise Conflict(
+            f"「{account.username}」はシングルサインオンのアカウントです。パスワードは認証基盤で変更してください。 "
+            "This account signs in through single sign-on; change its password at the identity provider.",
+            code="sso_account",
+        )
     auth_service.check_password_strength(password)
     account.password_hash = auth_service.hash_password(password)
     session.add(account)

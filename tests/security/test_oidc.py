@@ -102,7 +102,7 @@ def client(app: Any) -> Iterator[TestClient]:
 
 
 def test_a_contractor_from_the_provider_gets_a_contractors_limits(
-    client: TestClient, session: Session, staff_users: dict[str, Any]
+    client: TestClient, session: Session, auth: dict[str, dict[str, str]]
 ) -> None:
     answer = sign_in(client, "u-itaku")
     assert answer.status_code == 200, answer.text
@@ -121,6 +121,20 @@ def test_a_contractor_from_the_provider_gets_a_contractors_limits(
     assert (account.username, account.password_hash) == ("sato.itaku", NO_PASSWORD)
     password = client.post(f"{API}/auth/login", json={"username": "sato.itaku", "password": NO_PASSWORD})
     assert password.status_code == 401
+    # The branch's admin console shows it (placed in the branch, as a branch claim would) as a
+    # single sign-on account, whose password is not set here.
+    account.branch_id = BRANCH
+    session.add(account)
+    session.commit()
+    admin = auth["admin"]
+    accounts = {
+        row["username"]: row for row in client.get(f"{API}/admin/branches/{BRANCH}/staff", headers=admin).json()
+    }
+    assert (accounts["sato.itaku"]["sign_in"], accounts["admin"]["sign_in"]) == ("sso", "local")
+    reset = client.post(
+        f"{API}/admin/branches/{BRANCH}/staff/{account.id}/password", json={"password": "a-new-password"}, headers=admin
+    )
+    assert (reset.status_code, reset.json()["code"]) == (409, "sso_account")
 
 
 def test_the_highest_listed_role_wins_and_group_names_map(

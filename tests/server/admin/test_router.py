@@ -529,7 +529,8 @@ def test_devices_token_once_health_and_revoke(
 def test_staff_accounts(client: TestClient, auth: Headers, engine: Engine) -> None:
     listed = client.get(f"{ADMIN}/staff", headers=auth["admin"]).json()
     assert {account["username"] for account in listed} >= {"admin", "shokuin", "itaku"}
-    assert all(set(account) == {"id", "username", "role", "branch", "active", "created_at"} for account in listed)
+    fields = {"id", "username", "role", "branch", "active", "created_at", "sign_in"}
+    assert all(set(account) == fields for account in listed)
 
     weak = client.post(
         f"{ADMIN}/staff", json={"username": "tanaka", "role": "municipal", "password": "short"}, headers=auth["admin"]

@@ -1198,26 +1198,35 @@ async function staffPanel() {
       h(
         "tr",
         { class: account.active ? "" : "inactive", "data-staff": account.username },
-        h("td", {}, account.username),
+        h(
+          "td",
+          {},
+          account.username,
+          account.sign_in === "sso" ? " " : null,
+          account.sign_in === "sso" ? h("span", { class: "badge", title: "シングルサインオン Single sign-on" }, "SSO") : null,
+        ),
         h("td", {}, ROLES.find(([role]) => role === account.role)?.[1] || account.role),
         h("td", {}, account.active ? "有効 Active" : "無効 Disabled"),
         h("td", {}, formatTime(account.created_at)),
         h(
           "td",
           { class: "actions" },
-          h(
-            "button",
-            {
-              type: "button",
-              "aria-expanded": String(state.editing === key),
-              "aria-label": `パスワード再設定 Reset password: ${account.username}`,
-              onclick: () => {
-                state.editing = state.editing === key ? null : key;
-                render();
-              },
-            },
-            ...bi("パスワード再設定", "Reset password"),
-          ),
+          // A single sign-on account's password belongs to the identity provider.
+          account.sign_in === "sso"
+            ? null
+            : h(
+                "button",
+                {
+                  type: "button",
+                  "aria-expanded": String(state.editing === key),
+                  "aria-label": `パスワード再設定 Reset password: ${account.username}`,
+                  onclick: () => {
+                    state.editing = state.editing === key ? null : key;
+                    render();
+                  },
+                },
+                ...bi("パスワード再設定", "Reset password"),
+              ),
           own
             ? null
             : h(
