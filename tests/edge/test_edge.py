@@ -216,7 +216,20 @@ def test_the_email_notice_is_asked_for_through_the_edge(hall: LinkedHall) -> Non
     asked = httpx.post(url, json={"email": "hanako@example.jp"}, timeout=10)
     assert asked.status_code == 201, asked.text
     assert asked.json()["email"] == "h***@example.jp"  # the address does not travel back in full
-    assert httpx.delete(url, timeout=10).status_code == 204
+    stopped = forwarded(lambda: httpx.delete(url, timeout=10))
+    assert stopped.status_code == 204, stopped.text
+
+
+def forwarded(send: Any, timeout: float = 10) -> httpx.Response:
+    """A forwarded request's answer; one that meets the link while it reconnects (a busy CI
+    machine) is told 503 edge_paused, which the status page retries, and so do we."""
+    deadline = time.monotonic() + timeout
+    while True:
+        response: httpx.Response = send()
+        paused = response.status_code == 503 and response.json().get("code") == "edge_paused"
+        if not paused or time.monotonic() > deadline:
+            return response
+        time.sleep(0.2)
 
 
 def test_web_push_carries_the_number_and_counter_only(hall: LinkedHall, push_service: PushServiceStandIn) -> None:
