@@ -1,6 +1,6 @@
 """Typed dependencies shared by the routers."""
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -101,32 +101,18 @@ def request_session(request: Request, *, write: bool) -> RequestSession:
     return RequestSession(writer(engine) if write else engine, expire_on_commit=False, info=info)
 
 
-async def _session_for(request: Request, *, write: bool) -> AsyncIterator[Session]:
-    # On the event loop, not in a worker thread: making a session does no I/O, and a thread hop
-    # per dependency costs a busy server more than the session does. Only a session still in a
-    # transaction (a read, or a failed write) has a connection to give back, in a thread.
-    session = request_session(request, write=write)
-    try:
-        yield session
-    finally:
-        if session.in_transaction():
-            await run_in_threadpool(session.close)
-        else:
-            session.close()
-
-
-async def get_session(request: Request) -> AsyncIterator[Session]:
-    async for session in _session_for(request, write=False):
+def get_session(request: Request) -> Iterator[Session]:
+    with request_session(request, write=False) as session:
         yield session
 
 
-async def get_write_session(request: Request) -> AsyncIterator[Session]:
+def get_write_session(request: Request) -> Iterator[Session]:
     """For endpoints that change state: on SQLite each transaction starts with the write lock.
 
     The lock is taken at the first statement, not here, so a request never holds it while
     other dependencies (sign-in checks) are still being resolved.
     """
-    async for session in _session_for(request, write=True):
+    with request_session(request, write=True) as session:
         yield session
 
 
