@@ -124,8 +124,8 @@ class Announcer:
         self._announcements_dir.mkdir(parents=True, exist_ok=True)
         self._fragments_dir.mkdir(parents=True, exist_ok=True)
         # A 48 kHz call is ~1 MB and hundreds are made a day; old ones are never replayed.
-        self._announcement_budget = _DiskBudget(self._announcements_dir, max_announcement_bytes)
-        self._fragment_budget = _DiskBudget(self._fragments_dir, max_fragment_bytes)
+        self._announcement_budget = DiskBudget(self._announcements_dir, max_announcement_bytes)
+        self._fragment_budget = DiskBudget(self._fragments_dir, max_fragment_bytes)
 
         self._lock = threading.Lock()
         self._inflight: dict[str, concurrent.futures.Future[object]] = {}
@@ -226,7 +226,7 @@ class Announcer:
             if finished is not None:
                 return finished
             pcm = self._assemble(phrases, sequence)
-            self._announcement_budget.add(_write_atomically(path, write_wav(pcm)))
+            self._announcement_budget.add(write_atomically(path, write_wav(pcm)))
             return pcm.duration_seconds
 
         duration = self._single_flight(f"announcement:{key}", build)
@@ -374,7 +374,7 @@ class Announcer:
             if cached is not None:
                 self._memory.move_to_end(memory_key)
         if cached is not None:
-            _touch(path)  # keep it young for the disk budget
+            touch(path)  # keep it young for the disk budget
             return cached
         pcm = read_wav(self._fragment_wav(lang, text))
         if pcm.rate != self.sample_rate:
@@ -397,7 +397,7 @@ class Announcer:
         except FileNotFoundError:
             pass
         else:
-            _touch(path)
+            touch(path)
             return data
 
         def synthesize() -> bytes:
@@ -410,7 +410,7 @@ class Announcer:
             if len(spoken) == 0:
                 raise SpeechError(f"{engine.name} said nothing for {text!r}")
             data = write_wav(spoken)
-            self._fragment_budget.add(_write_atomically(path, data))
+            self._fragment_budget.add(write_atomically(path, data))
             return data
 
         return self._single_flight(f"fragment:{path.name}", synthesize)
@@ -438,7 +438,7 @@ class Announcer:
                 del self._inflight[key]
 
 
-def _write_atomically(path: Path, data: bytes) -> int:
+def write_atomically(path: Path, data: bytes) -> int:
     # Readers open files without locks, so a file must never be seen half-written.
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
@@ -454,16 +454,16 @@ def _use(path: Path) -> float | None:
             duration = reader.getnframes() / reader.getframerate()
     except FileNotFoundError:
         return None
-    _touch(path)
+    touch(path)
     return duration
 
 
-def _touch(path: Path) -> None:
+def touch(path: Path) -> None:
     with contextlib.suppress(FileNotFoundError):
         os.utime(path)
 
 
-class _DiskBudget:
+class DiskBudget:
     """Keeps a cache directory under a size limit by deleting its least recently used WAVs.
 
     Use is tracked by modification time (touched on every hit) because access times are often

@@ -8,9 +8,7 @@ small values cross the process boundary. The engines are the announcements' own
 
 import hashlib
 import json
-import os
 import re
-import tempfile
 from pathlib import Path
 
 from server.announcements import (
@@ -22,6 +20,7 @@ from server.announcements import (
     number_reading_ja,
     number_spoken,
 )
+from server.announcements.announcer import DiskBudget, touch, write_atomically
 from server.announcements.phrases import is_japanese
 from server.catalog.translations import CITIZEN_LANGUAGES, EASY_JAPANESE, RUBY
 
@@ -32,10 +31,9 @@ GUIDE_VERSION = 1
 ENGINE_LANGUAGE = {"zh_hant": "zh"}
 # {#A012}: a ticket number, said as the lobby's calls say it (エー十二 / "A-12").
 TICKET_NUMBER = re.compile(r"\{#([A-Za-z0-9-]{1,12})\}")
-# Guide audio kept on disk; the oldest files go first beyond it. Screens repeat (a few hundred
+# Guide audio kept on disk; the least recently used go first beyond it. Screens repeat (a few hundred
 # texts per language); only the result screen's numbers are new each time, a second or two each.
 MAX_CACHE_BYTES = 128 * 2**20
-PRUNE_EVERY_WRITES = 50
 
 
 def engine_language(lang: str) -> str:
@@ -61,7 +59,7 @@ def spoken_text(text: str, lang: str) -> str:
 # -- in a speech process ------------------------------------------------------------------------
 
 _engines: dict[str, SpeechEngine] = {}
-_writes = 0
+_budgets: dict[Path, DiskBudget] = {}
 
 
 def _engine_for(lang: str) -> SpeechEngine:
@@ -88,7 +86,6 @@ def voices() -> dict[str, bool]:
 
 def speak(cache_dir: str, text: str, lang: str) -> tuple[str, bool]:
     """In a speech process: (path of the WAV, whether it was in the cache already)."""
-    global _writes
     engine = _engine_for(lang)
     code = engine_language(lang)
     if not engine.supports(code):
@@ -100,32 +97,15 @@ def speak(cache_dir: str, text: str, lang: str) -> tuple[str, bool]:
     root = Path(cache_dir) / "guide"
     path = root / key[:2] / f"{key}.wav"
     if path.is_file():
+        touch(path)  # recently used: the budget deletes the least recently used first
         return str(path), True
     data = engine.synthesize(said, code)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Written aside and renamed: another process asked for the same text may read it meanwhile.
-    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".part")
-    with os.fdopen(handle, "wb") as file:
-        file.write(data)
-    os.replace(temporary, path)
-    _writes += 1
-    if _writes % PRUNE_EVERY_WRITES == 0:
-        prune(root, MAX_CACHE_BYTES)
+    _budget(root).add(write_atomically(path, data))
     return str(path), False
 
 
-def prune(root: Path, max_bytes: int) -> None:
-    """Delete the least recently written WAVs until the guide's cache fits `max_bytes`."""
-    files = []
-    for path in root.glob("*/*.wav"):
-        try:
-            stat = path.stat()
-        except FileNotFoundError:
-            continue
-        files.append((stat.st_mtime, stat.st_size, path))
-    total = sum(size for _, size, _ in files)
-    for _, size, path in sorted(files):
-        if total <= max_bytes:
-            break
-        path.unlink(missing_ok=True)
-        total -= size
+def _budget(root: Path) -> DiskBudget:
+    budget = _budgets.get(root)
+    if budget is None:
+        budget = _budgets[root] = DiskBudget(root, MAX_CACHE_BYTES)
+    return budget
