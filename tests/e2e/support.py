@@ -52,12 +52,13 @@ class HallWithBoard:
 
 
 @contextmanager
-def hall_with_board(folder: Path, name: str) -> Iterator[HallWithBoard]:
-    """The demo city hall on SQLite in `folder`, served by a real process, with a lobby board, a
-    kiosk and a signed-in member of the municipal staff."""
+def hall_with_board(folder: Path, name: str, config_path: Path | None = None) -> Iterator[HallWithBoard]:
+    """The demo city hall (or the one `config_path` describes) on SQLite in `folder`, served by a
+    real process, with a lobby board, a kiosk and a signed-in member of the municipal staff."""
     database = folder / "madoguchi.db"
-    environment = server_environment(f"sqlite:///{database}", audio_cache_dir=str(folder / "audio"))
-    run_cli(environment, "init")
+    config = {} if config_path is None else {"config_path": str(config_path)}
+    environment = server_environment(f"sqlite:///{database}", audio_cache_dir=str(folder / "audio"), **config)
+    run_cli(environment, "init", *(["--config", str(config_path)] if config_path is not None else []))
     run_cli(environment, "staff", "add", "shokuin", "--role", "municipal", "--password", PASSWORD, "--branch", BRANCH)
     display_token = run_cli(environment, "device", "add", "lobby-board", "--kind", "display")
     kiosk_token = run_cli(environment, "device", "add", "kiosk-1", "--kind", "kiosk")

@@ -21,9 +21,8 @@ import yaml
 
 from server.catalog.translations import CITIZEN_LANGUAGES, bare_kanji, without_ruby
 from server.config import DEFAULT_CONFIG_PATH
-from tests.e2e.support import BRANCH, PASSWORD, run_cli
+from tests.e2e.support import BRANCH, hall_with_board
 from tests.e2e.test_display_and_status import CityHall
-from tests.realtime.live_server import live_server, server_environment
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 Browser = playwright_sync.Browser
@@ -116,18 +115,8 @@ def _config_with_a_missing_translation(folder: Path) -> Path:
 def city_hall(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CityHall]:
     folder = tmp_path_factory.mktemp("e2e-board-languages")
     config_path = _config_with_a_missing_translation(folder)
-    environment = server_environment(
-        f"sqlite:///{folder / 'madoguchi.db'}", audio_cache_dir=str(folder / "audio"), config_path=str(config_path)
-    )
-    run_cli(environment, "init", "--config", str(config_path))
-    run_cli(environment, "staff", "add", "shokuin", "--role", "municipal", "--password", PASSWORD, "--branch", BRANCH)
-    display_token = run_cli(environment, "device", "add", "lobby-board", "--kind", "display")
-    kiosk_token = run_cli(environment, "device", "add", "kiosk-1", "--kind", "kiosk")
-    with live_server(environment, folder, name="e2e-board-languages") as server:
-        login = httpx.post(
-            f"{server.base_url}/api/v1/auth/login", json={"username": "shokuin", "password": PASSWORD}, timeout=10
-        )
-        hall = CityHall(server, display_token, kiosk_token, login.json()["access_token"])
+    with hall_with_board(folder, "e2e-board-languages", config_path) as started:
+        hall = CityHall(started.server, started.display_token, started.kiosk_token, started.staff_token)
         _make_it_busy(hall)
         yield hall
 

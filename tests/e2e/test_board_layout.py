@@ -10,20 +10,18 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
 import yaml
 
 from server.config import DEFAULT_CONFIG_PATH, PROJECT_ROOT
 from server.realtime.service import RECENT_CALLS
-from tests.realtime.live_server import live_server, server_environment
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 Browser = playwright_sync.Browser
 Page = playwright_sync.Page
 expect = playwright_sync.expect
 
-from tests.e2e.support import BRANCH, PASSWORD, run_cli  # noqa: E402
+from tests.e2e.support import BRANCH, hall_with_board  # noqa: E402
 from tests.e2e.test_display_and_status import CityHall  # noqa: E402
 
 pytestmark = [
@@ -93,18 +91,8 @@ def city_hall(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CityHall]:
         )  # fmt: skip
     config_path = Path(folder / "city_hall.yaml")
     config_path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    environment = server_environment(
-        f"sqlite:///{folder / 'madoguchi.db'}", audio_cache_dir=str(folder / "audio"), config_path=str(config_path)
-    )
-    run_cli(environment, "init", "--config", str(config_path))
-    run_cli(environment, "staff", "add", "shokuin", "--role", "municipal", "--password", PASSWORD, "--branch", BRANCH)
-    display_token = run_cli(environment, "device", "add", "lobby-board", "--kind", "display")
-    kiosk_token = run_cli(environment, "device", "add", "kiosk-1", "--kind", "kiosk")
-    with live_server(environment, folder, name="e2e-layout") as server:
-        login = httpx.post(
-            f"{server.base_url}/api/v1/auth/login", json={"username": "shokuin", "password": PASSWORD}, timeout=10
-        )
-        yield CityHall(server, display_token, kiosk_token, login.json()["access_token"])
+    with hall_with_board(folder, "e2e-layout", config_path) as started:
+        yield CityHall(started.server, started.display_token, started.kiosk_token, started.staff_token)
 
 
 def _board(browser: Browser, city_hall: CityHall, screen: str, **context: Any) -> tuple[Page, list[str]]:
