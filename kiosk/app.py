@@ -43,6 +43,7 @@ logger = logging.getLogger(__name__)
 
 # Long enough for any status URL, short enough that the endpoint cannot be used to render junk.
 MAX_QR_DATA_LENGTH = 512
+MAX_SPEECH_BODY_CHARACTERS = 2048
 
 
 @dataclass(frozen=True)
@@ -117,9 +118,10 @@ def appointment_reference(scanned: str) -> tuple[str | None, str | None]:
 class SpeechAsk(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    # The server checks the language and the length, and says what is wrong.
+    # The server checks the language and the length (GET /kiosk/speech names its limit) and says
+    # what is wrong; this bound only keeps a runaway page from sending megabytes.
     lang: str = Field(max_length=16)
-    text: str = Field(max_length=4 * MAX_QR_DATA_LENGTH)
+    text: str = Field(max_length=MAX_SPEECH_BODY_CHARACTERS)
 
 
 class StaffLogin(BaseModel):
