@@ -481,7 +481,7 @@ def check_in(session: Session, *, branch_id: str, code: str, issuer: Issuer, now
             )
         return CheckedIn(earlier, None, again=True)
     request = TicketCreate(service=service.key, language=appointment.language)
-    ticket, route = _issue(
+    issued = _issue(
         session,
         branch_id=branch_id,
         request=request,
@@ -489,9 +489,9 @@ def check_in(session: Session, *, branch_id: str, code: str, issuer: Issuer, now
         now=now,
         request_key=check_in_key(appointment),
         appointment_at=start,
-        also=lambda issued: _link_ticket(session, appointment, issued),
+        also=lambda ticket: _link_ticket(session, appointment, ticket),
     )
-    return CheckedIn(ticket, route, again=False)
+    return CheckedIn(issued.ticket, issued.route, again=False)
 
 
 def _link_ticket(session: Session, appointment: Appointment, ticket: Ticket) -> None:

@@ -101,6 +101,11 @@ def counter_ref(counter: Counter | None) -> CounterRef | None:
     )
 
 
+# A plain INSERT … RETURNING, built once: the log is append-only, so the unit of work has
+# nothing to track, and every state change writes one.
+_INSERT_EVENT = insert(EVENT_TABLE).returning(EVENT_TABLE.c.id)
+
+
 def record_event(
     session: Session,
     *,
@@ -131,18 +136,16 @@ def record_event(
         },
     )
     ticket_id = ticket.id if ticket else None
-    # A plain INSERT … RETURNING: the log is append-only, so the unit of work has nothing to track.
     event_id = session.execute(
-        insert(EVENT_TABLE)
-        .values(
-            branch_id=branch_id,
-            type=str(type),
-            at=now,
-            ticket_id=ticket_id,
-            counter_id=counter.id if counter else None,
-            payload=payload,
-        )
-        .returning(EVENT_TABLE.c.id)
+        _INSERT_EVENT,
+        {
+            "branch_id": branch_id,
+            "type": str(type),
+            "at": now,
+            "ticket_id": ticket_id,
+            "counter_id": counter.id if counter else None,
+            "payload": payload,
+        },
     ).scalar_one()
     assert isinstance(event_id, int)
     message = message_of(event_id, payload)

@@ -299,11 +299,13 @@ _AHEAD_OF_STOP = {
 def _stops_ahead(session: Session, service_ids: Sequence[int], stop: Stop | None) -> dict[int, int]:
     """Waiting stops per service that a counter would call before `stop` (before a newcomer
     when None)."""
+    # On the session's connection: plain rows, without the ORM's result machinery.
+    connection = session.connection()
     if stop is None:
-        rows = session.execute(_WAITING_BY_SERVICE, {"services": list(service_ids)})
+        rows = connection.execute(_WAITING_BY_SERVICE, {"services": list(service_ids)})
     else:
         parameters = {"services": list(service_ids), "stop_id": stop.id, "sort_at": stop.sort_at}
-        rows = session.execute(_AHEAD_OF_STOP[stop.is_priority], parameters)
+        rows = connection.execute(_AHEAD_OF_STOP[stop.is_priority], parameters)
     return {service_id: int(count) for service_id, count in rows.all()}
 
 

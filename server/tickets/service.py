@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import bindparam, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -14,6 +15,7 @@ from server.catalog.calendar import calendar_of, closed_day
 from server.catalog.schemas import minutes_of_day
 from server.catalog.snapshot import BranchCatalog, Window, branch_catalog
 from server.catalog.translations import fixed_text, localize
+from server.db import written_row
 from server.errors import Conflict, Forbidden, NotFound, Unprocessable
 from server.models import (
     Branch,
@@ -56,21 +58,32 @@ def get_branch(session: Session, branch_id: str) -> Branch:
     return branch
 
 
-def next_sequence(session: Session, *, branch_id: str, business_on: date, prefix: str) -> int:
-    """Atomically take the next number of the day for a prefix (an upsert, safe under concurrency)."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+def _number_upsert(insert: Any) -> Any:
     table = NumberSequence.__table__  # type: ignore[attr-defined]
-    statement = (
+    return (
         insert(table)
-        .values(branch_id=branch_id, business_on=business_on, prefix=prefix, last_value=1)
+        .values(
+            branch_id=bindparam("branch_id"),
+            business_on=bindparam("business_on"),
+            prefix=bindparam("prefix"),
+            last_value=1,
+        )
         .on_conflict_do_update(
-            index_elements=["branch_id", "business_on", "prefix"],
-            set_={"last_value": table.c.last_value + 1},
+            index_elements=["branch_id", "business_on", "prefix"], set_={"last_value": table.c.last_value + 1}
         )
         .returning(table.c.last_value)
     )
-    return int(session.execute(statement).scalar_one())
+
+
+# Built once: every ticket takes a number, and building the upsert cost more than running it.
+_NEXT_NUMBER = {"postgresql": _number_upsert(postgresql.insert), "sqlite": _number_upsert(sqlite.insert)}
+
+
+def next_sequence(session: Session, *, branch_id: str, business_on: date, prefix: str) -> int:
+    """Atomically take the next number of the day for a prefix (an upsert, safe under concurrency)."""
+    statement = _NEXT_NUMBER[session.get_bind().dialect.name]
+    parameters = {"branch_id": branch_id, "business_on": business_on, "prefix": prefix}
+    return int(session.execute(statement, parameters).scalar_one())
 
 
 def format_number(prefix: str, sequence: int) -> str:
@@ -168,13 +181,17 @@ def window_of(catalog: BranchCatalog, service: Service) -> str | None:
 
 
 Route = list[tuple[Stop, Service, Queue]]
+# Position and estimated wait by stop id, computed where the stops are known.
+Placed = Mapping[int, tuple[int, int]]
 
 
 class Issued(NamedTuple):
     ticket: Ticket
-    # The route as written (None for a replay): the answer is built from it, not read back.
+    # The route as written and where its first stop stands (None for a replay): the answer is
+    # built from them, not read back.
     route: Route | None
     replayed: bool
+    placed: Placed | None = None
 
 
 def issue_ticket(
@@ -196,7 +213,15 @@ def issue_ticket(
         now=now,
         ignore_hours=ignore_hours,
         request_key=request_key,
-    )[0]
+    ).ticket
+
+
+_TICKET_TABLE = Ticket.__table__  # type: ignore[attr-defined]
+_STOP_TABLE = Stop.__table__  # type: ignore[attr-defined]
+# Plain INSERTs with RETURNING, built once: the ticket and its stops are new rows that nothing
+# else in the transaction reads as objects before the answer, so the unit of work is not needed.
+_INSERT_TICKET = insert(_TICKET_TABLE).returning(_TICKET_TABLE.c.id)
+_INSERT_STOPS = insert(_STOP_TABLE).returning(_STOP_TABLE.c.id, sort_by_parameter_order=True)
 
 
 def _issue(
@@ -210,9 +235,11 @@ def _issue(
     request_key: str | None = None,
     appointment_at: datetime | None = None,
     also: Callable[[Ticket], None] | None = None,
-) -> tuple[Ticket, Route]:
+    sample: int = 20,
+) -> Issued:
     """Everything is checked and the route planned from the branch's rules first; the write
-    transaction then holds only what it writes (the number, the ticket, its stops, the event).
+    transaction then holds only what it writes (the number, the ticket, its stops, the event)
+    and counts who waits ahead of the new ticket (`sample`: see estimates.py).
 
     `appointment_at`: a booked visit checked in (server/appointments/), for `request.service`;
     the booking was checked against the calendar and the hours, and it is taken at the kiosk
@@ -244,50 +271,67 @@ def _issue(
 
     business_on = business_day(branch, now)
     sequence = next_sequence(session, branch_id=branch.id, business_on=business_on, prefix=queue.prefix)
-    ticket = Ticket(
-        branch_id=branch.id,
-        business_on=business_on,
-        prefix=queue.prefix,
-        sequence=sequence,
-        number=format_number(queue.prefix, sequence),
-        language=request.language,
-        priority_id=priority.id if priority else None,
-        life_event_id=life_event.id if life_event else None,
-        service_id=service.id if service else None,
-        status=TicketStatus.waiting if first.service.citizen_present else TicketStatus.processing,
-        status_token=secrets.token_urlsafe(24),
-        answers=answers,
-        current_stop=0,
-        issued_by_device_id=issuer.id if isinstance(issuer, Device) else None,
-        issued_by_staff_id=issuer.id if isinstance(issuer, Staff) else None,
-        issued_at=now,
-        request_key=request_key,
-        appointment=appointment_at is not None,
-    )
-    session.add(ticket)
-    session.flush()
-    assert ticket.id is not None
-    stops = [
-        Stop(
-            ticket_id=ticket.id,
-            position=position,
-            service_id=planned.service_id,
-            group=planned.group,
-            is_priority=priority is not None,
-            status=StopStatus.waiting if position == 0 else StopStatus.pending,
+    values: dict[str, Any] = {
+        "branch_id": branch.id,
+        "business_on": business_on,
+        "prefix": queue.prefix,
+        "sequence": sequence,
+        "number": format_number(queue.prefix, sequence),
+        "language": request.language,
+        "priority_id": priority.id if priority else None,
+        "life_event_id": life_event.id if life_event else None,
+        "service_id": service.id if service else None,
+        "status": TicketStatus.waiting if first.service.citizen_present else TicketStatus.processing,
+        "status_token": secrets.token_urlsafe(24),
+        "answers": answers,
+        "current_stop": 0,
+        "issued_by_device_id": issuer.id if isinstance(issuer, Device) else None,
+        "issued_by_staff_id": issuer.id if isinstance(issuer, Staff) else None,
+        "issued_at": now,
+        "finished_at": None,
+        "request_key": request_key,
+        "appointment": appointment_at is not None,
+    }
+    values["id"] = session.execute(_INSERT_TICKET, values).scalar_one()
+    ticket = written_row(session, Ticket, values)
+    stop_values = [
+        {
+            "ticket_id": ticket.id,
+            "position": position,
+            "service_id": planned.service_id,
+            "status": StopStatus.waiting if position == 0 else StopStatus.pending,
+            "is_priority": priority is not None,
+            "group": planned.group,
+            "returned_reason": None,
+            "appointment_at": appointment_at if position == 0 else None,
+            "counter_id": None,
+            "staff_id": None,
+            "staff_role": None,
+            "recall_count": 0,
             # A booked visit takes its place in the queue by its start time, not its arrival.
-            sort_at=(appointment_at or now) if position == 0 else None,
-            waiting_since=now if position == 0 else None,
-            appointment_at=appointment_at if position == 0 else None,
-        )
+            "sort_at": (appointment_at or now) if position == 0 else None,
+            "waiting_since": now if position == 0 else None,
+            "called_at": None,
+            "started_at": None,
+            "completed_at": None,
+        }
         for position, planned in enumerate(route)
     ]
-    session.add_all(stops)
-    session.flush()
+    stop_ids = session.execute(_INSERT_STOPS, stop_values).scalars().all()
+    stops = [
+        written_row(session, Stop, {**row, "id": stop_id}) for row, stop_id in zip(stop_values, stop_ids, strict=True)
+    ]
     rows = [
         (stop, planned.service, catalog.queues[planned.service.queue_id])
         for stop, planned in zip(stops, route, strict=True)
     ]
+    # Counted in this transaction, so the answer needs no second one; and before its event, as
+    # the open counters read for the estimate may then be kept for the next issues (issuing
+    # changes no counter).
+    placed: dict[int, tuple[int, int]] = {}
+    if stops[0].status == StopStatus.waiting:
+        assert stops[0].id is not None
+        placed[stops[0].id] = position_and_wait(session, first.service, stops[0], now=now, sample=sample)
     if also is not None:
         also(ticket)
     record_event(
@@ -299,7 +343,7 @@ def _issue(
         ticket_view=event_ticket(session, ticket, rows),
     )
     session.commit()
-    return ticket, rows
+    return Issued(ticket, rows, replayed=False, placed=placed)
 
 
 def issue_once(
@@ -311,6 +355,7 @@ def issue_once(
     now: datetime,
     ignore_hours: bool = False,
     request_key: str | None = None,
+    sample: int = 20,
 ) -> Issued:
     """Issue, unless this issuer's request with this key already was: then that ticket, replayed.
 
@@ -322,7 +367,7 @@ def issue_once(
         if earlier is not None:
             return Issued(earlier, None, replayed=True)
     try:
-        ticket, route = _issue(
+        return _issue(
             session,
             branch_id=branch_id,
             request=request,
@@ -330,8 +375,8 @@ def issue_once(
             now=now,
             ignore_hours=ignore_hours,
             request_key=request_key,
+            sample=sample,
         )
-        return Issued(ticket, route, replayed=False)
     except IntegrityError:
         if request_key is None:
             raise
@@ -478,7 +523,7 @@ def ticket_view(
     sample: int = 20,
     for_holder: bool = False,
     stops: list[tuple[Stop, Service, Queue]] | None = None,
-    placed: Mapping[int, tuple[int, int]] | None = None,
+    placed: Placed | None = None,
 ) -> TicketPublic:
     """A ticket as staff, kiosks and (with `for_holder`) the holder of its status link see it.
 

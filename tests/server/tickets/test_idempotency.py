@@ -76,7 +76,7 @@ def test_racing_retries_with_one_key_make_one_ticket(
 
     def attempt(_: int) -> tuple[int, bool]:
         with write_session(engine) as session:
-            ticket, _, replayed = issue_once(
+            issued = issue_once(
                 session,
                 branch_id=BRANCH,
                 request=TicketCreate(service="certificate"),
@@ -84,8 +84,8 @@ def test_racing_retries_with_one_key_make_one_ticket(
                 now=clock(),
                 request_key=KEY,
             )
-            assert ticket.id is not None
-            return ticket.id, replayed
+            assert issued.ticket.id is not None
+            return issued.ticket.id, issued.replayed
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(attempt, range(8)))
