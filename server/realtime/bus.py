@@ -45,10 +45,11 @@ class Delivery:
 
     message: Message
     ticket_id: int | None = None
-    text: str = field(init=False)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "text", json.dumps(self.message, ensure_ascii=False, separators=(",", ":")))
+    @cached_property
+    def text(self) -> str:
+        """The message as JSON, made when the first client needs it (none may, on a quiet branch)."""
+        return json.dumps(self.message, ensure_ascii=False, separators=(",", ":"))
 
     @cached_property
     def frame(self) -> bytes:

@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, NotRequired, TypedDict, cast
 
-from sqlalchemy import Table, func, insert, text
+from sqlalchemy import Table, bindparam, func, insert, text
 from sqlmodel import Session, col, select
 
 from server.models import Counter, Event, Ticket
@@ -104,6 +104,8 @@ def counter_ref(counter: Counter | None) -> CounterRef | None:
 # A plain INSERT … RETURNING, built once: the log is append-only, so the unit of work has
 # nothing to track, and every state change writes one.
 _INSERT_EVENT = insert(EVENT_TABLE).returning(EVENT_TABLE.c.id)
+_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(hashtext(:key))")
+_NOTIFY = select(func.pg_notify(NOTIFY_CHANNEL, bindparam("payload")))
 
 
 def record_event(
@@ -118,11 +120,14 @@ def record_event(
     **extra: Any,
 ) -> int:
     """Append one event (its id is returned); it is published only if the transaction commits."""
-    bind = session.get_bind()
-    if bind.dialect.name == "postgresql":
+    # Plain statements on the transaction's connection: the ORM's execution layer adds nothing
+    # to an append-only log and costs every state change.
+    connection = session.connection()
+    postgresql = connection.dialect.name == "postgresql"
+    if postgresql:
         # Serialise event writers per branch so ids commit in id order: a client resuming
         # "after N" can then never miss an event that committed late with a smaller id.
-        session.exec(text("SELECT pg_advisory_xact_lock(hashtext(:key))").bindparams(key=f"events:{branch_id}"))  # type: ignore[call-overload]
+        connection.execute(_ADVISORY_LOCK, {"key": f"events:{branch_id}"})
     # The extras are named in EventPayload and checked by their readers.
     payload = cast(
         EventPayload,
@@ -136,7 +141,7 @@ def record_event(
         },
     )
     ticket_id = ticket.id if ticket else None
-    event_id = session.execute(
+    event_id = connection.execute(
         _INSERT_EVENT,
         {
             "branch_id": branch_id,
@@ -149,10 +154,10 @@ def record_event(
     ).scalar_one()
     assert isinstance(event_id, int)
     message = message_of(event_id, payload)
-    if bind.dialect.name == "postgresql":
+    if postgresql:
         # NOTIFY is transactional: delivered on commit, dropped on rollback.
         notification = {"ticket_id": ticket_id, "message": message}
-        session.execute(func.pg_notify(NOTIFY_CHANNEL, json.dumps(notification, ensure_ascii=False)))
+        connection.execute(_NOTIFY, {"payload": json.dumps(notification, ensure_ascii=False)})
     session.info.setdefault(PENDING_EVENTS_KEY, []).append((ticket_id, message))
     return event_id
 

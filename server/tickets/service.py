@@ -83,7 +83,7 @@ def next_sequence(session: Session, *, branch_id: str, business_on: date, prefix
     """Atomically take the next number of the day for a prefix (an upsert, safe under concurrency)."""
     statement = _NEXT_NUMBER[session.get_bind().dialect.name]
     parameters = {"branch_id": branch_id, "business_on": business_on, "prefix": prefix}
-    return int(session.execute(statement, parameters).scalar_one())
+    return int(session.connection().execute(statement, parameters).scalar_one())
 
 
 def format_number(prefix: str, sequence: int) -> str:
@@ -292,7 +292,8 @@ def _issue(
         "request_key": request_key,
         "appointment": appointment_at is not None,
     }
-    values["id"] = session.execute(_INSERT_TICKET, values).scalar_one()
+    connection = session.connection()  # plain statements: see _INSERT_TICKET
+    values["id"] = connection.execute(_INSERT_TICKET, values).scalar_one()
     ticket = written_row(session, Ticket, values)
     stop_values = [
         {
@@ -317,7 +318,7 @@ def _issue(
         }
         for position, planned in enumerate(route)
     ]
-    stop_ids = session.execute(_INSERT_STOPS, stop_values).scalars().all()
+    stop_ids = connection.execute(_INSERT_STOPS, stop_values).scalars().all()
     stops = [
         written_row(session, Stop, {**row, "id": stop_id}) for row, stop_id in zip(stop_values, stop_ids, strict=True)
     ]
