@@ -294,6 +294,12 @@ class Stop(SQLModel, table=True):
     completed_at: datetime | None = at_column()
 
 
+# "This stop waits", as the partial index ix_stop_waiting_queue states it: SQLite (and a
+# PostgreSQL generic plan) uses a partial index only when the query shows its condition as
+# written, and checks every row against the table when the value is a bound parameter.
+STOP_WAITING = sa.text("stop.status = 'waiting'")
+
+
 class Staff(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     username: str = Field(unique=True, max_length=80)

@@ -22,6 +22,7 @@ from server.catalog.snapshot import BranchCatalog, branch_catalog
 from server.counters.schemas import WaitingItem
 from server.errors import Conflict, Forbidden, NotFound, Unprocessable
 from server.models import (
+    STOP_WAITING,
     Branch,
     Counter,
     CounterService,
@@ -179,7 +180,7 @@ def _queue_heads(
             )
             .label("place"),
         )
-        .where(Stop.status == StopStatus.waiting, col(Stop.service_id).in_(list(allowed)), col(Stop.id).not_in(exclude))
+        .where(STOP_WAITING, col(Stop.service_id).in_(list(allowed)), col(Stop.id).not_in(exclude))
         .subquery()
     )
     heads = session.exec(select(Stop).join(ranked, ranked.c.stop_id == Stop.id).where(ranked.c.place == 1)).all()
@@ -633,7 +634,7 @@ def waiting_list(
         .join(Service, col(Service.id) == Stop.service_id)
         .join(Queue, col(Queue.id) == Service.queue_id)
         .join(Ticket, col(Ticket.id) == Stop.ticket_id)
-        .where(Stop.status == StopStatus.waiting, col(Stop.service_id).in_(list(allowed)))
+        .where(STOP_WAITING, col(Stop.service_id).in_(list(allowed)))
         .order_by(col(Stop.sort_at), col(Stop.id))
     ).all()
     lanes: dict[tuple[int, bool, bool], deque[Stop]] = {}

@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 
 from server.catalog.snapshot import branch_catalog
 from server.models import (
+    STOP_WAITING,
     Appointment,
     AppointmentStatus,
     Counter,
@@ -137,7 +138,7 @@ def waiting_per_service(session: Session, *, branch_id: str) -> dict[int, int]:
     rows = session.exec(
         select(Stop.service_id, func.count())
         .join(Service, col(Service.id) == Stop.service_id)
-        .where(Service.branch_id == branch_id, Stop.status == StopStatus.waiting)
+        .where(Service.branch_id == branch_id, STOP_WAITING)
         .group_by(col(Stop.service_id))
     ).all()
     return {service_id: int(count) for service_id, count in rows}
@@ -174,7 +175,7 @@ def _waiting_orders(session: Session, service_ids: Iterable[int]) -> dict[int, _
     others: dict[int, list[datetime]] = {service_id: [] for service_id in ids}
     rows = session.execute(
         sql_select(col(Stop.service_id), col(Stop.is_priority), col(Stop.sort_at)).where(
-            col(Stop.status) == StopStatus.waiting, col(Stop.service_id).in_(ids)
+            STOP_WAITING, col(Stop.service_id).in_(ids)
         )
     ).all()
     for service_id, is_priority, sort_at in rows:
@@ -285,7 +286,7 @@ class OpenCountersCache:
 # building the statement cost more than running it.
 _WAITING_BY_SERVICE = (
     sql_select(col(Stop.service_id), func.count())
-    .where(col(Stop.status) == StopStatus.waiting, col(Stop.service_id).in_(bindparam("services", expanding=True)))
+    .where(STOP_WAITING, col(Stop.service_id).in_(bindparam("services", expanding=True)))
     .group_by(col(Stop.service_id))
 )
 _AHEAD_OF_STOP = {
