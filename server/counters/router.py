@@ -6,20 +6,22 @@ from datetime import datetime
 from fastapi import APIRouter, Request, Response, status
 from sqlmodel import Session
 
+from server.config import Settings
 from server.counters import service
 from server.counters.schemas import CounterDesk, CounterTicket, TransferRequest, WaitingItem
-from server.deps import ClockDep, CurrentStaff, RowId, SessionDep, SettingsDep, WriteSessionDep
+from server.deps import ClockDep, CurrentStaff, RowId, SessionDep, SettingsDep, WriteSessionDep, request_session
 from server.models import Staff, Ticket
+from server.responses import model_response
 from server.tickets.router import base_url
 from server.tickets.service import ticket_view
 
 router = APIRouter(prefix="/counters", tags=["counters"])
 
-Action = Callable[..., Ticket]
+Action = Callable[..., Ticket | None]
 
 
 def _envelope(
-    session: Session, ticket: Ticket | None, request: Request, settings: SettingsDep, now: datetime
+    session: Session, ticket: Ticket | None, request: Request, settings: Settings, now: datetime
 ) -> CounterTicket:
     if ticket is None:
         return CounterTicket(ticket=None)
@@ -44,109 +46,76 @@ def close_counter(counter: RowId, session: WriteSessionDep, staff: CurrentStaff,
     return {"state": str(row.state)}
 
 
+def _act(
+    function: Action,
+    counter: int,
+    request: Request,
+    staff: Staff,
+    settings: Settings,
+    now: datetime,
+    **extra: str | None,
+) -> Response:
+    """One counter action and its answer. The session is opened and closed here, in the
+    endpoint's thread, not by a dependency (two trips to the thread pool fewer on the counters'
+    busiest requests), and the answer is serialised once."""
+    with request_session(request, write=True) as session:
+        ticket = function(session, counter_id=counter, staff=staff, now=now, **extra)
+        if ticket is None:
+            return Response(status_code=status.HTTP_204_NO_CONTENT)
+        answer = _envelope(session, ticket, request, settings, now)
+    return model_response(answer)
+
+
 @router.post(
     "/{counter}/call-next",
     response_model=CounterTicket,
     responses={204: {"description": "Nothing waits that this counter and this staff member may take."}},
 )
 def call_next(
-    counter: RowId,
-    request: Request,
-    session: WriteSessionDep,
-    staff: CurrentStaff,
-    settings: SettingsDep,
-    clock: ClockDep,
-) -> CounterTicket | Response:
+    counter: RowId, request: Request, staff: CurrentStaff, settings: SettingsDep, clock: ClockDep
+) -> Response:
     """Call the best waiting ticket this counter serves and this staff member may handle."""
-    now = clock()
-    ticket = service.call_next(session, counter_id=counter, staff=staff, now=now)
-    if ticket is None:
-        return Response(status_code=status.HTTP_204_NO_CONTENT)
-    return _envelope(session, ticket, request, settings, now)
+    return _act(service.call_next, counter, request, staff, settings, clock())
 
 
-def _action(
-    function: Action,
-    counter: RowId,
-    request: Request,
-    session: Session,
-    staff: Staff,
-    settings: SettingsDep,
-    now: datetime,
-    **extra: str | None,
-) -> CounterTicket:
-    ticket = function(session, counter_id=counter, staff=staff, now=now, **extra)
-    return _envelope(session, ticket, request, settings, now)
-
-
-@router.post("/{counter}/recall")
-def recall(
-    counter: RowId,
-    request: Request,
-    session: WriteSessionDep,
-    staff: CurrentStaff,
-    settings: SettingsDep,
-    clock: ClockDep,
-) -> CounterTicket:
+@router.post("/{counter}/recall", response_model=CounterTicket)
+def recall(counter: RowId, request: Request, staff: CurrentStaff, settings: SettingsDep, clock: ClockDep) -> Response:
     """Call the ticket in hand again (display and announcement repeat it)."""
-    return _action(service.recall, counter, request, session, staff, settings, clock())
+    return _act(service.recall, counter, request, staff, settings, clock())
 
 
-@router.post("/{counter}/start")
-def start(
-    counter: RowId,
-    request: Request,
-    session: WriteSessionDep,
-    staff: CurrentStaff,
-    settings: SettingsDep,
-    clock: ClockDep,
-) -> CounterTicket:
+@router.post("/{counter}/start", response_model=CounterTicket)
+def start(counter: RowId, request: Request, staff: CurrentStaff, settings: SettingsDep, clock: ClockDep) -> Response:
     """The citizen has arrived: start serving the ticket in hand."""
-    return _action(service.start, counter, request, session, staff, settings, clock())
+    return _act(service.start, counter, request, staff, settings, clock())
 
 
-@router.post("/{counter}/complete")
-def complete(
-    counter: RowId,
-    request: Request,
-    session: WriteSessionDep,
-    staff: CurrentStaff,
-    settings: SettingsDep,
-    clock: ClockDep,
-) -> CounterTicket:
+@router.post("/{counter}/complete", response_model=CounterTicket)
+def complete(counter: RowId, request: Request, staff: CurrentStaff, settings: SettingsDep, clock: ClockDep) -> Response:
     """Finish this stop; the same ticket moves to its next counter."""
-    return _action(service.complete_stop, counter, request, session, staff, settings, clock())
+    return _act(service.complete_stop, counter, request, staff, settings, clock())
 
 
-@router.post("/{counter}/no-show")
-def no_show(
-    counter: RowId,
-    request: Request,
-    session: WriteSessionDep,
-    staff: CurrentStaff,
-    settings: SettingsDep,
-    clock: ClockDep,
-) -> CounterTicket:
+@router.post("/{counter}/no-show", response_model=CounterTicket)
+def no_show(counter: RowId, request: Request, staff: CurrentStaff, settings: SettingsDep, clock: ClockDep) -> Response:
     """The called citizen did not come."""
-    return _action(service.mark_no_show, counter, request, session, staff, settings, clock())
+    return _act(service.mark_no_show, counter, request, staff, settings, clock())
 
 
-@router.post("/{counter}/transfer")
+@router.post("/{counter}/transfer", response_model=CounterTicket)
 def transfer(
     counter: RowId,
     body: TransferRequest,
     request: Request,
-    session: WriteSessionDep,
     staff: CurrentStaff,
     settings: SettingsDep,
     clock: ClockDep,
-) -> CounterTicket:
+) -> Response:
     """Hand the ticket in hand to another service's queue; with a reason code, return it (差戻し) to the front."""
-    return _action(
+    return _act(
         service.transfer,
         counter,
         request,
-        session,
         staff,
         settings,
         clock(),
