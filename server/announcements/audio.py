@@ -15,11 +15,22 @@ import wave
 from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
-try:  # numpy only makes it faster; every operation also has a pure-Python path
-    import numpy as np
-except ImportError:  # pragma: no cover - numpy is installed with pyopenjtalk
-    np = None  # type: ignore[assignment]
+
+@cache
+def _numpy() -> Any:
+    """numpy, or None: it only makes these faster (every operation also has a pure-Python path).
+
+    Imported on first use, in the speech processes that do this work: the server process
+    rarely does, and numpy costs it some 17 MB of resident memory."""
+    try:
+        import numpy
+    except ImportError:  # pragma: no cover - numpy is installed with pyopenjtalk
+        return None
+    return numpy
+
 
 SAMPLE_WIDTH_BYTES = 2
 INT16_MAX = 32767
@@ -78,6 +89,7 @@ def read_wav(data: bytes) -> Pcm:
 
 def _downmix(samples: array[int], channels: int) -> array[int]:
     frames = len(samples) // channels
+    np = _numpy()
     if np is not None:
         data = np.frombuffer(samples, dtype=np.int16)[: frames * channels]
         mono = data.reshape(frames, channels).mean(axis=1)
@@ -100,6 +112,7 @@ def write_wav(pcm: Pcm) -> bytes:
 
 def from_float(values: Iterable[float], rate: int, *, gain: float = 1.0) -> Pcm:
     """Float samples already on the int16 scale (as pyopenjtalk returns them) → clipped int16."""
+    np = _numpy()
     if np is not None:
         scaled = np.clip(np.asarray(values, dtype=np.float64) * gain, -INT16_MAX, INT16_MAX)
         return Pcm(samples=array("h", np.rint(scaled).astype(np.int16).tobytes()), rate=rate)
@@ -123,6 +136,7 @@ def resample(pcm: Pcm, rate: int) -> Pcm:
         return Pcm(samples=pcm.samples, rate=rate)
     count = max(1, round(len(pcm) * rate / pcm.rate))
     step = pcm.rate / rate
+    np = _numpy()
     if np is not None:
         source = np.frombuffer(pcm.samples, dtype=np.int16).astype(np.float64)
         positions = np.arange(count, dtype=np.float64) * step
@@ -150,6 +164,7 @@ def trim_silence(pcm: Pcm, *, threshold: int = 120, window_seconds: float = 0.00
     count = len(pcm) // window
     if count == 0:
         return pcm
+    np = _numpy()
     if np is not None:
         data = np.frombuffer(pcm.samples, dtype=np.int16)[: count * window].astype(np.float64)
         rms = np.sqrt((data.reshape(count, window) ** 2).mean(axis=1))

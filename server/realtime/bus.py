@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, TypeVar
 
-import psycopg
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, col, select
@@ -316,6 +315,9 @@ class PgNotifyBus(EventHub):
         return self._listening.is_set()
 
     async def _listen_forever(self) -> None:
+        # Imported here: a SQLite server never loads the PostgreSQL driver (9 MB resident).
+        import psycopg
+
         backoff = 0.25
         while True:
             try:
@@ -327,6 +329,8 @@ class PgNotifyBus(EventHub):
             backoff = min(backoff * 2, self._reconnect_max_seconds)
 
     async def _listen_once(self) -> None:
+        import psycopg
+
         # Keepalives notice a silently dead network path, not only a closed socket.
         connection = await psycopg.AsyncConnection.connect(
             self._dsn,
