@@ -135,3 +135,23 @@ def test_a_question_shown_only_after_a_yes_counts_as_no_without_it(
     assert late_elderly in services(asked)
     assert skipped.answers == {"over_65": False}
     assert asked.answers == {"over_65": True, "over_75": True}
+
+
+def test_an_issued_ticket_and_its_stops_are_what_was_stored(
+    engine: Engine, concierge: Staff, clock: FixedClock
+) -> None:
+    """Issuing writes plain INSERTs and makes the objects itself: they must hold every column
+    exactly as a later read finds it, and later changes to them must reach the database."""
+    with Session(engine, expire_on_commit=False) as session:
+        ticket = _issue(session, concierge, clock(), life_event="move_in", answers={"has_children": True})
+        stops = session.exec(select(Stop).where(Stop.ticket_id == ticket.id)).all()
+        written = ticket.model_dump(), sorted((stop.model_dump() for stop in stops), key=lambda row: row["position"])
+        ticket.language = "en"  # an ordinary change after issuing, as a counter makes
+        session.commit()
+    with Session(engine) as fresh:
+        stored = fresh.get(Ticket, ticket.id)
+        assert stored is not None
+        stored_stops = fresh.exec(select(Stop).where(Stop.ticket_id == ticket.id).order_by(Stop.position)).all()
+        assert {**written[0], "language": "en"} == stored.model_dump()
+        assert written[1] == [stop.model_dump() for stop in stored_stops]
+        assert len(stored_stops) > 1
