@@ -50,7 +50,8 @@ from server.counters.service import call_next, complete_stop
 from server.db import create_db_engine, write_session
 from server.models import Device, Staff
 from server.tickets.schemas import TicketCreate
-from server.tickets.service import issue_ticket, ticket_view
+from server.tickets.service import issue_ticket
+from server.tickets.views import ticket_view
 
 NAME = "call_next_history"
 SERVICE = "certificate"

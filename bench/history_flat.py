@@ -55,7 +55,7 @@ from bench.plans import Statement, captured_statements, explain
 from server.db import create_db_engine
 from server.realtime.service import branch_snapshot, consistent_read
 from server.reports.service import daily_report
-from server.tickets.service import queue_overview
+from server.tickets.views import queue_overview
 
 NAME = "history_flat"
 SERVICE = "certificate"

@@ -54,9 +54,7 @@ def _lua(endpoint: Endpoint) -> str:
     return SCRIPT.format(method=json.dumps(endpoint.method), body=body, headers=lines)
 
 
-def drive(
-    server: RunningServer, endpoint: Endpoint, *, connections: int, duration_seconds: float
-) -> dict[str, Any]:
+def drive(server: RunningServer, endpoint: Endpoint, *, connections: int, duration_seconds: float) -> dict[str, Any]:
     """Closed loop, `connections` keep-alive connections on 2 wrk threads, for a fixed time."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(_lua(endpoint))
@@ -88,9 +86,7 @@ def drive(
     seconds = raw["duration_us"] / 1e6
     ok = raw["requests"] - raw["status_errors"]
     server_seconds = server_after - server_cpu if server_after is not None and server_cpu is not None else None
-    machine_seconds = (
-        machine_after - machine_cpu if machine_after is not None and machine_cpu is not None else None
-    )
+    machine_seconds = machine_after - machine_cpu if machine_after is not None and machine_cpu is not None else None
     return {
         "endpoint": f"{endpoint.method} {endpoint.path}",
         "connections": connections,

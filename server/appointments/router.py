@@ -32,6 +32,7 @@ from server.models import Staff
 from server.tickets import service as tickets
 from server.tickets.router import base_url
 from server.tickets.schemas import TicketPublic
+from server.tickets.views import ticket_view
 
 router = APIRouter(tags=["appointments"])
 
@@ -213,7 +214,7 @@ def check_in(
     done = service.check_in(session, branch_id=branch, code=code, issuer=issuer, now=now)
     if done.again:
         response.status_code = status.HTTP_200_OK
-    return tickets.ticket_view(
+    return ticket_view(
         session,
         done.ticket,
         base_url=base_url(request, settings),

@@ -14,7 +14,7 @@ from server.branches.schemas import (
 )
 from server.deps import ClockDep, CurrentStaff, SessionDep, SettingsDep
 from server.tickets.schemas import Language
-from server.tickets.service import queue_overview
+from server.tickets.views import queue_overview
 
 router = APIRouter(prefix="/branches", tags=["branches"])
 

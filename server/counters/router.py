@@ -13,7 +13,7 @@ from server.deps import ClockDep, CurrentStaff, RowId, SessionDep, SettingsDep, 
 from server.models import Staff, Ticket
 from server.responses import model_response
 from server.tickets.router import base_url
-from server.tickets.service import ticket_view
+from server.tickets.views import ticket_view
 
 router = APIRouter(prefix="/counters", tags=["counters"])
 

@@ -40,13 +40,7 @@ from server.models import (
 from server.realtime.events import EventType, record_event
 from server.tickets.estimates import quickest_choice
 from server.tickets.routing import begin_at_counter, make_waiting, move_to_front, pending_choices
-from server.tickets.service import (
-    event_ticket,
-    public_label,
-    serving_counters,
-    ticket_stops,
-    window_of,
-)
+from server.tickets.views import event_ticket, public_label, serving_counters, ticket_stops, window_of
 
 DEFAULT_WALK_IN_SHARE: float = BookableSpec.model_fields["walk_in_share"].default
 

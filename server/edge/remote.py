@@ -21,8 +21,10 @@ from server.deps import ClockDep, SettingsDep, WriteSessionDep
 from server.edge.protocol import EDGE_KEY_HEADER
 from server.errors import Conflict, Forbidden, NotFound, Unauthorized
 from server.models import Device, DeviceKind, Ticket
+from server.tickets.numbering import business_day
 from server.tickets.schemas import Key, Language, TicketCreate, TicketPublic
-from server.tickets.service import business_day, issue_ticket, ticket_view
+from server.tickets.service import issue_ticket
+from server.tickets.views import ticket_view
 
 REMOTE_ISSUER_NAME = "remote-queueing (public edge)"
 

@@ -14,7 +14,8 @@ from sqlmodel import Session, col, select
 from server.catalog.snapshot import branch_catalog
 from server.models import Branch, Service, Stop, StopStatus, Ticket, TicketStatus
 from server.tickets.estimates import positions_and_waits
-from server.tickets.service import business_day, queue_overview, routes_of, ticket_view
+from server.tickets.numbering import business_day
+from server.tickets.views import queue_overview, routes_of, ticket_view
 
 Held = dict[str, Any]
 

@@ -14,7 +14,8 @@ from server.models import FINISHED_TICKET_STATUSES, Service, Stop, StopStatus, T
 from server.notices.schemas import NoticeRegistered
 from server.notices.texts import notice_mail
 from server.tickets.estimates import positions_and_waits
-from server.tickets.service import get_ticket_by_token, routes_of, ticket_view
+from server.tickets.service import get_ticket_by_token
+from server.tickets.views import routes_of, ticket_view
 
 # Changing the address is allowed a few times: a typo, a second phone; not a relay for spam.
 MAX_REGISTRATIONS = 3

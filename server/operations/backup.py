@@ -23,7 +23,7 @@ from sqlmodel import Session, col, select
 
 from server.db import normalise_url
 from server.models import Branch, NumberSequence, Queue
-from server.tickets.service import business_day
+from server.tickets.numbering import business_day
 
 DEFAULT_SKIP_NUMBERS = 500
 

@@ -50,7 +50,7 @@ class EventType(StrEnum):
 
 
 class TicketRef(TypedDict):
-    """What displays may know of a ticket (server/tickets/service.py: event_ticket)."""
+    """What displays may know of a ticket (server/tickets/views.py: event_ticket)."""
 
     number: str
     status: str

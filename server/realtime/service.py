@@ -29,16 +29,10 @@ from server.models import (
 from server.realtime.bus import Delivery
 from server.realtime.events import EventType, event_message, last_event_id
 from server.tickets.estimates import estimate_wait_minutes, waiting_per_service
+from server.tickets.numbering import business_day, local_time
 from server.tickets.schemas import TicketPublic
-from server.tickets.service import (
-    business_day,
-    event_ticket,
-    get_branch,
-    get_ticket_by_token,
-    local_time,
-    public_label,
-    ticket_view,
-)
+from server.tickets.service import get_branch, get_ticket_by_token
+from server.tickets.views import event_ticket, public_label, ticket_view
 
 # As many as a board keeps (display/board.js RECENT_KEPT): with 20 windows calling, the numbers
 # on the tiles alone fill a shorter list and the "just called" column would come back empty.

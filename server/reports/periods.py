@@ -34,7 +34,8 @@ from server.reports.service import (
     used_names,
     wait_histogram,
 )
-from server.tickets.service import business_day, get_branch
+from server.tickets.numbering import business_day
+from server.tickets.service import get_branch
 
 MONTH = re.compile(r"(\d{4})-(\d{2})")
 YEAR = re.compile(r"\d{4}")

@@ -23,7 +23,8 @@ from sqlmodel import Session, col, select
 from server.models import Branch, Counter, CounterService, Queue, Service, Stop, StopStatus, Ticket
 from server.reports.schemas import DayType, DemandSource, StaffingGroup, StaffingHour, StaffingPlan
 from server.reports.service import business_hours, counter_intervals, counters_open_by_hour, day_bounds, open_hours
-from server.tickets.service import counters_text, get_branch
+from server.tickets.service import get_branch
+from server.tickets.views import counters_text
 
 # --- default demand profile ----------------------------------------------------------------------
 # From /work/shared/reference/city_hall.yaml `demand_est` (all "est": reasoned estimates for a city

@@ -66,7 +66,8 @@ from server.reports.schemas import (
     Totals,
 )
 from server.satisfaction.schemas import Reason
-from server.tickets.service import business_day, get_branch
+from server.tickets.numbering import business_day
+from server.tickets.service import get_branch
 
 PERCENTILE_METHOD = "nearest-rank"
 CITY_STAFF_ROLES = (Role.municipal, Role.admin)

@@ -19,7 +19,7 @@ from server.deps import (
 )
 from server.models import Ticket
 from server.responses import model_response
-from server.tickets import service, visit
+from server.tickets import service, views, visit
 from server.tickets.schemas import RouteChange, TicketCreate, TicketPublic
 
 router = APIRouter(tags=["tickets"])
@@ -65,7 +65,7 @@ def issue_ticket(
             request_key=request_key,
             sample=settings.estimate_sample_size,
         )
-        view = service.ticket_view(
+        view = views.ticket_view(
             session,
             issued.ticket,
             base_url=base_url(request, settings),
@@ -84,7 +84,7 @@ def get_ticket(
 ) -> TicketPublic:
     """A ticket's live status, by the unguessable token printed as a QR code (no sign-in)."""
     ticket = service.get_ticket_by_token(session, status_token=status_token)
-    return service.ticket_view(
+    return views.ticket_view(
         session,
         ticket,
         base_url=base_url(request, settings),
@@ -99,7 +99,7 @@ TicketNumber = Annotated[str, Path(pattern=r"^[A-Z0-9]{1,12}$")]
 
 
 def _staff_view(session: Session, ticket: Ticket, request: Request, settings: Settings, now: datetime) -> TicketPublic:
-    return service.ticket_view(
+    return views.ticket_view(
         session, ticket, base_url=base_url(request, settings), now=now, sample=settings.estimate_sample_size
     )
 
@@ -165,7 +165,7 @@ def reinstate(
 def status_qr(status_token: str, request: Request, session: SessionDep, settings: SettingsDep) -> Response:
     """The QR code of a ticket's status link, for a tablet to show the citizen (SVG)."""
     ticket = service.get_ticket_by_token(session, status_token=status_token)
-    link = service.status_url(base_url(request, settings), ticket.status_token)
+    link = views.status_url(base_url(request, settings), ticket.status_token)
     picture = qrcode.make(link, image_factory=SvgPathImage, border=4)
     buffer = io.BytesIO()
     picture.save(buffer)

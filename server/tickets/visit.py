@@ -19,8 +19,10 @@ from server.models import (
     TicketStatus,
 )
 from server.realtime.events import EventType, record_event
+from server.tickets.numbering import business_day
 from server.tickets.routing import make_waiting, renumber
-from server.tickets.service import business_day, event_ticket, get_branch, ticket_stops
+from server.tickets.service import get_branch
+from server.tickets.views import event_ticket, ticket_stops
 
 # Not yet begun: the part of a route that staff may replace.
 NOT_STARTED = (StopStatus.pending, StopStatus.waiting)

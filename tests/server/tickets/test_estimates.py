@@ -10,7 +10,8 @@ from server.edge import views
 from server.models import Counter, Role, Staff, StopStatus, Ticket, TicketStatus
 from server.tickets.estimates import position_and_wait, positions_and_waits
 from server.tickets.schemas import TicketCreate
-from server.tickets.service import issue_ticket, routes_of, ticket_view
+from server.tickets.service import issue_ticket
+from server.tickets.views import routes_of, ticket_view
 from tests.support import BRANCH, FixedClock, make_staff
 
 

@@ -8,8 +8,9 @@ from sqlmodel import Session, select
 
 from server.errors import Conflict, Forbidden, NotFound, Unprocessable
 from server.models import DeviceKind, Event, Role, Service, Staff, Stop, Ticket
+from server.tickets.numbering import business_day
 from server.tickets.schemas import TicketCreate
-from server.tickets.service import business_day, get_branch, issue_ticket
+from server.tickets.service import get_branch, issue_ticket
 from tests.support import BRANCH, JST, FixedClock, make_device, make_staff
 
 
