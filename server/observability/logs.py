@@ -58,6 +58,7 @@ class RedactTokens(logging.Filter):
             record.exc_text = redact(record.exc_text)
         if not hasattr(record, "request_id"):
             record.request_id = request_id.get()
+        record.redacted = True
         return True
 
 
@@ -69,7 +70,8 @@ class JsonLines(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "message": redact(record.getMessage()),
+            # Redacted once: by the handler's filter, or here for a handler without one.
+            "message": record.getMessage() if getattr(record, "redacted", False) else redact(record.getMessage()),
             "request_id": getattr(record, "request_id", None) or request_id.get(),
         }
         if record.exc_info and not record.exc_text:
