@@ -22,25 +22,76 @@ from server.models import (
 Row = TypeVar("Row", bound=SQLModel)
 
 
-def _upsert(session: Session, model: type[Row], match: dict[str, Any], values: dict[str, Any]) -> Row:
-    statement = select(model)
-    for name, value in match.items():
-        statement = statement.where(getattr(model, name) == value)
-    row = session.exec(statement).first()
+def _rows(session: Session, model: type[Row], branch_id: str, key: str) -> dict[Any, Row]:
+    """A branch's rows of one kind by their key, inactive ones too (one read)."""
+    statement = select(model).where(model.branch_id == branch_id)  # type: ignore[attr-defined]
+    return {getattr(row, key): row for row in session.exec(statement)}
+
+
+def _put(
+    session: Session, rows: dict[Any, Row], model: type[Row], match: dict[str, Any], values: dict[str, Any]
+) -> Row:
+    """The row that `match` names, made or changed to `values`: a value that did not change is not
+    written, so an edit of one field updates one row, not the whole catalog."""
+    key = next(value for name, value in match.items() if name != "branch_id")
+    row = rows.get(key)
     if row is None:
         row = model(**match, **values)
-    else:
-        for name, value in values.items():
+        session.add(row)
+        rows[key] = row
+        return row
+    for name, value in values.items():
+        if getattr(row, name) != value:
             setattr(row, name, value)
-    session.add(row)
-    session.flush()
     return row
+
+
+def _retire(rows: dict[Any, Any], keep: set[Any]) -> None:
+    """Rows the configuration no longer names become inactive (never deleted)."""
+    for key, row in rows.items():
+        if key not in keep and row.active:
+            row.active = False
+
+
+def _replace_links(
+    session: Session,
+    model: type[Row],
+    owner: str,
+    current: dict[int, list[Row]],
+    wanted: dict[int, list[dict[str, Any]]],
+) -> None:
+    """An owner's ordered links (a counter's services, a life event's questions or steps) written
+    again only when they differ from what is stored; `wanted` gives each link's values."""
+    for owner_id, links in wanted.items():
+        rows = current.get(owner_id, [])
+        if len(rows) == len(links) and all(
+            getattr(row, name) == value
+            for row, values in zip(rows, links, strict=True)
+            for name, value in values.items()
+        ):
+            continue
+        session.exec(delete(model).where(getattr(model, owner) == owner_id))
+        session.add_all(model(**{owner: owner_id}, **values) for values in links)
+
+
+def _links(session: Session, model: type[Row], owner: str, owner_ids: list[int]) -> dict[int, list[Row]]:
+    """The ordered links of these owners (one read)."""
+    found: dict[int, list[Row]] = {}
+    if not owner_ids:
+        return found
+    column = getattr(model, owner)
+    statement = select(model).where(col(column).in_(owner_ids)).order_by(col(column), col(model.position))  # type: ignore[attr-defined]
+    for row in session.exec(statement):
+        found.setdefault(getattr(row, owner), []).append(row)
+    return found
 
 
 def apply_config(session: Session, config: CityHallConfig) -> Branch:
     """Create or update everything the config names; rows it no longer names become inactive.
 
-    Rows are never deleted: tickets and the event log keep pointing at them.
+    Rows are never deleted: tickets and the event log keep pointing at them. Only what differs
+    from the stored rules is written (an admin's one-field edit holds the write lock for a few
+    statements, not for a rewrite of every counter and route).
     """
     spec = config.branch
     settings = {
@@ -56,22 +107,32 @@ def apply_config(session: Session, config: CityHallConfig) -> Branch:
         "calendar": config.calendar.model_dump(mode="json"),
         "appointments": config.appointments.model_dump(mode="json"),
     }
-    branch = session.get(Branch, spec.id) or Branch(id=spec.id, name_ja=spec.name_ja, name_en=spec.name_en)
-    branch.name_ja, branch.name_en, branch.timezone = spec.name_ja, spec.name_en, spec.timezone
-    branch.opens_at, branch.closes_at = config.hours.open, config.hours.close
-    branch.last_ticket_at = config.hours.last_ticket
-    branch.min_normal_between = config.fairness.min_normal_between
-    branch.settings = settings
-    session.add(branch)
-    session.flush()
+    branch = session.get(Branch, spec.id)
+    if branch is None:
+        branch = Branch(id=spec.id, name_ja=spec.name_ja, name_en=spec.name_en)
+        session.add(branch)
+    changes = {
+        "name_ja": spec.name_ja,
+        "name_en": spec.name_en,
+        "timezone": spec.timezone,
+        "opens_at": config.hours.open,
+        "closes_at": config.hours.close,
+        "last_ticket_at": config.hours.last_ticket,
+        "min_normal_between": config.fairness.min_normal_between,
+        "settings": settings,
+    }
+    for name, value in changes.items():
+        if getattr(branch, name) != value:
+            setattr(branch, name, value)
+    session.flush()  # new rows below need the branch; a flush writes only what changed
     match = {"branch_id": branch.id}
 
-    queues = {
-        queue.prefix: _upsert(session, Queue, {**match, "prefix": queue.prefix}, queue.model_dump(exclude={"prefix"}))
-        for queue in config.queues
-    }
+    queues = _rows(session, Queue, branch.id, "prefix")
+    for queue in config.queues:
+        _put(session, queues, Queue, {**match, "prefix": queue.prefix}, queue.model_dump(exclude={"prefix"}))
+    session.flush()  # ids of new queues
 
-    services: dict[str, Service] = {}
+    services = _rows(session, Service, branch.id, "key")
     for position, service in enumerate(config.services):
         values = service.model_dump(exclude={"id", "queue", "minutes", "issue_cutoff"})
         values |= {
@@ -81,73 +142,81 @@ def apply_config(session: Session, config: CityHallConfig) -> Branch:
             "position": position,
             "active": True,
         }
-        services[service.id] = _upsert(session, Service, {**match, "key": service.id}, values)
-    _deactivate(session, Service, branch.id, set(services))
+        _put(session, services, Service, {**match, "key": service.id}, values)
+    _retire(services, {service.id for service in config.services})
 
-    counter_ids: list[int] = []
+    counters = _rows(session, Counter, branch.id, "code")
     for position, counter in enumerate(config.counters):
         values = counter.model_dump(exclude={"id", "services"}) | {"position": position, "active": True}
-        row = _upsert(session, Counter, {**match, "code": counter.id}, values)
-        assert row.id is not None
-        counter_ids.append(row.id)
-        session.exec(delete(CounterService).where(col(CounterService.counter_id) == row.id))
-        for order, service_key in enumerate(counter.services):
-            service_id = services[service_key].id
-            assert service_id is not None
-            session.add(CounterService(counter_id=row.id, service_id=service_id, position=order))
-    for counter_row in session.exec(select(Counter).where(Counter.branch_id == branch.id)):
-        if counter_row.id not in counter_ids:
-            counter_row.active = False
-            session.add(counter_row)
+        _put(session, counters, Counter, {**match, "code": counter.id}, values)
+    _retire(counters, {counter.id for counter in config.counters})
 
-    categories = set()
+    categories = _rows(session, PriorityCategory, branch.id, "key")
     for category in config.priority_categories:
         values = category.model_dump(exclude={"id"}) | {"active": True}
-        _upsert(session, PriorityCategory, {**match, "key": category.id}, values)
-        categories.add(category.id)
-    _deactivate(session, PriorityCategory, branch.id, categories)
+        _put(session, categories, PriorityCategory, {**match, "key": category.id}, values)
+    _retire(categories, {category.id for category in config.priority_categories})
 
-    questions = {
-        question.id: _upsert(session, Question, {**match, "key": question.id}, question.model_dump(exclude={"id"}))
-        for question in config.questions
-    }
+    questions = _rows(session, Question, branch.id, "key")
+    for question in config.questions:
+        _put(session, questions, Question, {**match, "key": question.id}, question.model_dump(exclude={"id"}))
 
-    events = set()
+    events = _rows(session, LifeEvent, branch.id, "key")
     for position, event in enumerate(config.life_events):
         values = event.model_dump(exclude={"id", "questions", "stops"}) | {"position": position, "active": True}
-        row_event = _upsert(session, LifeEvent, {**match, "key": event.id}, values)
-        events.add(event.id)
-        session.exec(delete(LifeEventQuestion).where(col(LifeEventQuestion.life_event_id) == row_event.id))
-        session.exec(delete(LifeEventStep).where(col(LifeEventStep.life_event_id) == row_event.id))
-        assert row_event.id is not None
-        for order, question_key in enumerate(event.questions):
-            question_id = questions[question_key].id
-            assert question_id is not None
-            session.add(LifeEventQuestion(life_event_id=row_event.id, question_id=question_id, position=order))
-        for order, stop in enumerate(event.stops):
-            service_id = services[stop.service].id
-            assert service_id is not None
-            session.add(
-                LifeEventStep(
-                    life_event_id=row_event.id,
-                    position=order,
-                    service_id=service_id,
-                    when=stop.when,
-                    when_any=stop.when_any,
-                    unless=stop.unless,
-                    group=stop.group,
-                )
-            )
-    _deactivate(session, LifeEvent, branch.id, events)
+        _put(session, events, LifeEvent, {**match, "key": event.id}, values)
+    _retire(events, {event.id for event in config.life_events})
+    session.flush()  # ids of new services, counters, questions and life events for the links
+
+    def service_id(key: str) -> int:
+        found = services[key].id
+        assert found is not None
+        return found
+
+    def id_of(row: Counter | LifeEvent) -> int:
+        assert row.id is not None
+        return row.id
+
+    wanted_services = {
+        id_of(counters[counter.id]): [
+            {"service_id": service_id(key), "position": order} for order, key in enumerate(counter.services)
+        ]
+        for counter in config.counters
+    }
+    stored_services = _links(session, CounterService, "counter_id", list(wanted_services))
+    _replace_links(session, CounterService, "counter_id", stored_services, wanted_services)
+    wanted_questions = {
+        id_of(events[event.id]): [
+            {"question_id": questions[key].id, "position": order} for order, key in enumerate(event.questions)
+        ]
+        for event in config.life_events
+    }
+    wanted_steps = {
+        id_of(events[event.id]): [
+            {
+                "position": order,
+                "service_id": service_id(stop.service),
+                "when": stop.when,
+                "when_any": stop.when_any,
+                "unless": stop.unless,
+                "group": stop.group,
+            }
+            for order, stop in enumerate(event.stops)
+        ]
+        for event in config.life_events
+    }
+    event_ids = list(wanted_steps)
+    stored_questions = _links(session, LifeEventQuestion, "life_event_id", event_ids)
+    _replace_links(session, LifeEventQuestion, "life_event_id", stored_questions, wanted_questions)
+    _replace_links(
+        session,
+        LifeEventStep,
+        "life_event_id",
+        _links(session, LifeEventStep, "life_event_id", event_ids),
+        wanted_steps,
+    )
     session.flush()
     return branch
-
-
-def _deactivate(session: Session, model: Any, branch_id: str, keep: set[str]) -> None:
-    for row in session.exec(select(model).where(model.branch_id == branch_id)):
-        if row.key not in keep and row.active:
-            row.active = False
-            session.add(row)
 
 
 def export_config(session: Session, branch_id: str) -> CityHallConfig:
@@ -165,24 +234,23 @@ def export_config(session: Session, branch_id: str) -> CityHallConfig:
     services = list(session.exec(select(Service).filter_by(**match, active=True).order_by(col(Service.position))))
     key_of = {service.id: service.key for service in services}
     counters = list(session.exec(select(Counter).filter_by(**match, active=True).order_by(col(Counter.position))))
-    links = session.exec(select(CounterService).order_by(col(CounterService.position))).all()
-    served: dict[int, list[str]] = {}
-    for link in links:
-        if link.service_id in key_of:
-            served.setdefault(link.counter_id, []).append(key_of[link.service_id])
+    links = _links(
+        session, CounterService, "counter_id", [counter.id for counter in counters if counter.id is not None]
+    )
+    served = {
+        counter_id: [key_of[link.service_id] for link in rows if link.service_id in key_of]
+        for counter_id, rows in links.items()
+    }
     questions = list(session.exec(select(Question).filter_by(**match).order_by(col(Question.id))))
     question_key = {question.id: question.key for question in questions}
     events = list(session.exec(select(LifeEvent).filter_by(**match, active=True).order_by(col(LifeEvent.position))))
+    event_ids = [event.id for event in events if event.id is not None]
+    questions_of = _links(session, LifeEventQuestion, "life_event_id", event_ids)
+    steps_of = _links(session, LifeEventStep, "life_event_id", event_ids)
     life_events = []
     for event in events:
-        asked = session.exec(
-            select(LifeEventQuestion)
-            .where(LifeEventQuestion.life_event_id == event.id)
-            .order_by(col(LifeEventQuestion.position))
-        ).all()
-        steps = session.exec(
-            select(LifeEventStep).where(LifeEventStep.life_event_id == event.id).order_by(col(LifeEventStep.position))
-        ).all()
+        asked = questions_of.get(event.id or 0, [])
+        steps = steps_of.get(event.id or 0, [])
         asked_keys = [question_key[row.question_id] for row in asked]
         life_events.append(
             {
