@@ -1,12 +1,13 @@
 """Engine factory and sessions for SQLite (embedded default) and PostgreSQL (scale-out)."""
 
+import sqlite3
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import class_mapper, make_transient_to_detached
 from sqlmodel import Session, SQLModel, create_engine
@@ -68,18 +69,26 @@ def _configure_sqlite(engine: Engine) -> None:
         # Straight to the driver: SQLAlchemy's execution layer around a bare BEGIN cost more
         # than the BEGIN, on every transaction.
         driver = connection.connection.driver_connection
+
+        def begin(statement: str) -> None:
+            try:
+                driver.execute(statement)
+            except sqlite3.Error as error:
+                # As SQLAlchemy raises it: a database locked by another process answers 503.
+                raise exc.DBAPIError.instance(statement, None, error, sqlite3.Error) from error
+
         # Writers take the database lock up front: two counters calling at once queue up here
         # instead of both reading the same waiting stop and failing on upgrade.
         if not connection.get_execution_options().get(WRITE_OPTION, False):
-            driver.execute("BEGIN")
+            begin("BEGIN")
             return
         if connection.info.get(_HOLDS_WRITER):  # a connection's next transaction: it holds the lock already
-            driver.execute("BEGIN IMMEDIATE")
+            begin("BEGIN IMMEDIATE")
             return
         if not writers.acquire(timeout=WRITER_WAIT_SECONDS):
             raise TimeoutError("the database stayed busy; try again")
         try:
-            driver.execute("BEGIN IMMEDIATE")
+            begin("BEGIN IMMEDIATE")
         except BaseException:
             writers.release()
             raise

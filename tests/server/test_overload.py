@@ -1,11 +1,14 @@
 """Overload: when no database connection is free the API answers 503 with Retry-After, not 500,
 and nothing is written; once a connection frees up the same request goes through."""
 
+import sqlite3
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, func
+from sqlalchemy import Engine, event, func
+from sqlalchemy.engine import make_url
 from sqlmodel import Session, select
 
 from server.config import Settings
@@ -49,3 +52,36 @@ def test_no_free_connection_is_a_503_to_retry_and_writes_nothing(
         retried = client.post(issue, json={"service": "certificate"}, headers=kiosk)
         assert retried.status_code == 201, retried.text
         assert _tickets(engine) == 1
+
+
+def test_a_database_locked_by_another_process_is_a_503_to_retry(
+    engine: Engine, database_url: str, settings: Settings, clock: FixedClock, kiosk: dict[str, str]
+) -> None:
+    """Another program (a backup, a command-line tool) holds SQLite's write lock past the busy
+    timeout: the issue is refused with 503 and Retry-After, not 500, and the next one goes through."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("SQLite's file lock")
+    impatient = create_db_engine(database_url)
+
+    @event.listens_for(impatient, "connect")
+    def short_busy_timeout(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.execute("PRAGMA busy_timeout=100")  # instead of 30 s
+
+    app = create_app(settings, engine=impatient, clock=clock)
+    issue = f"{API}/branches/{BRANCH}/tickets"
+    other = sqlite3.connect(make_url(database_url).database or "", isolation_level=None)
+    try:
+        with TestClient(app) as client:
+            other.execute("BEGIN IMMEDIATE")
+            refused = client.post(issue, json={"service": "certificate"}, headers=kiosk)
+            other.execute("ROLLBACK")
+            assert refused.status_code == 503, refused.text
+            assert refused.json()["code"] == "busy"
+            assert int(refused.headers["Retry-After"]) > 0
+            assert _tickets(engine) == 0
+            retried = client.post(issue, json={"service": "certificate"}, headers=kiosk)
+            assert retried.status_code == 201, retried.text
+            assert _tickets(engine) == 1
+    finally:
+        other.close()
+        impatient.dispose()
