@@ -142,7 +142,11 @@ def written_row(session: Session, model: type[ModelT], values: Mapping[str, Any]
     For hot paths: making a model object the usual way validates every field and the unit of
     work then plans its INSERT, several times the cost of the INSERT itself. `values` must name
     every column (the primary key too), with the values as stored."""
-    instance = class_mapper(model).class_manager.new_instance()
+    mapper = class_mapper(model)
+    missing = mapper.columns.keys() - values.keys()
+    # A column left out would be read back later as if expired, hiding what the INSERT stored.
+    assert not missing, f"written_row({model.__name__}) lacks {sorted(missing)}"
+    instance = mapper.class_manager.new_instance()
     instance.__dict__.update(values)
     make_transient_to_detached(instance)
     session.add(instance)

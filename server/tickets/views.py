@@ -30,13 +30,13 @@ Route = list[tuple[Stop, Service, Queue]]
 Placed = Mapping[int, tuple[int, int]]
 
 
-def ticket_stops(session: Session, ticket: Ticket) -> list[tuple[Stop, Service, Queue]]:
+def ticket_stops(session: Session, ticket: Ticket) -> Route:
     """The ticket's stops in route order, with their service and queue (from the branch's rules)."""
     rows = session.exec(select(Stop).where(Stop.ticket_id == ticket.id).order_by(col(Stop.position))).all()
     return _with_services(session, ticket.branch_id, rows)
 
 
-def routes_of(session: Session, tickets: Sequence[Ticket]) -> dict[int, list[tuple[Stop, Service, Queue]]]:
+def routes_of(session: Session, tickets: Sequence[Ticket]) -> dict[int, Route]:
     """`ticket_stops` of many tickets, by ticket id, in a few reads."""
     by_ticket: dict[int, list[Stop]] = {ticket.id: [] for ticket in tickets if ticket.id is not None}
     ids = list(by_ticket)
@@ -52,7 +52,7 @@ def routes_of(session: Session, tickets: Sequence[Ticket]) -> dict[int, list[tup
     }
 
 
-def _with_services(session: Session, branch_id: str, rows: Sequence[Stop]) -> list[tuple[Stop, Service, Queue]]:
+def _with_services(session: Session, branch_id: str, rows: Sequence[Stop]) -> Route:
     catalog = branch_catalog(session, branch_id)
     services = [catalog.services[stop.service_id] for stop in rows]
     return [(stop, service, catalog.queues[service.queue_id]) for stop, service in zip(rows, services, strict=True)]
@@ -70,7 +70,7 @@ def public_label(session: Session, service: Service, queue: Queue) -> tuple[str,
     return queue.label_ja, queue.label_en
 
 
-def event_ticket(session: Session, ticket: Ticket, stops: list[tuple[Stop, Service, Queue]] | None = None) -> TicketRef:
+def event_ticket(session: Session, ticket: Ticket, stops: Route | None = None) -> TicketRef:
     """What displays may know of a ticket: its number, status and the neutral label of its stop."""
     stops = stops if stops is not None else ticket_stops(session, ticket)
     current = (
@@ -148,7 +148,7 @@ def ticket_view(
     now: datetime,
     sample: int = 20,
     for_holder: bool = False,
-    stops: list[tuple[Stop, Service, Queue]] | None = None,
+    stops: Route | None = None,
     placed: Placed | None = None,
 ) -> TicketPublic:
     """A ticket as staff, kiosks and (with `for_holder`) the holder of its status link see it.
