@@ -2,6 +2,7 @@
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,7 +15,8 @@ from sqlmodel import Session, SQLModel, create_engine
 
 WRITE_OPTION = "madoguchi_write"
 WRITER_WAIT_SECONDS = 30
-_HOLDS_WRITER = "madoguchi_holds_writer_lock"
+# In a connection's info while it holds this process's write lock: when it took it (perf_counter).
+HOLDS_WRITE_LOCK = "madoguchi_holds_writer_lock"
 
 
 def is_sqlite(engine: Engine) -> bool:
@@ -82,7 +84,7 @@ def _configure_sqlite(engine: Engine) -> None:
         if not connection.get_execution_options().get(WRITE_OPTION, False):
             begin("BEGIN")
             return
-        if connection.info.get(_HOLDS_WRITER):  # a connection's next transaction: it holds the lock already
+        if HOLDS_WRITE_LOCK in connection.info:  # a connection's next transaction: it holds the lock already
             begin("BEGIN IMMEDIATE")
             return
         if not writers.acquire(timeout=WRITER_WAIT_SECONDS):
@@ -92,7 +94,7 @@ def _configure_sqlite(engine: Engine) -> None:
         except BaseException:
             writers.release()
             raise
-        connection.info[_HOLDS_WRITER] = True
+        connection.info[HOLDS_WRITE_LOCK] = time.perf_counter()
 
     # The lock goes when the connection returns to the pool, after its COMMIT (or ROLLBACK) has
     # run: the engine's commit event comes before it, and a writer let in there would find the
@@ -100,11 +102,12 @@ def _configure_sqlite(engine: Engine) -> None:
     # sat idle.
     @event.listens_for(engine, "checkin")
     def on_checkin(_dbapi_connection: Any, record: Any) -> None:
-        if record.info.pop(_HOLDS_WRITER, False):
+        if record.info.pop(HOLDS_WRITE_LOCK, None) is not None:
             writers.release()
 
 
 _WRITER_ATTRIBUTE = "_madoguchi_writer"
+_READER_ATTRIBUTE = "_madoguchi_reader"
 
 
 def writer(engine: Engine) -> Engine:
@@ -116,7 +119,15 @@ def writer(engine: Engine) -> Engine:
     if marked is None:
         marked = engine.execution_options(**{WRITE_OPTION: True})
         setattr(engine, _WRITER_ATTRIBUTE, marked)
+        setattr(marked, _READER_ATTRIBUTE, engine)
     return marked
+
+
+def reader(engine: Engine) -> Engine:
+    """The engine a `writer` was made from (its transactions do not take the write lock); any
+    other engine as it is."""
+    unmarked: Engine = getattr(engine, _READER_ATTRIBUTE, engine)
+    return unmarked
 
 
 @contextmanager

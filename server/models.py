@@ -89,6 +89,9 @@ class Branch(SQLModel, table=True):
     last_ticket_at: str = "17:00"
     min_normal_between: int = 2
     issuing_stopped: bool = False
+    # One more with every change of the rules (apply_config): an admin edit prepared outside the
+    # write lock is written only if nobody changed the rules meanwhile.
+    catalog_version: int = 0
     # Announcement templates, reason codes, ticket notice: read-mostly settings from the config.
     settings: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 

@@ -7,12 +7,14 @@ InvalidConfiguration before anything is written, so nothing changes. New tickets
 database, so a change applies to the next ticket issued.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 import yaml
 from pydantic import BaseModel
+from sqlalchemy import Engine
 from sqlmodel import Session, col, delete, select
 
 from server.admin.schemas import AuditRecord, DeviceAdmin, StaffAccount
@@ -32,8 +34,9 @@ from server.catalog.schemas import (
     StopSpec,
     TranslationSpec,
 )
-from server.catalog.service import apply_config, export_config
+from server.catalog.service import LISTS, StoredRules, apply_config, export_config, read_rules
 from server.catalog.translations import citizen_strings, without_removed_ids
+from server.db import reader
 from server.devices.schemas import HealthLevel
 from server.devices.service import device_view
 from server.errors import Conflict, Forbidden, NotFound, Unprocessable
@@ -121,9 +124,20 @@ def current_config(session: Session, *, branch_id: str) -> CityHallConfig:
     return export_config(session, branch_id)
 
 
-def _open(session: Session, *, branch_id: str, staff: Staff) -> CityHallConfig:
-    admin_branch(session, branch_id=branch_id, staff=staff, lock=True)
-    return current_config(session, branch_id=branch_id)
+@dataclass(frozen=True)
+class Change:
+    """What an edit did to the configuration, for the audit log."""
+
+    action: str
+    target: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+# An edit changes the exported configuration in place and says what it did; it may refuse (4xx).
+Edit = Callable[[CityHallConfig], Change]
+# Checks of state outside the rules, made again under the write lock (a counter still closed).
+Guard = Callable[[Session], None]
 
 
 def _dump(item: BaseModel | None) -> dict[str, Any] | None:
@@ -155,38 +169,92 @@ def _audit(
     )
 
 
-def _save(
-    session: Session,
-    config: CityHallConfig,
-    *,
-    staff: Staff,
-    now: datetime,
-    action: str,
-    target: str,
-    before: dict[str, Any] | None,
-    after: dict[str, Any] | None,
-) -> CityHallConfig:
+def _checked(config: CityHallConfig, action: str) -> CityHallConfig:
     data = config.model_dump(mode="json")
     if not action.startswith("translations."):  # an id typed into the translations is refused
         data = without_removed_ids(data)
     try:
-        checked = validate_config(data)
+        return validate_config(data)
     except ConfigError as error:
         raise InvalidConfiguration(describe_problems(error, data)) from None
-    apply_config(session, checked)
-    record_event(session, type=EventType.catalog_changed, branch_id=checked.branch.id, now=now)
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    checked: CityHallConfig
+    change: Change
+    stored: StoredRules
+    version: int
+    lists: frozenset[str]  # those the edit changed (see apply_config)
+
+
+def _prepare(session: Session, *, branch_id: str, staff: Staff, edit: Edit) -> _Prepared:
+    """Export, edit and check the rules; the rows read stay in the session for apply_config."""
+    admin_branch(session, branch_id=branch_id, staff=staff)
+    stored = read_rules(session, branch_id)
+    version = stored.branch.catalog_version  # read before the export: a later change shows in it
+    config = current_config(session, branch_id=branch_id)
+    exported = config.model_copy(deep=True)
+    change = edit(config)
+    checked = _checked(config, change.action)
+    changed = frozenset(name for name in LISTS if getattr(checked, name) != getattr(exported, name))
+    return _Prepared(checked, change, stored, version, changed)
+
+
+def _prepare_unlocked(session: Session, *, branch_id: str, staff: Staff, edit: Edit) -> _Prepared:
+    """`_prepare` in a read transaction of its own: no write lock is held meanwhile."""
+    write_bind = session.get_bind()
+    assert isinstance(write_bind, Engine)  # sessions here are bound to an engine
+    session.bind = reader(write_bind)
+    try:
+        prepared = _prepare(session, branch_id=branch_id, staff=staff, edit=edit)
+        session.commit()  # nothing written: ends the read; the rows read stay in the session
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.bind = write_bind
+    return prepared
+
+
+def save_rules(
+    session: Session, *, branch_id: str, staff: Staff, now: datetime, edit: Edit, guard: Guard | None = None
+) -> CityHallConfig:
+    """Edit the branch's rules and write what changed; returns the rules as saved.
+
+    Reading, editing and checking the whole configuration takes tens of milliseconds, and while
+    a save holds SQLite's write lock no ticket is issued and no counter calls: so it is done
+    first, without the lock. Under the lock, the branch's catalog_version (one more with every
+    change of the rules) says whether the rules read are still the stored ones; if so, only the
+    differences are written (a few statements). If another save came in between, the edit is
+    made again on the new rules, this time under the lock from the start, so two admins saving
+    at once never undo each other and neither waits forever. PostgreSQL: the branch row is
+    locked until the commit, so saves of one branch take turns there too.
+    """
+    prepared = _prepare_unlocked(session, branch_id=branch_id, staff=staff, edit=edit)
+    version = session.exec(select(Branch.catalog_version).where(Branch.id == branch_id).with_for_update()).one()
+    if version != prepared.version:
+        session.rollback()
+        # The transaction begun here holds the lock (SQLite) or the branch row (PostgreSQL).
+        session.exec(select(Branch.catalog_version).where(Branch.id == branch_id).with_for_update()).one()
+        prepared = _prepare(session, branch_id=branch_id, staff=staff, edit=edit)
+    if guard is not None:
+        guard(session)
+    change = prepared.change
+    apply_config(session, prepared.checked, prepared.stored, prepared.lists)
+    record_event(session, type=EventType.catalog_changed, branch_id=branch_id, now=now)
     _audit(
         session,
-        branch_id=checked.branch.id,
+        branch_id=branch_id,
         staff=staff,
         now=now,
-        action=action,
-        target=target,
-        before=before,
-        after=after,
+        action=change.action,
+        target=change.target,
+        before=change.before,
+        after=change.after,
     )
     session.commit()
-    return checked
+    return prepared.checked
 
 
 def describe_problems(error: ConfigError, data: Any) -> str:
@@ -242,43 +310,31 @@ def add_item(
 
     A duplicate id or prefix is left to the loader's rules, which refuse it with the others.
     """
-    config = _open(session, branch_id=branch_id, staff=staff)
-    items = section.items(config)
-    items.append(item)
     key = getattr(item, section.key)
-    saved = _save(
-        session,
-        config,
-        staff=staff,
-        now=now,
-        action=f"{section.noun}.create",
-        target=_target(section, key),
-        before=None,
-        after=_dump(item),
-    )
-    return section.items(saved)[len(items) - 1]
+
+    def edit(config: CityHallConfig) -> Change:
+        section.items(config).append(item)
+        return Change(f"{section.noun}.create", _target(section, key), None, _dump(item))
+
+    saved = save_rules(session, branch_id=branch_id, staff=staff, now=now, edit=edit)
+    return _item(saved, section, key)
 
 
 def add_service(
     session: Session, *, branch_id: str, service: ServiceSpec, counters: list[str], staff: Staff, now: datetime
 ) -> ServiceSpec:
     """Add a service and the counters that serve it, in one change (a service nobody serves is refused)."""
-    config = _open(session, branch_id=branch_id, staff=staff)
-    for code in counters:
-        counter = config.counters[_index(config.counters, COUNTERS, code)]
-        counter.services = [*counter.services, service.id]
-    config.services.append(service)
-    saved = _save(
-        session,
-        config,
-        staff=staff,
-        now=now,
-        action="service.create",
-        target=_target(SERVICES, service.id),
-        before=None,
-        after={**service.model_dump(mode="json"), "counters": counters},
-    )
-    return saved.services[-1]
+
+    def edit(config: CityHallConfig) -> Change:
+        for code in counters:
+            counter = config.counters[_index(config.counters, COUNTERS, code)]
+            counter.services = [*counter.services, service.id]
+        config.services.append(service)
+        after = {**service.model_dump(mode="json"), "counters": counters}
+        return Change("service.create", _target(SERVICES, service.id), None, after)
+
+    saved = save_rules(session, branch_id=branch_id, staff=staff, now=now, edit=edit)
+    return _item(saved, SERVICES, service.id)
 
 
 def update_item(
@@ -291,77 +347,68 @@ def update_item(
     staff: Staff,
     now: datetime,
 ) -> Item:
-    config = _open(session, branch_id=branch_id, staff=staff)
-    return _replace(session, config, section=section, key=key, changes=changes, staff=staff, now=now)
+    edit = _replacing(section, key, lambda _: changes, action="update")
+    return _item(save_rules(session, branch_id=branch_id, staff=staff, now=now, edit=edit), section, key)
 
 
-def _replace(
-    session: Session,
-    config: CityHallConfig,
-    *,
-    section: Section[Item],
-    key: str,
-    changes: dict[str, Any],
-    staff: Staff,
-    now: datetime,
-    action: str = "update",
-) -> Item:
+def _item(config: CityHallConfig, section: Section[Item], key: str) -> Item:
     items = section.items(config)
-    index = _index(items, section, key)
-    before = items[index]
-    # Unvalidated copy on purpose: validate_config checks the whole result in one go.
-    items[index] = before.model_copy(update=changes)
-    saved = _save(
-        session,
-        config,
-        staff=staff,
-        now=now,
-        action=f"{section.noun}.{action}",
-        target=_target(section, key),
-        before=_dump(before),
-        after=_dump(items[index]),
-    )
-    return section.items(saved)[index]
+    return items[_index(items, section, key)]
 
 
-def _remove(
-    session: Session, config: CityHallConfig, *, section: Section[Any], key: str, staff: Staff, now: datetime
-) -> None:
-    items = section.items(config)
-    index = _index(items, section, key)
-    removed = items.pop(index)
-    _save(
-        session,
-        config,
-        staff=staff,
-        now=now,
-        action=f"{section.noun}.deactivate",
-        target=_target(section, key),
-        before=_dump(removed),
-        after=None,
-    )
+def _replacing(section: Section[Item], key: str, changes: Callable[[Item], dict[str, Any]], *, action: str) -> Edit:
+    """An edit that changes some fields of one item (`changes`: from the item as it is)."""
+
+    def edit(config: CityHallConfig) -> Change:
+        items = section.items(config)
+        index = _index(items, section, key)
+        before = items[index]
+        # Unvalidated copy on purpose: validate_config checks the whole result in one go.
+        items[index] = before.model_copy(update=changes(before))
+        return Change(f"{section.noun}.{action}", _target(section, key), _dump(before), _dump(items[index]))
+
+    return edit
+
+
+def _removing(section: Section[Any], key: str, *, also: Callable[[CityHallConfig], None] | None = None) -> Edit:
+    """An edit that takes one item out of the rules (its row becomes inactive); `also` first
+    adjusts the rest (counters stop serving a removed service)."""
+
+    def edit(config: CityHallConfig) -> Change:
+        items = section.items(config)
+        index = _index(items, section, key)
+        if also is not None:
+            also(config)
+        removed = items.pop(index)
+        return Change(f"{section.noun}.deactivate", _target(section, key), _dump(removed), None)
+
+    return edit
 
 
 def deactivate_service(session: Session, *, branch_id: str, key: str, staff: Staff, now: datetime) -> None:
     """Stop offering a service: counters stop serving it; a life-event route that still uses it refuses."""
-    config = _open(session, branch_id=branch_id, staff=staff)
-    _index(config.services, SERVICES, key)
-    for counter in config.counters:
-        counter.services = [service for service in counter.services if service != key]
-    _remove(session, config, section=SERVICES, key=key, staff=staff, now=now)
+
+    def unserve(config: CityHallConfig) -> None:
+        for counter in config.counters:
+            counter.services = [service for service in counter.services if service != key]
+
+    save_rules(session, branch_id=branch_id, staff=staff, now=now, edit=_removing(SERVICES, key, also=unserve))
 
 
 def deactivate_counter(session: Session, *, branch_id: str, key: str, staff: Staff, now: datetime) -> None:
-    config = _open(session, branch_id=branch_id, staff=staff)
-    row = session.exec(select(Counter).where(Counter.branch_id == branch_id, Counter.code == key)).first()
-    if row is not None and row.state == CounterState.open:
-        raise Conflict(f"Counter {key!r} is open; close it before removing it.", code="counter_open")
-    _remove(session, config, section=COUNTERS, key=key, staff=staff, now=now)
+    def closed(session: Session) -> None:
+        state = session.exec(select(Counter.state).where(Counter.branch_id == branch_id, Counter.code == key)).first()
+        if state == CounterState.open:
+            raise Conflict(f"Counter {key!r} is open; close it before removing it.", code="counter_open")
+
+    admin_branch(session, branch_id=branch_id, staff=staff)
+    closed(session)  # refused at once, without preparing a save
+    session.rollback()
+    save_rules(session, branch_id=branch_id, staff=staff, now=now, edit=_removing(COUNTERS, key), guard=closed)
 
 
 def deactivate_priority_category(session: Session, *, branch_id: str, key: str, staff: Staff, now: datetime) -> None:
-    config = _open(session, branch_id=branch_id, staff=staff)
-    _remove(session, config, section=PRIORITY_CATEGORIES, key=key, staff=staff, now=now)
+    save_rules(session, branch_id=branch_id, staff=staff, now=now, edit=_removing(PRIORITY_CATEGORIES, key))
 
 
 def add_stop(
@@ -375,58 +422,41 @@ def add_stop(
     now: datetime,
 ) -> LifeEventSpec:
     """Put a service into a life event's route at a place (0 = first; none = last)."""
-    config = _open(session, branch_id=branch_id, staff=staff)
-    event = config.life_events[_index(config.life_events, LIFE_EVENTS, life_event)]
-    stops = list(event.stops)
-    if position is not None and position > len(stops):
-        raise Unprocessable(
-            f"Position {position} is past the end of the route ({len(stops)} stops).", code="invalid_position"
-        )
-    stops.insert(len(stops) if position is None else position, stop)
-    return _replace(
-        session,
-        config,
-        section=LIFE_EVENTS,
-        key=life_event,
-        changes={"stops": stops},
-        staff=staff,
-        now=now,
-        action="add_stop",
-    )
+
+    def with_stop(event: LifeEventSpec) -> dict[str, Any]:
+        stops = list(event.stops)
+        if position is not None and position > len(stops):
+            raise Unprocessable(
+                f"Position {position} is past the end of the route ({len(stops)} stops).", code="invalid_position"
+            )
+        stops.insert(len(stops) if position is None else position, stop)
+        return {"stops": stops}
+
+    edit = _replacing(LIFE_EVENTS, life_event, with_stop, action="add_stop")
+    return _item(save_rules(session, branch_id=branch_id, staff=staff, now=now, edit=edit), LIFE_EVENTS, life_event)
+
+
+def replacing_part(name: str, value: BaseModel, *, action: str, target: str) -> Edit:
+    """An edit that replaces one whole part of the rules (hours, fairness, calendar …)."""
+
+    def edit(config: CityHallConfig) -> Change:
+        before = getattr(config, name)
+        setattr(config, name, value)
+        return Change(action, target, _dump(before), _dump(value))
+
+    return edit
 
 
 def replace_hours(session: Session, *, branch_id: str, hours: HoursSpec, staff: Staff, now: datetime) -> HoursSpec:
-    config = _open(session, branch_id=branch_id, staff=staff)
-    before, config.hours = config.hours, hours
-    saved = _save(
-        session,
-        config,
-        staff=staff,
-        now=now,
-        action="hours.update",
-        target="hours",
-        before=_dump(before),
-        after=_dump(hours),
-    )
-    return saved.hours
+    edit = replacing_part("hours", hours, action="hours.update", target="hours")
+    return save_rules(session, branch_id=branch_id, staff=staff, now=now, edit=edit).hours
 
 
 def replace_fairness(
     session: Session, *, branch_id: str, fairness: FairnessSpec, staff: Staff, now: datetime
 ) -> FairnessSpec:
-    config = _open(session, branch_id=branch_id, staff=staff)
-    before, config.fairness = config.fairness, fairness
-    saved = _save(
-        session,
-        config,
-        staff=staff,
-        now=now,
-        action="fairness.update",
-        target="fairness",
-        before=_dump(before),
-        after=_dump(fairness),
-    )
-    return saved.fairness
+    edit = replacing_part("fairness", fairness, action="fairness.update", target="fairness")
+    return save_rules(session, branch_id=branch_id, staff=staff, now=now, edit=edit).fairness
 
 
 # --- whole configuration ------------------------------------------------------------------
@@ -446,32 +476,35 @@ def export_yaml(session: Session, *, branch_id: str, staff: Staff, now: datetime
 
 def import_yaml(session: Session, *, branch_id: str, text: str, staff: Staff, now: datetime) -> CityHallConfig:
     """Replace the branch's rules with an uploaded configuration; problems name their line."""
-    current = _open(session, branch_id=branch_id, staff=staff)
+    admin_branch(session, branch_id=branch_id, staff=staff)
+    session.rollback()  # only the check above: the save reads the rules itself
     try:
-        config = parse_config_text(text, source="")
+        uploaded = parse_config_text(text, source="")
     except ConfigError as error:
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError:
             data = None
         raise InvalidConfiguration(describe_problems(error, data)) from None
-    if config.branch.id != branch_id:
+    if uploaded.branch.id != branch_id:
         raise InvalidConfiguration(
             f"The change was refused; nothing was changed.\nbranch › id: the file is for branch "
-            f"{config.branch.id!r}, but this is branch {branch_id!r}."
+            f"{uploaded.branch.id!r}, but this is branch {branch_id!r}."
         )
-    old, new = current.model_dump(mode="json"), config.model_dump(mode="json")
-    changed = [name for name in new if old.get(name) != new[name]]
-    return _save(
-        session,
-        config,
-        staff=staff,
-        now=now,
-        action="config.import",
-        target="config",
-        before={name: old.get(name) for name in changed},
-        after={name: new[name] for name in changed},
-    )
+
+    def edit(config: CityHallConfig) -> Change:
+        old, new = config.model_dump(mode="json"), uploaded.model_dump(mode="json")
+        for name in type(config).model_fields:  # the whole configuration, replaced in place
+            setattr(config, name, getattr(uploaded, name))
+        changed = [name for name in new if old.get(name) != new[name]]
+        return Change(
+            "config.import",
+            "config",
+            {name: old.get(name) for name in changed},
+            {name: new[name] for name in changed},
+        )
+
+    return save_rules(session, branch_id=branch_id, staff=staff, now=now, edit=edit)
 
 
 # --- issuing --------------------------------------------------------------------------------
@@ -754,20 +787,18 @@ def replace_translations(
 ) -> TranslationSpec:
     """One language's words, whole (what the admin console's translation table saves)."""
     _known_language(language)
-    config = _open(session, branch_id=branch_id, staff=staff)
-    before = config.translations.get(language)
-    config.translations[language] = translation
-    saved = _save(
-        session,
-        config,
-        staff=staff,
-        now=now,
-        action="translations.update",
-        target=f"translations:{language}",
-        before=_dump(before) if before is not None else None,
-        after=_dump(translation),
-    )
-    return saved.translations[language]
+
+    def edit(config: CityHallConfig) -> Change:
+        before = config.translations.get(language)
+        config.translations[language] = translation
+        return Change(
+            "translations.update",
+            f"translations:{language}",
+            _dump(before) if before is not None else None,
+            _dump(translation),
+        )
+
+    return save_rules(session, branch_id=branch_id, staff=staff, now=now, edit=edit).translations[language]
 
 
 def _known_language(language: str) -> None:

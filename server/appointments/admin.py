@@ -4,6 +4,7 @@ Every change takes the one path for rule changes (server/admin/service.py): expo
 with the configuration's rules, apply, audit, and tell every process (catalog.changed).
 """
 
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -13,8 +14,8 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from server.admin.service import _dump, _open, _save, admin_branch, current_config
-from server.catalog.schemas import AppointmentsSpec, CalendarSpec
+from server.admin.service import Change, _dump, admin_branch, current_config, replacing_part, save_rules
+from server.catalog.schemas import AppointmentsSpec, CalendarSpec, CityHallConfig
 from server.deps import ClockDep, CurrentAdmin, SessionDep, WriteSessionDep
 from server.errors import Conflict, NotFound
 from server.models import Appointment, AppointmentStatus, Branch, Staff
@@ -38,37 +39,34 @@ class ClosedDayAdded(BaseModel):
 def replace_appointments(
     session: Session, *, branch_id: str, appointments: AppointmentsSpec, staff: Staff, now: datetime
 ) -> AppointmentsSpec:
-    config = _open(session, branch_id=branch_id, staff=staff)
-    before, config.appointments = config.appointments, appointments
-    saved = _save(
-        session,
-        config,
-        staff=staff,
-        now=now,
-        action="appointments.update",
-        target="appointments",
-        before=_dump(before),
-        after=_dump(appointments),
-    )
-    return saved.appointments
+    edit = replacing_part("appointments", appointments, action="appointments.update", target="appointments")
+    return save_rules(session, branch_id=branch_id, staff=staff, now=now, edit=edit).appointments
 
 
 def replace_calendar(
-    session: Session, *, branch_id: str, calendar: CalendarSpec, staff: Staff, now: datetime, action: str
+    session: Session, *, branch_id: str, calendar: CalendarSpec, staff: Staff, now: datetime
 ) -> CalendarSpec:
-    config = _open(session, branch_id=branch_id, staff=staff)
-    before, config.calendar = config.calendar, calendar
-    saved = _save(
-        session,
-        config,
-        staff=staff,
-        now=now,
-        action=action,
-        target="calendar",
-        before=_dump(before),
-        after=_dump(calendar),
-    )
-    return saved.calendar
+    edit = replacing_part("calendar", calendar, action="calendar.update", target="calendar")
+    return save_rules(session, branch_id=branch_id, staff=staff, now=now, edit=edit).calendar
+
+
+def _closed_days(
+    session: Session,
+    *,
+    branch_id: str,
+    staff: Staff,
+    now: datetime,
+    action: str,
+    change: Callable[[list[date]], list[date]],
+) -> CalendarSpec:
+    """Save the calendar with its extra closed days changed (`change`: from the days as saved)."""
+
+    def edit(config: CityHallConfig) -> Change:
+        before = config.calendar
+        config.calendar = before.model_copy(update={"closed_days": change(list(before.closed_days))})
+        return Change(action, "calendar", _dump(before), _dump(config.calendar))
+
+    return save_rules(session, branch_id=branch_id, staff=staff, now=now, edit=edit).calendar
 
 
 def _bookings_on(session: Session, branch: Branch, day: date) -> int:
@@ -117,9 +115,7 @@ def put_calendar(
     branch: str, body: CalendarSpec, session: WriteSessionDep, admin: CurrentAdmin, clock: ClockDep
 ) -> CalendarSpec:
     """Set the closed-day rules and the extra closed days at once (they apply to tickets and bookings)."""
-    return replace_calendar(
-        session, branch_id=branch, calendar=body, staff=admin, now=clock(), action="calendar.update"
-    )
+    return replace_calendar(session, branch_id=branch, calendar=body, staff=admin, now=clock())
 
 
 @router.post("/closed-days", status_code=status.HTTP_201_CREATED)
@@ -128,15 +124,18 @@ def add_closed_day(
 ) -> ClosedDayAdded:
     """Close the branch on one more day: no tickets and no new bookings then. Bookings already
     made for that day are counted in the answer (the staff's day view lists them)."""
-    config = _open(session, branch_id=branch, staff=admin)
-    if body.date in config.calendar.closed_days:
-        raise Conflict(f"すでに閉庁日です。 {body.date.isoformat()} is already a closed day.", code="closed_day_exists")
-    calendar = config.calendar.model_copy(update={"closed_days": sorted([*config.calendar.closed_days, body.date])})
-    branch_row = admin_branch(session, branch_id=branch, staff=admin)
-    bookings = _bookings_on(session, branch_row, body.date)
-    saved = replace_calendar(
-        session, branch_id=branch, calendar=calendar, staff=admin, now=clock(), action="calendar.closed_day_add"
+
+    def add(days: list[date]) -> list[date]:
+        if body.date in days:
+            raise Conflict(
+                f"すでに閉庁日です。 {body.date.isoformat()} is already a closed day.", code="closed_day_exists"
+            )
+        return sorted([*days, body.date])
+
+    saved = _closed_days(
+        session, branch_id=branch, staff=admin, now=clock(), action="calendar.closed_day_add", change=add
     )
+    bookings = _bookings_on(session, admin_branch(session, branch_id=branch, staff=admin), body.date)
     return ClosedDayAdded(date=body.date, bookings=bookings, calendar=saved)
 
 
@@ -149,13 +148,15 @@ def remove_closed_day(
     clock: ClockDep,
 ) -> None:
     """Open again on an extra closed day (weekends and holidays follow the rules above)."""
-    config = _open(session, branch_id=branch, staff=admin)
-    if day not in config.calendar.closed_days:
-        raise NotFound(
-            f"臨時の閉庁日ではありません。 {day.isoformat()} is not one of the extra closed days.",
-            code="closed_day_not_found",
-        )
-    calendar = config.calendar.model_copy(update={"closed_days": [d for d in config.calendar.closed_days if d != day]})
-    replace_calendar(
-        session, branch_id=branch, calendar=calendar, staff=admin, now=clock(), action="calendar.closed_day_remove"
+
+    def remove(days: list[date]) -> list[date]:
+        if day not in days:
+            raise NotFound(
+                f"臨時の閉庁日ではありません。 {day.isoformat()} is not one of the extra closed days.",
+                code="closed_day_not_found",
+            )
+        return [other for other in days if other != day]
+
+    _closed_days(
+        session, branch_id=branch, staff=admin, now=clock(), action="calendar.closed_day_remove", change=remove
     )

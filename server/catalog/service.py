@@ -1,5 +1,7 @@
 """Writes a checked configuration into the database, idempotently."""
 
+from collections.abc import Collection
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlmodel import Session, SQLModel, col, delete, select
@@ -41,9 +43,16 @@ def _put(
         rows[key] = row
         return row
     for name, value in values.items():
-        if getattr(row, name) != value:
+        if _value(row, name) != value:
             setattr(row, name, value)
     return row
+
+
+def _value(row: SQLModel, name: str) -> Any:
+    """A row's value as loaded, read past the ORM's attribute machinery: an admin's save compares
+    every rule row under the write lock, and the machinery cost more than the comparisons."""
+    loaded = row.__dict__
+    return loaded[name] if name in loaded else getattr(row, name)
 
 
 def _retire(rows: dict[Any, Any], keep: set[Any]) -> None:
@@ -65,7 +74,7 @@ def _replace_links(
     for owner_id, links in wanted.items():
         rows = current.get(owner_id, [])
         if len(rows) == len(links) and all(
-            getattr(row, name) == value
+            _value(row, name) == value
             for row, values in zip(rows, links, strict=True)
             for name, value in values.items()
         ):
@@ -86,12 +95,63 @@ def _links(session: Session, model: type[Row], owner: str, owner_ids: list[int])
     return found
 
 
-def apply_config(session: Session, config: CityHallConfig) -> Branch:
+@dataclass(frozen=True)
+class StoredRules:
+    """A branch's rule rows as read, by key (inactive ones too), with the ordered links of each
+    counter and life event: what apply_config compares the configuration with."""
+
+    branch: Branch
+    queues: dict[Any, Queue]
+    services: dict[Any, Service]
+    counters: dict[Any, Counter]
+    categories: dict[Any, PriorityCategory]
+    questions: dict[Any, Question]
+    events: dict[Any, LifeEvent]
+    counter_services: dict[int, list[CounterService]]
+    event_questions: dict[int, list[LifeEventQuestion]]
+    event_steps: dict[int, list[LifeEventStep]]
+
+
+def read_rules(session: Session, branch_id: str) -> StoredRules:
+    """Every rule row of a branch, in nine reads: an admin edit reads them before it takes the
+    write lock, and writes only if the branch's catalog_version shows nobody changed them since."""
+    branch = session.get(Branch, branch_id)
+    if branch is None:
+        raise NotFound(f"Unknown branch {branch_id!r}.", code="branch_not_found")
+    counters = _rows(session, Counter, branch_id, "code")
+    events = _rows(session, LifeEvent, branch_id, "key")
+    counter_ids = [row.id for row in counters.values() if row.id is not None]
+    event_ids = [row.id for row in events.values() if row.id is not None]
+    return StoredRules(
+        branch=branch,
+        queues=_rows(session, Queue, branch_id, "prefix"),
+        services=_rows(session, Service, branch_id, "key"),
+        counters=counters,
+        categories=_rows(session, PriorityCategory, branch_id, "key"),
+        questions=_rows(session, Question, branch_id, "key"),
+        events=events,
+        counter_services=_links(session, CounterService, "counter_id", counter_ids),
+        event_questions=_links(session, LifeEventQuestion, "life_event_id", event_ids),
+        event_steps=_links(session, LifeEventStep, "life_event_id", event_ids),
+    )
+
+
+# The lists of a configuration that have rows of their own (the rest is the branch's row).
+LISTS = frozenset({"queues", "services", "counters", "priority_categories", "questions", "life_events"})
+
+
+def apply_config(
+    session: Session, config: CityHallConfig, stored: StoredRules | None = None, lists: Collection[str] = LISTS
+) -> Branch:
     """Create or update everything the config names; rows it no longer names become inactive.
 
     Rows are never deleted: tickets and the event log keep pointing at them. Only what differs
     from the stored rules is written (an admin's one-field edit holds the write lock for a few
-    statements, not for a rewrite of every counter and route).
+    statements, not for a rewrite of every counter and route). `stored`: the rows as read before
+    this transaction, still current (the caller checked catalog_version), so nothing is read
+    again here; without it they are read here. `lists`: those that may differ from the stored
+    rules (the others are not compared: a counter's services and a route's steps refer to rows by
+    their keys, whose ids stay).
     """
     spec = config.branch
     settings = {
@@ -107,10 +167,12 @@ def apply_config(session: Session, config: CityHallConfig) -> Branch:
         "calendar": config.calendar.model_dump(mode="json"),
         "appointments": config.appointments.model_dump(mode="json"),
     }
-    branch = session.get(Branch, spec.id)
-    if branch is None:
-        branch = Branch(id=spec.id, name_ja=spec.name_ja, name_en=spec.name_en)
-        session.add(branch)
+    if stored is None and session.get(Branch, spec.id) is None:
+        session.add(Branch(id=spec.id, name_ja=spec.name_ja, name_en=spec.name_en))
+        session.flush()
+    if stored is None:
+        stored = read_rules(session, spec.id)
+    branch = stored.branch
     changes = {
         "name_ja": spec.name_ja,
         "name_en": spec.name_en,
@@ -124,48 +186,54 @@ def apply_config(session: Session, config: CityHallConfig) -> Branch:
     for name, value in changes.items():
         if getattr(branch, name) != value:
             setattr(branch, name, value)
-    session.flush()  # new rows below need the branch; a flush writes only what changed
+    branch.catalog_version += 1
     match = {"branch_id": branch.id}
 
-    queues = _rows(session, Queue, branch.id, "prefix")
-    for queue in config.queues:
-        _put(session, queues, Queue, {**match, "prefix": queue.prefix}, queue.model_dump(exclude={"prefix"}))
-    session.flush()  # ids of new queues
+    queues = stored.queues
+    if "queues" in lists:
+        for queue in config.queues:
+            _put(session, queues, Queue, {**match, "prefix": queue.prefix}, queue.model_dump(exclude={"prefix"}))
+        session.flush()  # ids of new queues
 
-    services = _rows(session, Service, branch.id, "key")
-    for position, service in enumerate(config.services):
-        values = service.model_dump(exclude={"id", "queue", "minutes", "issue_cutoff"})
-        values |= {
-            "queue_id": queues[service.queue].id,
-            "typical_minutes": service.minutes,
-            "issue_cutoff_at": service.issue_cutoff,
-            "position": position,
-            "active": True,
-        }
-        _put(session, services, Service, {**match, "key": service.id}, values)
-    _retire(services, {service.id for service in config.services})
+    services = stored.services
+    if "services" in lists:
+        for position, service in enumerate(config.services):
+            values = service.model_dump(exclude={"id", "queue", "minutes", "issue_cutoff"})
+            values |= {
+                "queue_id": queues[service.queue].id,
+                "typical_minutes": service.minutes,
+                "issue_cutoff_at": service.issue_cutoff,
+                "position": position,
+                "active": True,
+            }
+            _put(session, services, Service, {**match, "key": service.id}, values)
+        _retire(services, {service.id for service in config.services})
 
-    counters = _rows(session, Counter, branch.id, "code")
-    for position, counter in enumerate(config.counters):
-        values = counter.model_dump(exclude={"id", "services"}) | {"position": position, "active": True}
-        _put(session, counters, Counter, {**match, "code": counter.id}, values)
-    _retire(counters, {counter.id for counter in config.counters})
+    counters = stored.counters
+    if "counters" in lists:
+        for position, counter in enumerate(config.counters):
+            values = counter.model_dump(exclude={"id", "services"}) | {"position": position, "active": True}
+            _put(session, counters, Counter, {**match, "code": counter.id}, values)
+        _retire(counters, {counter.id for counter in config.counters})
 
-    categories = _rows(session, PriorityCategory, branch.id, "key")
-    for category in config.priority_categories:
-        values = category.model_dump(exclude={"id"}) | {"active": True}
-        _put(session, categories, PriorityCategory, {**match, "key": category.id}, values)
-    _retire(categories, {category.id for category in config.priority_categories})
+    if "priority_categories" in lists:
+        categories = stored.categories
+        for category in config.priority_categories:
+            values = category.model_dump(exclude={"id"}) | {"active": True}
+            _put(session, categories, PriorityCategory, {**match, "key": category.id}, values)
+        _retire(categories, {category.id for category in config.priority_categories})
 
-    questions = _rows(session, Question, branch.id, "key")
-    for question in config.questions:
-        _put(session, questions, Question, {**match, "key": question.id}, question.model_dump(exclude={"id"}))
+    questions = stored.questions
+    if "questions" in lists:
+        for question in config.questions:
+            _put(session, questions, Question, {**match, "key": question.id}, question.model_dump(exclude={"id"}))
 
-    events = _rows(session, LifeEvent, branch.id, "key")
-    for position, event in enumerate(config.life_events):
-        values = event.model_dump(exclude={"id", "questions", "stops"}) | {"position": position, "active": True}
-        _put(session, events, LifeEvent, {**match, "key": event.id}, values)
-    _retire(events, {event.id for event in config.life_events})
+    events = stored.events
+    if "life_events" in lists:
+        for position, event in enumerate(config.life_events):
+            values = event.model_dump(exclude={"id", "questions", "stops"}) | {"position": position, "active": True}
+            _put(session, events, LifeEvent, {**match, "key": event.id}, values)
+        _retire(events, {event.id for event in config.life_events})
     session.flush()  # ids of new services, counters, questions and life events for the links
 
     def service_id(key: str) -> int:
@@ -177,44 +245,37 @@ def apply_config(session: Session, config: CityHallConfig) -> Branch:
         assert row.id is not None
         return row.id
 
-    wanted_services = {
-        id_of(counters[counter.id]): [
-            {"service_id": service_id(key), "position": order} for order, key in enumerate(counter.services)
-        ]
-        for counter in config.counters
-    }
-    stored_services = _links(session, CounterService, "counter_id", list(wanted_services))
-    _replace_links(session, CounterService, "counter_id", stored_services, wanted_services)
-    wanted_questions = {
-        id_of(events[event.id]): [
-            {"question_id": questions[key].id, "position": order} for order, key in enumerate(event.questions)
-        ]
-        for event in config.life_events
-    }
-    wanted_steps = {
-        id_of(events[event.id]): [
-            {
-                "position": order,
-                "service_id": service_id(stop.service),
-                "when": stop.when,
-                "when_any": stop.when_any,
-                "unless": stop.unless,
-                "group": stop.group,
-            }
-            for order, stop in enumerate(event.stops)
-        ]
-        for event in config.life_events
-    }
-    event_ids = list(wanted_steps)
-    stored_questions = _links(session, LifeEventQuestion, "life_event_id", event_ids)
-    _replace_links(session, LifeEventQuestion, "life_event_id", stored_questions, wanted_questions)
-    _replace_links(
-        session,
-        LifeEventStep,
-        "life_event_id",
-        _links(session, LifeEventStep, "life_event_id", event_ids),
-        wanted_steps,
-    )
+    if "counters" in lists:
+        wanted_services = {
+            id_of(counters[counter.id]): [
+                {"service_id": service_id(key), "position": order} for order, key in enumerate(counter.services)
+            ]
+            for counter in config.counters
+        }
+        _replace_links(session, CounterService, "counter_id", stored.counter_services, wanted_services)
+    if "life_events" in lists:
+        wanted_questions = {
+            id_of(events[event.id]): [
+                {"question_id": questions[key].id, "position": order} for order, key in enumerate(event.questions)
+            ]
+            for event in config.life_events
+        }
+        wanted_steps = {
+            id_of(events[event.id]): [
+                {
+                    "position": order,
+                    "service_id": service_id(stop.service),
+                    "when": stop.when,
+                    "when_any": stop.when_any,
+                    "unless": stop.unless,
+                    "group": stop.group,
+                }
+                for order, stop in enumerate(event.stops)
+            ]
+            for event in config.life_events
+        }
+        _replace_links(session, LifeEventQuestion, "life_event_id", stored.event_questions, wanted_questions)
+        _replace_links(session, LifeEventStep, "life_event_id", stored.event_steps, wanted_steps)
     session.flush()
     return branch
 

@@ -9,8 +9,9 @@ from sqlmodel import Session, col, select
 
 from server.admin import service
 from server.catalog.loader import ConfigError, Problem
+from server.catalog.schemas import CityHallConfig
 from server.db import write_session
-from server.models import Service, Staff
+from server.models import Branch, Service, Staff
 from tests.support import BRANCH, FixedClock
 
 ROUNDS = 6
@@ -51,6 +52,50 @@ def test_two_admins_saving_at_once_never_undo_each_other(engine: Engine, clock: 
         rows = session.exec(select(Service).where(col(Service.key).in_(["certificate", "pickup"]))).all()
         minutes = {row.key: row.typical_minutes for row in rows}
     assert minutes == {"certificate": ROUNDS, "pickup": ROUNDS}
+
+
+def test_a_save_prepares_without_the_write_lock_and_redoes_an_edit_overtaken_meanwhile(
+    engine: Engine, clock: FixedClock, staff_users: Any
+) -> None:
+    """Reading and checking the rules takes tens of milliseconds, during which the lobby must go
+    on writing: here another save commits in the middle of the first one's edit (it could not if
+    the first held the write lock). The first save finds the rules changed, makes its edit again
+    on the new rules, and both changes stand."""
+    with Session(engine) as session:
+        admin = session.exec(select(Staff).where(Staff.username == "admin")).one()
+        version_before = session.exec(select(Branch.catalog_version).where(Branch.id == BRANCH)).one()
+    edits = 0
+
+    def edit(config: CityHallConfig) -> service.Change:
+        nonlocal edits
+        edits += 1
+        if edits == 1:
+            with write_session(engine) as other:
+                service.update_item(
+                    other,
+                    branch_id=BRANCH,
+                    section=service.SERVICES,
+                    key="pickup",
+                    changes={"minutes": 9.0},
+                    staff=admin,
+                    now=clock(),
+                )
+        certificate = next(item for item in config.services if item.id == "certificate")
+        certificate.minutes = 7.0
+        return service.Change("service.update", "service:certificate", None, None)
+
+    with write_session(engine) as session:
+        saved = service.save_rules(session, branch_id=BRANCH, staff=admin, now=clock(), edit=edit)
+    assert edits == 2
+    assert {item.id: item.minutes for item in saved.services if item.id in ("certificate", "pickup")} == {
+        "certificate": 7.0,
+        "pickup": 9.0,
+    }
+    with Session(engine) as session:
+        rows = session.exec(select(Service).where(col(Service.key).in_(["certificate", "pickup"]))).all()
+        assert {row.key: row.typical_minutes for row in rows} == {"certificate": 7.0, "pickup": 9.0}
+        version_after = session.exec(select(Branch.catalog_version).where(Branch.id == BRANCH)).one()
+    assert version_after == version_before + 2
 
 
 def test_problems_name_items_by_id_and_keep_line_numbers() -> None:
