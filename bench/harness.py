@@ -173,11 +173,22 @@ def load_average() -> list[float] | None:
 
 @contextmanager
 def running_server(
-    database_url: str, log_path: Path, *, workers: int = 1, startup_seconds: float = 60
+    database_url: str,
+    log_path: Path,
+    *,
+    workers: int = 1,
+    startup_seconds: float = 60,
+    environment: dict[str, str] | None = None,
 ) -> Iterator[RunningServer]:
-    """`madoguchi serve` as a subprocess (the shipped default: uvicorn, one process), stopped on exit."""
+    """`madoguchi serve` as a subprocess (the shipped default: uvicorn, one process), stopped on
+    exit; `environment`: more settings (MADOGUCHI_METRICS …)."""
     port = free_port()
-    env = {**os.environ, "MADOGUCHI_DATABASE_URL": database_url, "MADOGUCHI_IGNORE_HOURS": "true"}
+    env = {
+        **os.environ,
+        "MADOGUCHI_DATABASE_URL": database_url,
+        "MADOGUCHI_IGNORE_HOURS": "true",
+        **(environment or {}),
+    }
     command = [madoguchi_command(), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, env=env, cwd=PROJECT_DIR, stdout=log, stderr=subprocess.STDOUT)

@@ -19,12 +19,15 @@ from sqlalchemy import Engine, event, func
 from sqlmodel import Session, col, select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from server.db import HOLDS_WRITE_LOCK
 from server.models import Device, DeviceKind, Queue, Service, Stop, StopStatus
 from server.realtime.bus import Delivery, EventHub
 from server.realtime.events import EventType
 
 ISSUE_ROUTE = ("POST", "/api/v1/branches/{branch}/tickets")
 CALL_ROUTE = ("POST", "/api/v1/counters/{counter}/call-next")
+# A ticket issue holds the lock for a few milliseconds; an admin's save should too.
+LOCK_HELD_BUCKETS = (0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 _WAIT_STARTED = "madoguchi_metrics_begin_at"
 
@@ -68,6 +71,12 @@ class Metrics:
             "madoguchi_write_lock_wait_seconds",
             "Time a writer waited to begin its transaction (SQLite write lock)",
             buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.write_lock_held = Histogram(
+            "madoguchi_write_lock_held_seconds",
+            "Time a writer held the SQLite write lock (nobody else in this process writes meanwhile)",
+            buckets=LOCK_HELD_BUCKETS,
             registry=registry,
         )
         self.printer_faults = Counter(
@@ -181,7 +190,8 @@ class DatabaseGauges(Collector):
 
 def watch_write_lock(engine: Engine, metrics: Metrics) -> None:
     """Time from asking to begin a transaction to having begun it (for a writer on SQLite, the
-    wait for the write lock). The first listener runs before the engine's own lock, the last after."""
+    wait for the write lock). The first listener runs before the engine's own lock, the last after.
+    And how long the lock was held: until the connection went back to the pool (server/db.py)."""
 
     @event.listens_for(engine, "begin", insert=True)
     def asked(connection: Any) -> None:
@@ -192,6 +202,12 @@ def watch_write_lock(engine: Engine, metrics: Metrics) -> None:
         started = connection.info.pop(_WAIT_STARTED, None)
         if started is not None:
             metrics.write_lock_wait.observe(time.perf_counter() - started)
+
+    @event.listens_for(engine, "checkin", insert=True)  # before the engine's own listener lets go
+    def released(_dbapi_connection: Any, record: Any) -> None:
+        taken = record.info.get(HOLDS_WRITE_LOCK)
+        if taken is not None:
+            metrics.write_lock_held.observe(time.perf_counter() - taken)
 
 
 def watch_bus(hub: EventHub, metrics: Metrics, clock: Callable[[], datetime]) -> None:

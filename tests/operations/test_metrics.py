@@ -8,6 +8,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Engine
 
 from server.config import Settings
+from server.db import is_sqlite
 from server.main import create_app
 from tests.realtime.helpers import board_url, connected
 from tests.server.api import act, counter_ids, first_counter_for, issue
@@ -71,6 +72,14 @@ def test_metrics_move_with_traffic(
         before, "madoguchi_write_lock_wait_seconds_count"
     )
     assert _value(after, "madoguchi_bus_lag_seconds_count") >= 3  # two issued, one called
+    if is_sqlite(engine):  # the only database with one write lock for everyone
+        held = _value(after, "madoguchi_write_lock_held_seconds_count") - _value(
+            before, "madoguchi_write_lock_held_seconds_count"
+        )
+        assert held >= 4  # two issued, the counter opened, one called
+        assert _value(after, "madoguchi_write_lock_held_seconds_bucket", le="+Inf") == _value(
+            after, "madoguchi_write_lock_held_seconds_count"
+        )
 
 
 def test_metrics_are_off_unless_asked_for(client: TestClient) -> None:
