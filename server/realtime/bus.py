@@ -26,7 +26,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session, col, select
 
 from server.models import Event
-from server.realtime.events import NOTIFY_CHANNEL, event_message, last_event_id
+from server.realtime.events import NOTIFY_CHANNEL, event_message, last_event_id, message_of
 from server.realtime.wire import text_frame
 
 logger = logging.getLogger("madoguchi.realtime")
@@ -356,7 +356,9 @@ class PgNotifyBus(EventHub):
     def _on_notification(self, payload: str) -> None:
         try:
             data = json.loads(payload)
-            delivery = Delivery(data["message"], data.get("ticket_id"))
+            # record_event's notification; a process of the release before sends the message whole.
+            message = data["message"] if "message" in data else message_of(data["id"], data["payload"])
+            delivery = Delivery(message, data.get("ticket_id"))
         except (ValueError, KeyError, TypeError):
             logger.warning("ignoring a malformed event notification: %.200s", payload)
             return

@@ -11,7 +11,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, NotRequired, TypedDict, cast
 
-from sqlalchemy import Table, bindparam, func, insert, text
+import sqlalchemy as sa
+from sqlalchemy import Table, Text, bindparam, func, insert, literal
 from sqlmodel import Session, col, select
 
 from server.models import Counter, Event, Ticket
@@ -104,8 +105,23 @@ def counter_ref(counter: Counter | None) -> CounterRef | None:
 # A plain INSERT … RETURNING, built once: the log is append-only, so the unit of work has
 # nothing to track, and every state change writes one.
 _INSERT_EVENT = insert(EVENT_TABLE).returning(EVENT_TABLE.c.id)
-_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(hashtext(:key))")
-_NOTIFY = select(func.pg_notify(NOTIFY_CHANNEL, bindparam("payload")))
+_EVENT_COLUMNS = ("branch_id", "type", "at", "ticket_id", "counter_id", "payload")
+
+
+def _append_event_postgresql() -> Any:
+    """PostgreSQL, in one round trip: take the branch's event lock, append the event, notify every
+    process. Serialising event writers per branch makes ids commit in id order, so a client
+    resuming "after N" never misses an event that committed late with a smaller id; the lock is
+    taken before the new row draws its id. NOTIFY is transactional (delivered on commit, dropped
+    on rollback); its text is the id the row drew followed by `rest` (see record_event)."""
+    locked = select(func.pg_advisory_xact_lock(func.hashtext(bindparam("key")))).cte("locked")
+    values = select(*(bindparam(name, type_=EVENT_TABLE.c[name].type) for name in _EVENT_COLUMNS)).select_from(locked)
+    written = insert(EVENT_TABLE).from_select(list(_EVENT_COLUMNS), values).returning(EVENT_TABLE.c.id).cte("written")
+    notification = literal('{"id": ') + sa.cast(written.c.id, Text) + literal(", ") + bindparam("rest", type_=Text)
+    return select(written.c.id, func.pg_notify(NOTIFY_CHANNEL, notification))
+
+
+_APPEND_EVENT_POSTGRESQL = _append_event_postgresql()
 
 
 def record_event(
@@ -123,11 +139,6 @@ def record_event(
     # Plain statements on the transaction's connection: the ORM's execution layer adds nothing
     # to an append-only log and costs every state change.
     connection = session.connection()
-    postgresql = connection.dialect.name == "postgresql"
-    if postgresql:
-        # Serialise event writers per branch so ids commit in id order: a client resuming
-        # "after N" can then never miss an event that committed late with a smaller id.
-        connection.execute(_ADVISORY_LOCK, {"key": f"events:{branch_id}"})
     # The extras are named in EventPayload and checked by their readers.
     payload = cast(
         EventPayload,
@@ -141,23 +152,23 @@ def record_event(
         },
     )
     ticket_id = ticket.id if ticket else None
-    event_id = connection.execute(
-        _INSERT_EVENT,
-        {
-            "branch_id": branch_id,
-            "type": str(type),
-            "at": now,
-            "ticket_id": ticket_id,
-            "counter_id": counter.id if counter else None,
-            "payload": payload,
-        },
-    ).scalar_one()
+    values = {
+        "branch_id": branch_id,
+        "type": str(type),
+        "at": now,
+        "ticket_id": ticket_id,
+        "counter_id": counter.id if counter else None,
+        "payload": payload,
+    }
+    if connection.dialect.name == "postgresql":
+        # The notification: {"id": …, "ticket_id": …, "payload": …}, the id filled in by the database.
+        rest = json.dumps({"ticket_id": ticket_id, "payload": payload}, ensure_ascii=False)[1:]
+        values |= {"key": f"events:{branch_id}", "rest": rest}
+        event_id = connection.execute(_APPEND_EVENT_POSTGRESQL, values).scalar_one()
+    else:
+        event_id = connection.execute(_INSERT_EVENT, values).scalar_one()
     assert isinstance(event_id, int)
     message = message_of(event_id, payload)
-    if postgresql:
-        # NOTIFY is transactional: delivered on commit, dropped on rollback.
-        notification = {"ticket_id": ticket_id, "message": message}
-        connection.execute(_NOTIFY, {"payload": json.dumps(notification, ensure_ascii=False)})
     session.info.setdefault(PENDING_EVENTS_KEY, []).append((ticket_id, message))
     return event_id
 
