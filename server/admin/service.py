@@ -1,10 +1,11 @@
 """Administration of a branch's rules, devices and staff accounts.
 
-Every rule change takes one path: export the live rules as a configuration (export_config),
-edit that, check it with the loader's rules (validate_config — the same ones that guard the YAML
-file), write it back (apply_config), record an audit entry, commit once. A refused change raises
-InvalidConfiguration before anything is written, so nothing changes. New tickets read the
-database, so a change applies to the next ticket issued.
+Every rule change takes one path (save_rules): export the live rules as a configuration
+(export_config), edit that, check it with the loader's rules (validate_config — the same ones
+that guard the YAML file), then, under the write lock, write what changed (apply_config), record
+an audit entry, commit once. A refused change raises InvalidConfiguration before anything is
+written, so nothing changes. New tickets read the database, so a change applies to the next
+ticket issued.
 """
 
 from collections.abc import Callable
@@ -99,12 +100,16 @@ _NOUNS = {
 # --- access -------------------------------------------------------------------------------
 
 
-def admin_branch(session: Session, *, branch_id: str, staff: Staff, lock: bool = False) -> Branch:
-    """The branch, if this administrator manages it; `lock` serialises concurrent rule changes."""
+def _may_administer(staff: Staff, branch_id: str) -> None:
     if staff.role != Role.admin:
         raise Forbidden("This needs an administrator account.", code="admin_only")
     if staff.branch_id is not None and staff.branch_id != branch_id:
         raise Forbidden(f"Your account manages branch {staff.branch_id!r} only.", code="wrong_branch")
+
+
+def admin_branch(session: Session, *, branch_id: str, staff: Staff, lock: bool = False) -> Branch:
+    """The branch, if this administrator manages it; `lock` serialises concurrent rule changes."""
+    _may_administer(staff, branch_id)
     statement = select(Branch).where(Branch.id == branch_id)
     if lock:
         # PostgreSQL: two admins saving at once would otherwise both edit the same export and
@@ -401,9 +406,6 @@ def deactivate_counter(session: Session, *, branch_id: str, key: str, staff: Sta
         if state == CounterState.open:
             raise Conflict(f"Counter {key!r} is open; close it before removing it.", code="counter_open")
 
-    admin_branch(session, branch_id=branch_id, staff=staff)
-    closed(session)  # refused at once, without preparing a save
-    session.rollback()
     save_rules(session, branch_id=branch_id, staff=staff, now=now, edit=_removing(COUNTERS, key), guard=closed)
 
 
@@ -476,8 +478,7 @@ def export_yaml(session: Session, *, branch_id: str, staff: Staff, now: datetime
 
 def import_yaml(session: Session, *, branch_id: str, text: str, staff: Staff, now: datetime) -> CityHallConfig:
     """Replace the branch's rules with an uploaded configuration; problems name their line."""
-    admin_branch(session, branch_id=branch_id, staff=staff)
-    session.rollback()  # only the check above: the save reads the rules itself
+    _may_administer(staff, branch_id)  # before reading what was sent
     try:
         uploaded = parse_config_text(text, source="")
     except ConfigError as error:
