@@ -236,10 +236,12 @@ def save_rules(
     at once never undo each other and neither waits forever. PostgreSQL: the branch row is
     locked until the commit, so saves of one branch take turns there too.
     """
+    write_bind = session.get_bind()
     prepared = _prepare_unlocked(session, branch_id=branch_id, staff=staff, edit=edit)
     version = session.exec(select(Branch.catalog_version).where(Branch.id == branch_id).with_for_update()).one()
     if version != prepared.version:
         session.rollback()
+        session.bind = write_bind  # a request's session reads after a rollback (server/deps.py)
         # The transaction begun here holds the lock (SQLite) or the branch row (PostgreSQL).
         session.exec(select(Branch.catalog_version).where(Branch.id == branch_id).with_for_update()).one()
         prepared = _prepare(session, branch_id=branch_id, staff=staff, edit=edit)

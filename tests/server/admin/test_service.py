@@ -3,6 +3,8 @@
 import threading
 from typing import Any
 
+import pytest
+from fastapi import Request
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
@@ -10,7 +12,10 @@ from sqlmodel import Session, col, select
 from server.admin import service
 from server.catalog.loader import ConfigError, Problem
 from server.catalog.schemas import CityHallConfig
-from server.db import write_session
+from server.config import Settings
+from server.db import HOLDS_WRITE_LOCK, is_sqlite, write_session, writer
+from server.deps import request_session
+from server.main import create_app
 from server.models import Branch, Service, Staff
 from tests.support import BRANCH, FixedClock
 
@@ -54,22 +59,31 @@ def test_two_admins_saving_at_once_never_undo_each_other(engine: Engine, clock: 
     assert minutes == {"certificate": ROUNDS, "pickup": ROUNDS}
 
 
+@pytest.mark.parametrize("kind", ["request", "plain"])
 def test_a_save_prepares_without_the_write_lock_and_redoes_an_edit_overtaken_meanwhile(
-    engine: Engine, clock: FixedClock, staff_users: Any
+    kind: str, engine: Engine, settings: Settings, clock: FixedClock, staff_users: Any
 ) -> None:
     """Reading and checking the rules takes tens of milliseconds, during which the lobby must go
     on writing: here another save commits in the middle of the first one's edit (it could not if
-    the first held the write lock). The first save finds the rules changed, makes its edit again
-    on the new rules, and both changes stand."""
+    the first held the write lock). The first save finds the rules changed and makes its edit
+    again on the new rules, this time under the lock; both changes stand. With a request's
+    session (which reads after a rollback) and with a plain write session."""
     with Session(engine) as session:
         admin = session.exec(select(Staff).where(Staff.username == "admin")).one()
         version_before = session.exec(select(Branch.catalog_version).where(Branch.id == BRANCH)).one()
-    edits = 0
+    app = create_app(settings, engine=engine, clock=clock)
+    saving = (
+        request_session(Request({"type": "http", "app": app}), write=True)
+        if kind == "request"
+        else write_session(engine)
+    )
+    binds: list[Any] = []
 
     def edit(config: CityHallConfig) -> service.Change:
-        nonlocal edits
-        edits += 1
-        if edits == 1:
+        binds.append(session.get_bind())
+        if is_sqlite(engine):
+            assert (HOLDS_WRITE_LOCK in session.connection().info) == (len(binds) == 2)
+        if len(binds) == 1:
             with write_session(engine) as other:
                 service.update_item(
                     other,
@@ -84,9 +98,9 @@ def test_a_save_prepares_without_the_write_lock_and_redoes_an_edit_overtaken_mea
         certificate.minutes = 7.0
         return service.Change("service.update", "service:certificate", None, None)
 
-    with write_session(engine) as session:
+    with saving as session:
         saved = service.save_rules(session, branch_id=BRANCH, staff=admin, now=clock(), edit=edit)
-    assert edits == 2
+    assert binds == [engine, writer(engine)]  # read first; the second edit under the lock
     assert {item.id: item.minutes for item in saved.services if item.id in ("certificate", "pickup")} == {
         "certificate": 7.0,
         "pickup": 9.0,
