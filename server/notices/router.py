@@ -1,6 +1,6 @@
 from fastapi import APIRouter, status
 
-from server.deps import ClockDep, SessionDep, SettingsDep
+from server.deps import ClockDep, SettingsDep, WriteSessionDep
 from server.notices import service
 from server.notices.schemas import NoticeRegistered, NoticeRequest
 
@@ -9,7 +9,7 @@ router = APIRouter(tags=["notices"])
 
 @router.post("/tickets/{status_token}/email-notice", status_code=status.HTTP_201_CREATED)
 def register_email_notice(
-    status_token: str, body: NoticeRequest, session: SessionDep, settings: SettingsDep, clock: ClockDep
+    status_token: str, body: NoticeRequest, session: WriteSessionDep, settings: SettingsDep, clock: ClockDep
 ) -> NoticeRegistered:
     """An e-mail when the turn is near and when called (the number and the window only); the
     status token is the capability. The address is erased when the visit ends."""
@@ -19,6 +19,6 @@ def register_email_notice(
 
 
 @router.delete("/tickets/{status_token}/email-notice", status_code=status.HTTP_204_NO_CONTENT)
-def cancel_email_notice(status_token: str, session: SessionDep) -> None:
+def cancel_email_notice(status_token: str, session: WriteSessionDep) -> None:
     """No more e-mail for this ticket; the address is erased at once."""
     service.cancel_email(session, status_token=status_token)

@@ -2,10 +2,11 @@
 and nothing is written; once a connection frees up the same request goes through."""
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pytest
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, func
 from sqlalchemy.engine import make_url
@@ -13,6 +14,7 @@ from sqlmodel import Session, select
 
 from server.config import Settings
 from server.db import create_db_engine
+from server.deps import get_session
 from server.main import create_app
 from server.models import Ticket
 from tests.server.api import API
@@ -85,3 +87,36 @@ def test_a_database_locked_by_another_process_is_a_503_to_retry(
     finally:
         other.close()
         impatient.dispose()
+
+
+def _dependencies(dependant: Any) -> Iterator[Any]:
+    for dependency in dependant.dependencies:
+        yield dependency.call
+        yield from _dependencies(dependency)
+
+
+def _api_routes(routes: Iterable[Any]) -> Iterator[APIRoute]:
+    """The app's API routes, also inside the routers it includes (FastAPI keeps those apart)."""
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        elif hasattr(route, "original_router"):
+            yield from _api_routes(route.original_router.routes)
+
+
+def test_a_route_that_changes_state_writes_in_a_write_session() -> None:
+    """On SQLite a read session's transaction that writes after all is upgraded without this
+    process's writers lock: it waits in SQLite's busy handler, or fails at once as "busy" when
+    another writer committed since it began to read (a citizen stopping e-mail notices on a busy
+    morning was told to try again). Every POST, PUT, PATCH and DELETE route that takes a session
+    from a dependency takes the write session."""
+    changing = [
+        (method, route)
+        for route in _api_routes(create_app().router.routes)
+        for method in route.methods & {"POST", "PUT", "PATCH", "DELETE"}
+    ]
+    assert len(changing) > 50  # the enumeration reached the included routers
+    reading = [
+        f"{method} {route.path}" for method, route in changing if get_session in set(_dependencies(route.dependant))
+    ]
+    assert reading == []
