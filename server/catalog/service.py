@@ -186,7 +186,9 @@ def apply_config(
     for name, value in changes.items():
         if getattr(branch, name) != value:
             setattr(branch, name, value)
-    branch.catalog_version += 1
+    # Counted by the database (UPDATE … SET catalog_version = catalog_version + 1), so that no two
+    # changes of the rules can ever leave the same version behind.
+    branch.catalog_version = col(Branch.catalog_version) + 1  # type: ignore[assignment]
     match = {"branch_id": branch.id}
 
     queues = stored.queues
