@@ -35,7 +35,7 @@ from server.catalog.schemas import (
     StopSpec,
     TranslationSpec,
 )
-from server.catalog.service import LISTS, StoredRules, apply_config, export_config, read_rules
+from server.catalog.service import LISTS, StoredRules, apply_config, config_of, export_config, read_rules
 from server.catalog.translations import citizen_strings, without_removed_ids
 from server.db import reader
 from server.devices.schemas import HealthLevel
@@ -197,8 +197,8 @@ def _prepare(session: Session, *, branch_id: str, staff: Staff, edit: Edit) -> _
     """Export, edit and check the rules; the rows read stay in the session for apply_config."""
     admin_branch(session, branch_id=branch_id, staff=staff)
     stored = read_rules(session, branch_id)
-    version = stored.branch.catalog_version  # read before the export: a later change shows in it
-    config = current_config(session, branch_id=branch_id)
+    version = stored.branch.catalog_version  # read first: a change committed after it shows in it
+    config = config_of(stored)
     exported = config.model_copy(deep=True)
     change = edit(config)
     checked = _checked(config, change.action)

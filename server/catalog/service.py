@@ -1,4 +1,5 @@
-"""Writes a checked configuration into the database, idempotently."""
+"""A branch's rules between the database and a configuration: read once, exported, written back
+idempotently."""
 
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -288,32 +289,28 @@ def export_config(session: Session, branch_id: str) -> CityHallConfig:
     Every change goes export → edit → validate_config → apply_config, so one set of rules
     guards the YAML file, the admin console and imports alike.
     """
-    branch = session.get(Branch, branch_id)
-    if branch is None:
-        raise NotFound(f"Unknown branch {branch_id!r}.", code="branch_not_found")
-    match = {"branch_id": branch_id}
-    queues = list(session.exec(select(Queue).where(Queue.branch_id == branch_id).order_by(col(Queue.id))))
+    return config_of(read_rules(session, branch_id))
+
+
+def config_of(stored: StoredRules) -> CityHallConfig:
+    """The configuration that a branch's rule rows make: the active ones, in their order."""
+    branch = stored.branch
+    queues = sorted(stored.queues.values(), key=lambda queue: queue.id or 0)
     prefix_of = {queue.id: queue.prefix for queue in queues}
-    services = list(session.exec(select(Service).filter_by(**match, active=True).order_by(col(Service.position))))
+    services = sorted((row for row in stored.services.values() if row.active), key=lambda row: row.position)
     key_of = {service.id: service.key for service in services}
-    counters = list(session.exec(select(Counter).filter_by(**match, active=True).order_by(col(Counter.position))))
-    links = _links(
-        session, CounterService, "counter_id", [counter.id for counter in counters if counter.id is not None]
-    )
+    counters = sorted((row for row in stored.counters.values() if row.active), key=lambda row: row.position)
     served = {
         counter_id: [key_of[link.service_id] for link in rows if link.service_id in key_of]
-        for counter_id, rows in links.items()
+        for counter_id, rows in stored.counter_services.items()
     }
-    questions = list(session.exec(select(Question).filter_by(**match).order_by(col(Question.id))))
+    questions = sorted(stored.questions.values(), key=lambda question: question.id or 0)
     question_key = {question.id: question.key for question in questions}
-    events = list(session.exec(select(LifeEvent).filter_by(**match, active=True).order_by(col(LifeEvent.position))))
-    event_ids = [event.id for event in events if event.id is not None]
-    questions_of = _links(session, LifeEventQuestion, "life_event_id", event_ids)
-    steps_of = _links(session, LifeEventStep, "life_event_id", event_ids)
+    events = sorted((row for row in stored.events.values() if row.active), key=lambda row: row.position)
     life_events = []
     for event in events:
-        asked = questions_of.get(event.id or 0, [])
-        steps = steps_of.get(event.id or 0, [])
+        asked = stored.event_questions.get(event.id or 0, [])
+        steps = stored.event_steps.get(event.id or 0, [])
         asked_keys = [question_key[row.question_id] for row in asked]
         life_events.append(
             {
@@ -338,10 +335,8 @@ def export_config(session: Session, branch_id: str) -> CityHallConfig:
                 ],
             }
         )
-    categories = session.exec(
-        select(PriorityCategory)
-        .filter_by(**match, active=True)
-        .order_by(col(PriorityCategory.rank), col(PriorityCategory.id))
+    categories = sorted(
+        (row for row in stored.categories.values() if row.active), key=lambda row: (row.rank, row.id or 0)
     )
     settings = branch.settings
     data: dict[str, Any] = {
