@@ -238,12 +238,12 @@ def test_a_sign_out_in_one_process_ends_the_token_in_the_other_at_once(
 def test_the_listener_reads_notifications_of_this_release_and_the_one_before(engine: Engine) -> None:
     """During a rolling upgrade, a process of the release before sends the message whole; this
     release sends the id and the stored payload. Both reach clients as the same message; a
-    malformed one is skipped."""
+    malformed one between them is skipped and the listener goes on."""
     payload = {"type": "ticket.called", "at": "2026-04-01T09:00:00+09:00", "branch": BRANCH, "ticket": None}
     notifications = [
         json.dumps({"ticket_id": 7, "message": message_of(41, payload)}),
-        json.dumps({"id": 42, "ticket_id": 7, "payload": payload}),
         "not json",
+        json.dumps({"id": 42, "ticket_id": 7, "payload": payload}),
     ]
 
     async def scenario() -> list[Delivery]:
@@ -261,7 +261,6 @@ def test_the_listener_reads_notifications_of_this_release_and_the_one_before(eng
                 if len(delivered) == 2:
                     break
                 await asyncio.sleep(0.05)
-            await asyncio.sleep(0.2)  # the malformed one, had it been delivered
         finally:
             await bus.stop()
         return delivered
