@@ -3,7 +3,7 @@
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -17,6 +17,8 @@ WRITE_OPTION = "madoguchi_write"
 WRITER_WAIT_SECONDS = 30
 # In a connection's info while it holds this process's write lock: when it took it (perf_counter).
 HOLDS_WRITE_LOCK = "madoguchi_holds_writer_lock"
+# In a session's info: what to do once its transaction has committed (see on_commit).
+ON_COMMIT_KEY = "madoguchi_on_commit"
 
 
 def is_sqlite(engine: Engine) -> bool:
@@ -104,6 +106,13 @@ def _configure_sqlite(engine: Engine) -> None:
     def on_checkin(_dbapi_connection: Any, record: Any) -> None:
         if record.info.pop(HOLDS_WRITE_LOCK, None) is not None:
             writers.release()
+
+
+def on_commit(session: Session, callback: Callable[[], None]) -> None:
+    """Run `callback` once this transaction has committed, never if it rolls back. A request's
+    session runs it before SQLite's write lock is let go (server/deps.py); others never do, so
+    only what a request's session brings (its process caches) may register one."""
+    session.info.setdefault(ON_COMMIT_KEY, []).append(callback)
 
 
 _WRITER_ATTRIBUTE = "_madoguchi_writer"

@@ -13,12 +13,13 @@ from server.auth import service as auth_service
 from server.auth.principals import PRINCIPALS_KEY, PrincipalCache
 from server.catalog.snapshot import CATALOGS_KEY
 from server.config import Settings
-from server.db import writer
+from server.db import ON_COMMIT_KEY, writer
 from server.errors import Forbidden, Unauthorized
 from server.models import Device, DeviceKind, Role, Staff, StaffSession
 from server.realtime.bus import EventHub
 from server.realtime.events import PENDING_EVENTS_KEY
 from server.tickets.estimates import OPEN_COUNTERS_KEY, SERVICE_TIMES_KEY
+from server.tickets.waiting_tally import WAITING_TALLY_KEY
 
 Clock = Callable[[], datetime]
 
@@ -72,6 +73,8 @@ def _publish(committed: Session) -> None:
     # of them through the bus.
     for cache in committed.info[_CACHES].values():
         cache.on_messages(message for _, message in pending)
+    for callback in committed.info.pop(ON_COMMIT_KEY, []):
+        callback()
     bus: EventHub = committed.info[_BUS]
     bus.publish_committed(pending)
 
@@ -80,6 +83,7 @@ def _publish(committed: Session) -> None:
 def _forget(rolled_back: Session) -> None:
     # Events of a transaction that did not commit never reach anyone.
     rolled_back.info.pop(PENDING_EVENTS_KEY, None)
+    rolled_back.info.pop(ON_COMMIT_KEY, None)
 
 
 @event.listens_for(RequestSession, "after_commit")
@@ -95,7 +99,7 @@ def request_session(request: Request, *, write: bool) -> RequestSession:
     state = request.app.state
     engine = state.engine
     caches = process_caches(state)
-    info = {**caches, _CACHES: caches, _BUS: state.bus}
+    info = {**caches, _CACHES: caches, _BUS: state.bus, WAITING_TALLY_KEY: state.waiting_tally}
     if write:
         info[_READ_ENGINE] = engine
     return RequestSession(writer(engine) if write else engine, expire_on_commit=False, info=info)

@@ -51,6 +51,7 @@ from server.satisfaction.router import router as satisfaction_router
 from server.security import install_security_headers
 from server.tickets.estimates import OpenCountersCache, ServiceTimes
 from server.tickets.router import router as tickets_router
+from server.tickets.waiting_tally import WaitingTally
 from server.visits.router import router as visits_router
 from server.voice_guide.router import router as voice_guide_router
 from server.webhooks.router import router as webhooks_router
@@ -123,6 +124,7 @@ def create_app(
     app.state.catalogs = Catalogs(app.state.engine)
     app.state.service_times = ServiceTimes()
     app.state.open_counters = OpenCountersCache()
+    app.state.waiting_tally = WaitingTally()
     app.state.principals = PrincipalCache()
     app.state.waiting_digest = WaitingDigest(
         app.state.bus,

@@ -35,6 +35,7 @@ from server.models import (
 )
 from server.realtime.events import PENDING_EVENTS_KEY
 from server.tickets.routing import T
+from server.tickets.waiting_tally import WaitingTally
 
 # --- wait estimates -------------------------------------------------------------------------
 #
@@ -401,15 +402,21 @@ def _booked_before(
     return {service_id: int(count) for service_id, count in rows}
 
 
-def position_and_wait(session: Session, service: Service, stop: Stop, *, now: datetime, sample: int) -> tuple[int, int]:
+def position_and_wait(
+    session: Session, service: Service, stop: Stop, *, now: datetime, sample: int, new: bool = False
+) -> tuple[int, int]:
     """A waiting stop's place in its own queue and its estimated wait, from one count of what
-    waits ahead of it at every service its counters share."""
+    waits ahead of it at every service its counters share. `new`: the stop was written by this
+    transaction, which issues it (this process may know the count: waiting_tally.py)."""
     assert service.id is not None
     counters = OpenCounters.of(session, branch_id=service.branch_id, now=now)
-    shared = {service.id} | {
-        other for counter_id in counters.serving(service.id) for other in counters.handles[counter_id]
-    }
-    ahead = _stops_ahead(session, sorted(shared), stop)
+    shared = sorted(
+        {service.id} | {other for counter_id in counters.serving(service.id) for other in counters.handles[counter_id]}
+    )
+    tally = WaitingTally.of(session) if new else None
+    ahead = tally.ahead_of_new_stop(session, service.branch_id, shared, stop) if tally is not None else None
+    if ahead is None:
+        ahead = _stops_ahead(session, shared, stop)
     position = ahead.get(service.id, 0)
     return position, estimate_wait_minutes(
         session, service, position, now=now, sample=sample, stop=stop, waiting_now=ahead

@@ -35,6 +35,7 @@ from server.tickets.numbering import business_day, format_number, local_time, ne
 from server.tickets.routing import PlannedStop, answers_that_count, leading_choices, order_by_window, step_applies
 from server.tickets.schemas import TicketCreate
 from server.tickets.views import Placed, Route, event_ticket, window_of
+from server.tickets.waiting_tally import WaitingTally
 
 Issuer = Staff | Device
 
@@ -278,10 +279,10 @@ def _issue(
     placed: dict[int, tuple[int, int]] = {}
     if stops[0].status == StopStatus.waiting:
         assert stops[0].id is not None
-        placed[stops[0].id] = position_and_wait(session, first.service, stops[0], now=now, sample=sample)
+        placed[stops[0].id] = position_and_wait(session, first.service, stops[0], now=now, sample=sample, new=True)
     if also is not None:
         also(ticket)
-    record_event(
+    event_id = record_event(
         session,
         type=EventType.ticket_issued,
         branch_id=branch.id,
@@ -289,6 +290,9 @@ def _issue(
         ticket=ticket,
         ticket_view=event_ticket(session, ticket, rows),
     )
+    tally = WaitingTally.of(session)
+    if tally is not None:
+        tally.issue_recorded(session, stops[0], event_id)
     session.commit()
     return Issued(ticket, rows, replayed=False, placed=placed)
 

@@ -1,0 +1,178 @@
+"""How many wait at each service of a branch, kept by this process between issues (SQLite).
+
+A ticket's first answer says how many wait ahead of it. Counted in the database, that is a walk
+over every waiting stop of the services its counters share, under the write lock, on every
+issue: the longer the queue, the dearer each new ticket. Here the count is kept per branch, as
+of the branch's newest event, and a newcomer who joins at the end of every queue it is counted
+in (the usual walk-in) is placed from it and added to it when its transaction commits.
+
+Every change to who waits writes an event of the branch in the same transaction, so if the
+branch's newest event id (one index seek) is still the one the tally was read at, nothing
+waiting changed since; otherwise the branch's waiting stops are counted again, once. SQLite
+only: there every writer of this process holds one lock from its first statement to the end
+of its commit, so nothing can commit between the check, the count and the update. On
+PostgreSQL other processes write at the same time; the database counts (estimates.py).
+"""
+
+import threading
+from bisect import bisect_right, insort
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from sqlalchemy import bindparam, func
+from sqlalchemy import select as sql_select
+from sqlmodel import Session, col
+
+from server.catalog.snapshot import branch_catalog
+from server.db import on_commit
+from server.models import STOP_WAITING, Event, Stop
+from server.realtime.events import PENDING_EVENTS_KEY
+
+WAITING_TALLY_KEY = "madoguchi_waiting_tally"
+
+_NEWEST_EVENT = sql_select(func.max(col(Event.id))).where(col(Event.branch_id) == bindparam("branch_id"))
+_WAITING_BY_KIND = (
+    sql_select(col(Stop.service_id), col(Stop.is_priority), func.count(), func.max(col(Stop.sort_at)))
+    .where(
+        STOP_WAITING,
+        col(Stop.service_id).in_(bindparam("services", expanding=True)),
+        col(Stop.id) != bindparam("stop_id"),
+    )
+    .group_by(col(Stop.service_id), col(Stop.is_priority))
+)
+
+
+# Latest arrivals kept per service and kind. Requests take their time when they arrive and then
+# queue for the write lock, so a newcomer may be stamped a little before others already in: it
+# is placed among the latest arrivals; one from further back (a booked visit's start) is counted
+# by the database.
+TAIL = 64
+
+
+@dataclass(frozen=True)
+class _Kind:
+    """Waiting stops of one service and kind (priority or not): how many, and the latest
+    arrival times in order (the largest `TAIL`, or all of them when fewer)."""
+
+    count: int = 0
+    tail: tuple[datetime, ...] = ()
+
+    def ahead_of(self, sort_at: datetime) -> int | None:
+        """How many of these arrived at or before `sort_at` (ties go first, as in
+        `_called_before`); None when that is further back than the tail tells."""
+        if self.count > len(self.tail) and (not self.tail or sort_at < self.tail[0]):
+            return None
+        return self.count - (len(self.tail) - bisect_right(self.tail, sort_at))
+
+    def joined_by(self, sort_at: datetime) -> "_Kind":
+        if self.count > len(self.tail) and (not self.tail or sort_at < self.tail[0]):
+            return _Kind(self.count + 1, self.tail)  # older than the tail: not among the latest
+        tail = list(self.tail)
+        insort(tail, sort_at)
+        return _Kind(self.count + 1, tuple(tail[-TAIL:]))
+
+
+@dataclass(frozen=True)
+class _Service:
+    priority: _Kind = _Kind()
+    others: _Kind = _Kind()
+
+    def ahead_of(self, is_priority: bool, sort_at: datetime) -> int | None:
+        """How many a counter calls before a stop of this kind arriving at `sort_at`: priority
+        first, then by arrival (as `_called_before` orders them); None when the tally cannot tell."""
+        if is_priority:
+            return self.priority.ahead_of(sort_at)
+        others = self.others.ahead_of(sort_at)
+        return None if others is None else self.priority.count + others
+
+
+@dataclass(frozen=True)
+class _Branch:
+    as_of: int  # the branch's newest event id when counted
+    services: dict[int, _Service]
+
+
+class WaitingTally:
+    """This process's waiting counts per branch (see the module's docstring)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._known: dict[str, _Branch] = {}
+
+    @staticmethod
+    def of(session: Session) -> "WaitingTally | None":
+        """The app's tally, for a request's session on SQLite; None where the database counts."""
+        tally: WaitingTally | None = session.info.get(WAITING_TALLY_KEY)
+        if tally is None or session.get_bind().dialect.name != "sqlite":
+            return None
+        return tally
+
+    def ahead_of_new_stop(
+        self, session: Session, branch_id: str, service_ids: list[int], stop: Stop
+    ) -> dict[int, int] | None:
+        """Waiting stops per service called before `stop`, written by this (write) transaction
+        and not yet committed; None when the database has to count (one placed before the latest
+        arrivals, such as a booked visit). Once the transaction commits, `stop` is counted in for the next newcomer."""
+        assert stop.id is not None
+        assert stop.sort_at is not None
+        if session.info.get(PENDING_EVENTS_KEY):
+            # Events written before in this transaction would be counted as committed.
+            return None
+        connection = session.connection()
+        newest = int(connection.execute(_NEWEST_EVENT, {"branch_id": branch_id}).scalar() or 0)
+        known = self._known.get(branch_id)
+        if known is None or known.as_of != newest:
+            known = _Branch(newest, self._count(session, branch_id, stop.id))
+            with self._lock:
+                self._known[branch_id] = known
+        # Counted in once committed, also when the database has to place it.
+        session.info[_JOINING_KEY] = (stop.id, branch_id, newest)
+        ahead: dict[int, int] = {}
+        for service_id in service_ids:
+            counted = known.services.get(service_id, _Service()).ahead_of(stop.is_priority, stop.sort_at)
+            if counted is None:
+                return None
+            ahead[service_id] = counted
+        return ahead
+
+    def issue_recorded(self, session: Session, stop: Stop, event_id: int) -> None:
+        """The issue's event is written (and nothing after it changes who waits): once its
+        transaction commits, the tally it was placed by moves on to that event with `stop` in."""
+        joining = session.info.pop(_JOINING_KEY, None)
+        if joining is None or joining[0] != stop.id:
+            return
+        _, branch_id, as_of = joining
+        service_id, is_priority, sort_at = stop.service_id, stop.is_priority, stop.sort_at
+        assert sort_at is not None
+        on_commit(session, lambda: self._joined(branch_id, as_of, event_id, service_id, is_priority, sort_at))
+
+    def _joined(
+        self, branch_id: str, as_of: int, event_id: int, service_id: int, is_priority: bool, sort_at: datetime
+    ) -> None:
+        with self._lock:
+            known = self._known.get(branch_id)
+            if known is None or known.as_of != as_of:
+                return  # counted again meanwhile
+            counts = known.services.get(service_id, _Service())
+            if is_priority:
+                counts = replace(counts, priority=counts.priority.joined_by(sort_at))
+            else:
+                counts = replace(counts, others=counts.others.joined_by(sort_at))
+            self._known[branch_id] = _Branch(event_id, {**known.services, service_id: counts})
+
+    @staticmethod
+    def _count(session: Session, branch_id: str, new_stop_id: int) -> dict[int, _Service]:
+        services = list(branch_catalog(session, branch_id).services)
+        rows = session.connection().execute(_WAITING_BY_KIND, {"services": services, "stop_id": new_stop_id})
+        counted: dict[int, dict[bool, _Kind]] = {}
+        for service_id, is_priority, count, last in rows.all():
+            # The latest arrival alone to begin with: newcomers fill the tail in.
+            counted.setdefault(service_id, {})[bool(is_priority)] = _Kind(int(count), (last,) if last else ())
+        return {
+            service_id: _Service(kinds.get(True, _Kind()), kinds.get(False, _Kind()))
+            for service_id, kinds in counted.items()
+        }
+
+
+# The stop being placed by this transaction, until its event is written.
+_JOINING_KEY = "madoguchi_waiting_joining"

@@ -1,0 +1,154 @@
+"""A newcomer's place as issuing answers it is the place the database counts for that ticket.
+
+On SQLite the issue path places a walk-in from the process's tally of what waits
+(server/tickets/waiting_tally.py) instead of counting the queues again; on PostgreSQL the
+database counts. Either way the answer must be the status page's count, through a busy morning
+of calls, completions that route tickets on, no-shows, transfers and priority tickets.
+"""
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, event
+
+from server.models import Role
+from tests.server.api import API, act, counter_ids, issue
+from tests.support import FixedClock, make_staff, staff_token
+
+# The database counting what waits ahead (estimates.py or waiting_tally.py): a count over stops.
+COUNT_OF_WAITING = re.compile(r"count\(\*\).*\bFROM stop\b.*status = 'waiting'", re.IGNORECASE | re.DOTALL)
+
+
+@contextmanager
+def statements(engine: Engine) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def placed_as_counted(client: TestClient, ticket: dict[str, Any]) -> None:
+    """The issue's answer agrees with the status page, which the database counts."""
+    counted = client.get(f"{API}/tickets/{ticket['status_token']}").json()
+    assert (ticket["position"], ticket["estimated_wait_minutes"]) == (
+        counted["position"],
+        counted["estimated_wait_minutes"],
+    ), ticket["number"]
+
+
+BODIES: list[dict[str, Any]] = [
+    {"service": "certificate"},
+    {"service": "certificate"},
+    {"service": "tax_general"},
+    {"service": "certificate", "priority": "pregnant"},  # staff arrange priority
+    {"service": "nhi_enroll"},
+    {"life_event": "move_in", "answers": {}},
+]
+
+
+def test_a_busy_morning_places_every_newcomer_where_the_database_counts_it(
+    client: TestClient, engine: Engine, clock: FixedClock, auth: dict[str, dict[str, str]], kiosk: dict[str, str]
+) -> None:
+    counters = counter_ids(client)
+    desks = ["7", "22", "10", "1"]
+    members = [make_staff(engine, f"desk-{desk}", Role.municipal, clock()) for desk in desks]
+    staff = [{"Authorization": f"Bearer {staff_token(engine, member, clock())}"} for member in members]
+    for desk, headers in zip(desks, staff, strict=True):
+        act(client, headers, counters[desk], "open")
+    positions = []
+    for step in range(60):
+        body = BODIES[step % len(BODIES)]
+        ticket = issue(client, auth["shokuin"] if "priority" in body else kiosk, **body)
+        placed_as_counted(client, ticket)
+        positions.append(ticket["position"])
+        # Every fourth in the same instant as the one before: ties are counted ahead.
+        if step % 4 != 1:
+            clock.advance(seconds=25)
+        if step % 3 == 2:
+            turn = step // 3
+            desk = turn % len(desks)
+            counter, headers = counters[desks[desk]], staff[desk]
+            called = client.post(f"{API}/counters/{counter}/call-next", headers=headers)
+            if called.status_code != 200:
+                continue
+            clock.advance(seconds=40)
+            if turn % 5 == 4:
+                act(client, headers, counter, "no-show")
+            elif turn % 7 == 6:
+                act(client, headers, counter, "transfer", service="tax_general")
+            else:
+                act(client, headers, counter, "complete")  # a life event's ticket moves on
+    assert max(positions) >= 5  # the queues were not trivial
+
+
+def test_issues_in_a_row_are_placed_without_counting_the_queues_again(
+    client: TestClient, engine: Engine, clock: FixedClock, auth: dict[str, dict[str, str]], kiosk: dict[str, str]
+) -> None:
+    sqlite = engine.dialect.name == "sqlite"
+    for _ in range(3):
+        placed_as_counted(client, issue(client, kiosk, service="certificate"))
+        clock.advance(seconds=10)
+    with statements(engine) as seen:
+        ticket = issue(client, kiosk, service="certificate")
+    placed_as_counted(client, ticket)
+    assert ticket["position"] == 3
+    # SQLite: the tally read at the previous issue still holds (no event since); PostgreSQL counts.
+    assert any(COUNT_OF_WAITING.search(statement) for statement in seen) is not sqlite
+
+    # A call changes who waits: the next issue counts once, and the one after needs no count.
+    headers = auth["shokuin"]
+    counter = counter_ids(client)["7"]
+    act(client, headers, counter, "open")
+    act(client, headers, counter, "call-next")
+    with statements(engine) as seen:
+        ticket = issue(client, kiosk, service="certificate")
+    placed_as_counted(client, ticket)
+    assert sum(bool(COUNT_OF_WAITING.search(statement)) for statement in seen) == 1
+    clock.advance(seconds=10)
+    with statements(engine) as seen:
+        ticket = issue(client, kiosk, service="certificate")
+    placed_as_counted(client, ticket)
+    assert ticket["position"] == 4
+    assert any(COUNT_OF_WAITING.search(statement) for statement in seen) is not sqlite
+
+
+def test_newcomers_stamped_before_the_latest_arrivals_are_placed_by_their_time(
+    client: TestClient, engine: Engine, clock: FixedClock, auth: dict[str, dict[str, str]], kiosk: dict[str, str]
+) -> None:
+    # A request takes its time when it arrives and may then queue for the write lock behind
+    # later ones: here the clock is set back instead. Ties and later ones stay behind it.
+    sqlite = engine.dialect.name == "sqlite"
+    for _ in range(4):
+        issue(client, kiosk, service="certificate")  # at 0, 30, 60 and 90 s
+        clock.advance(seconds=30)
+    clock.advance(seconds=-100)
+    with statements(engine) as seen:
+        ticket = issue(client, kiosk, service="certificate")  # at 20 s
+    placed_as_counted(client, ticket)
+    assert ticket["position"] == 1  # only the one of 0 s is before it
+    assert any(COUNT_OF_WAITING.search(statement) for statement in seen) is not sqlite
+
+    # After a call the queues are counted again, the latest arrival alone known to begin with:
+    # a newcomer from before it is placed by the database, and counted in for those after.
+    counter = counter_ids(client)["7"]
+    act(client, auth["shokuin"], counter, "open")
+    act(client, auth["shokuin"], counter, "call-next")  # the one of 0 s
+    clock.advance(seconds=-10)
+    ticket = issue(client, kiosk, service="certificate")  # at 10 s
+    placed_as_counted(client, ticket)
+    assert ticket["position"] == 0
+    clock.advance(seconds=200)
+    with statements(engine) as seen:
+        ticket = issue(client, kiosk, service="certificate")
+    placed_as_counted(client, ticket)
+    assert ticket["position"] == 5
+    assert any(COUNT_OF_WAITING.search(statement) for statement in seen) is not sqlite
