@@ -8,10 +8,11 @@ in (the usual walk-in) is placed from it and added to it when its transaction co
 
 Every change to who waits writes an event of the branch in the same transaction, so if the
 branch's newest event id (one index seek) is still the one the tally was read at, nothing
-waiting changed since; otherwise the branch's waiting stops are counted again, once. SQLite
-only: there every writer of this process holds one lock from its first statement to the end
-of its commit, so nothing can commit between the check, the count and the update. On
-PostgreSQL other processes write at the same time; the database counts (estimates.py).
+waiting changed since; otherwise the branch's waiting stops are counted again, once (after a
+call, say, or a command run by another program). SQLite only: there every writer of this
+process holds one lock from its first statement until its commit's hooks have run, so nothing
+commits between the check, the count and the update. On PostgreSQL other processes write at the
+same time; the database counts (estimates.py).
 """
 
 import threading
@@ -29,6 +30,8 @@ from server.models import STOP_WAITING, Event, Stop
 from server.realtime.events import PENDING_EVENTS_KEY
 
 WAITING_TALLY_KEY = "madoguchi_waiting_tally"
+# In a session's info: the stop this transaction is placing, until its event is written.
+_JOINING_KEY = "madoguchi_waiting_joining"
 
 _NEWEST_EVENT = sql_select(func.max(col(Event.id))).where(col(Event.branch_id) == bindparam("branch_id"))
 _WAITING_BY_KIND = (
@@ -111,8 +114,9 @@ class WaitingTally:
         self, session: Session, branch_id: str, service_ids: list[int], stop: Stop
     ) -> dict[int, int] | None:
         """Waiting stops per service called before `stop`, written by this (write) transaction
-        and not yet committed; None when the database has to count (one placed before the latest
-        arrivals, such as a booked visit). Once the transaction commits, `stop` is counted in for the next newcomer."""
+        and not yet committed; None when the database has to count (a stop placed before the
+        latest arrivals, such as a booked visit). Once the transaction commits, `stop` is counted
+        in for the next newcomer."""
         assert stop.id is not None
         assert stop.sort_at is not None
         if session.info.get(PENDING_EVENTS_KEY):
@@ -172,7 +176,3 @@ class WaitingTally:
             service_id: _Service(kinds.get(True, _Kind()), kinds.get(False, _Kind()))
             for service_id, kinds in counted.items()
         }
-
-
-# The stop being placed by this transaction, until its event is written.
-_JOINING_KEY = "madoguchi_waiting_joining"
