@@ -6,6 +6,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,28 @@ def _lua(endpoint: Endpoint) -> str:
     return SCRIPT.format(method=json.dumps(endpoint.method), body=body, headers=lines)
 
 
+def combine(slices: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Several `drive` runs of one endpoint as one: totals and rates over their summed time;
+    latency percentiles are the slowest slice's (wrk reports no histogram to merge)."""
+    seconds = sum(part["seconds"] for part in slices)
+    ok = sum(part["ok"] for part in slices)
+    cpu = [part["server_cpu_seconds"] for part in slices]
+    server_seconds = sum(cpu) if None not in cpu else None
+    return {
+        "endpoint": slices[0]["endpoint"],
+        "connections": slices[0]["connections"],
+        "requests": sum(part["requests"] for part in slices),
+        "ok": ok,
+        "failed": sum(part["failed"] for part in slices),
+        "requests_per_second": round(ok / seconds, 1),
+        "seconds": round(seconds, 3),
+        "server_cpu_seconds": round(server_seconds, 3) if server_seconds is not None else None,
+        "latency": {key: max(part["latency"][key] for part in slices) for key in slices[0]["latency"]},
+        "server_cpu_ms_per_request": round(server_seconds / ok * 1000, 3) if server_seconds and ok else None,
+        "slices": len(slices),
+    }
+
+
 def drive(server: RunningServer, endpoint: Endpoint, *, connections: int, duration_seconds: float) -> dict[str, Any]:
     """Closed loop, `connections` keep-alive connections on 2 wrk threads, for a fixed time."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
@@ -94,6 +117,8 @@ def drive(server: RunningServer, endpoint: Endpoint, *, connections: int, durati
         "ok": ok,
         "failed": raw["status_errors"] + raw["socket_errors"] + raw["timeouts"],
         "requests_per_second": round(ok / seconds, 1),
+        "seconds": round(seconds, 3),
+        "server_cpu_seconds": round(server_seconds, 3) if server_seconds is not None else None,
         "latency": {
             "p50_ms": round(raw["p50_us"] / 1000, 1),
             "p90_ms": round(raw["p90_us"] / 1000, 1),
