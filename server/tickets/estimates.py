@@ -307,7 +307,8 @@ def _stops_ahead(session: Session, service_ids: Sequence[int], stop: Stop | None
     if stop is None:
         rows = connection.execute(_WAITING_BY_SERVICE, {"services": list(service_ids)})
     else:
-        parameters = {"services": list(service_ids), "stop_id": stop.id, "sort_at": stop.sort_at}
+        # A stop not written yet (being issued) has no id: nothing to leave out (ids start at 1).
+        parameters = {"services": list(service_ids), "stop_id": stop.id or 0, "sort_at": stop.sort_at}
         rows = connection.execute(_AHEAD_OF_STOP[stop.is_priority], parameters)
     return {service_id: int(count) for service_id, count in rows.all()}
 
@@ -407,8 +408,8 @@ def position_and_wait(
     session: Session, service: Service, stop: Stop, *, now: datetime, sample: int, new: bool = False
 ) -> tuple[int, int]:
     """A waiting stop's place in its own queue and its estimated wait, from one count of what
-    waits ahead of it at every service its counters share. `new`: the stop was written by this
-    transaction, which issues it (this process may know the count: waiting_tally.py)."""
+    waits ahead of it at every service its counters share. `new`: the stop is being issued by
+    this transaction, not written yet (this process may know the count: waiting_tally.py)."""
     assert service.id is not None
     counters = OpenCounters.of(session, branch_id=service.branch_id, now=now)
     shared = sorted(

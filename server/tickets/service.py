@@ -216,6 +216,22 @@ def _issue(
     first, _ = quickest_choice(session, choices, now=now)
     route = [first, *(planned for planned in route if planned is not first)]
 
+    # The first stop as it will be written (never added: its ticket has no id yet), placed before
+    # anything is written: on PostgreSQL the day's number row, taken next, stays locked until the
+    # commit, and counting what waits needs no lock; and the open counters read for the estimate
+    # may then be kept for the next issues (issuing changes no counter).
+    newcomer = Stop(
+        ticket_id=0,
+        position=0,
+        service_id=first.service_id,
+        status=StopStatus.waiting,
+        is_priority=priority is not None,
+        appointment_at=appointment_at,
+        # A booked visit takes its place in the queue by its start time, not its arrival.
+        sort_at=appointment_at or now,
+    )
+    placement = position_and_wait(session, first.service, newcomer, now=now, sample=sample, new=True)
+
     business_on = business_day(branch, now)
     sequence = next_sequence(session, branch_id=branch.id, business_on=business_on, prefix=queue.prefix)
     values: dict[str, Any] = {
@@ -247,17 +263,16 @@ def _issue(
             "ticket_id": ticket.id,
             "position": position,
             "service_id": planned.service_id,
-            "status": StopStatus.waiting if position == 0 else StopStatus.pending,
+            "status": newcomer.status if position == 0 else StopStatus.pending,
             "is_priority": priority is not None,
             "group": planned.group,
             "returned_reason": None,
-            "appointment_at": appointment_at if position == 0 else None,
+            "appointment_at": newcomer.appointment_at if position == 0 else None,
             "counter_id": None,
             "staff_id": None,
             "staff_role": None,
             "recall_count": 0,
-            # A booked visit takes its place in the queue by its start time, not its arrival.
-            "sort_at": (appointment_at or now) if position == 0 else None,
+            "sort_at": newcomer.sort_at if position == 0 else None,
             "waiting_since": now if position == 0 else None,
             "called_at": None,
             "started_at": None,
@@ -273,13 +288,8 @@ def _issue(
         (stop, planned.service, catalog.queues[planned.service.queue_id])
         for stop, planned in zip(stops, route, strict=True)
     ]
-    # Counted in this transaction, so the answer needs no second one; and before its event, as
-    # the open counters read for the estimate may then be kept for the next issues (issuing
-    # changes no counter).
-    placed: dict[int, tuple[int, int]] = {}
-    if stops[0].status == StopStatus.waiting:
-        assert stops[0].id is not None
-        placed[stops[0].id] = position_and_wait(session, first.service, stops[0], now=now, sample=sample, new=True)
+    assert stops[0].id is not None
+    placed = {stops[0].id: placement}
     if also is not None:
         also(ticket)
     event_id = record_event(
@@ -292,7 +302,7 @@ def _issue(
     )
     tally = WaitingTally.of(session)
     if tally is not None:
-        tally.issue_recorded(session, stops[0], event_id)
+        tally.issue_recorded(session, newcomer, event_id)
     session.commit()
     return Issued(ticket, rows, replayed=False, placed=placed)
 

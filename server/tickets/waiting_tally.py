@@ -39,7 +39,6 @@ _WAITING_BY_KIND = (
     .where(
         STOP_WAITING,
         col(Stop.service_id).in_(bindparam("services", expanding=True)),
-        col(Stop.id) != bindparam("stop_id"),
     )
     .group_by(col(Stop.service_id), col(Stop.is_priority))
 )
@@ -113,11 +112,10 @@ class WaitingTally:
     def ahead_of_new_stop(
         self, session: Session, branch_id: str, service_ids: list[int], stop: Stop
     ) -> dict[int, int] | None:
-        """Waiting stops per service called before `stop`, written by this (write) transaction
-        and not yet committed; None when the database has to count (a stop placed before the
-        latest arrivals, such as a booked visit). Once the transaction commits, `stop` is counted
-        in for the next newcomer."""
-        assert stop.id is not None
+        """Waiting stops per service called before `stop`, which this (write) transaction is about
+        to issue; None when the database has to count (a stop placed before the latest arrivals,
+        such as a booked visit). Once the transaction commits, `stop` is counted in for the next
+        newcomer."""
         assert stop.sort_at is not None
         if session.info.get(PENDING_EVENTS_KEY):
             # Events written before in this transaction would be counted as committed.
@@ -126,11 +124,11 @@ class WaitingTally:
         newest = int(connection.execute(_NEWEST_EVENT, {"branch_id": branch_id}).scalar() or 0)
         known = self._known.get(branch_id)
         if known is None or known.as_of != newest:
-            known = _Branch(newest, self._count(session, branch_id, stop.id))
+            known = _Branch(newest, self._count(session, branch_id))
             with self._lock:
                 self._known[branch_id] = known
         # Counted in once committed, also when the database has to place it.
-        session.info[_JOINING_KEY] = (stop.id, branch_id, newest)
+        session.info[_JOINING_KEY] = (stop, branch_id, newest)
         ahead: dict[int, int] = {}
         for service_id in service_ids:
             counted = known.services.get(service_id, _Service()).ahead_of(stop.is_priority, stop.sort_at)
@@ -140,10 +138,10 @@ class WaitingTally:
         return ahead
 
     def issue_recorded(self, session: Session, stop: Stop, event_id: int) -> None:
-        """The issue's event is written (and nothing after it changes who waits): once its
-        transaction commits, the tally it was placed by moves on to that event with `stop` in."""
+        """`stop` is written with the issue's event (and nothing after it changes who waits): once
+        the transaction commits, the tally it was placed by moves on to that event with it in."""
         joining = session.info.pop(_JOINING_KEY, None)
-        if joining is None or joining[0] != stop.id:
+        if joining is None or joining[0] is not stop:
             return
         _, branch_id, as_of = joining
         service_id, is_priority, sort_at = stop.service_id, stop.is_priority, stop.sort_at
@@ -165,9 +163,9 @@ class WaitingTally:
             self._known[branch_id] = _Branch(event_id, {**known.services, service_id: counts})
 
     @staticmethod
-    def _count(session: Session, branch_id: str, new_stop_id: int) -> dict[int, _Service]:
+    def _count(session: Session, branch_id: str) -> dict[int, _Service]:
         services = list(branch_catalog(session, branch_id).services)
-        rows = session.connection().execute(_WAITING_BY_KIND, {"services": services, "stop_id": new_stop_id})
+        rows = session.connection().execute(_WAITING_BY_KIND, {"services": services})
         counted: dict[int, dict[bool, _Kind]] = {}
         for service_id, is_priority, count, last in rows.all():
             # The latest arrival alone to begin with: newcomers fill the tail in.
