@@ -45,6 +45,15 @@ def placed_as_counted(client: TestClient, ticket: dict[str, Any]) -> None:
     ), ticket["number"]
 
 
+def issue_counting(client: TestClient, engine: Engine, kiosk: dict[str, str]) -> tuple[int, int]:
+    """A certificate ticket's place, checked against the status page, and how many times its
+    issue counted what waits in the database."""
+    with statements(engine) as seen:
+        ticket = issue(client, kiosk, service="certificate")
+    placed_as_counted(client, ticket)
+    return ticket["position"], sum(bool(COUNT_OF_WAITING.search(statement)) for statement in seen)
+
+
 BODIES: list[dict[str, Any]] = [
     {"service": "certificate"},
     {"service": "certificate"},
@@ -93,32 +102,21 @@ def test_a_busy_morning_places_every_newcomer_where_the_database_counts_it(
 def test_issues_in_a_row_are_placed_without_counting_the_queues_again(
     client: TestClient, engine: Engine, clock: FixedClock, auth: dict[str, dict[str, str]], kiosk: dict[str, str]
 ) -> None:
-    sqlite = engine.dialect.name == "sqlite"
+    counted = 0 if engine.dialect.name == "sqlite" else 1  # the database counts at every issue
     for _ in range(3):
         placed_as_counted(client, issue(client, kiosk, service="certificate"))
         clock.advance(seconds=10)
-    with statements(engine) as seen:
-        ticket = issue(client, kiosk, service="certificate")
-    placed_as_counted(client, ticket)
-    assert ticket["position"] == 3
     # SQLite: the tally read at the previous issue still holds (no event since); PostgreSQL counts.
-    assert any(COUNT_OF_WAITING.search(statement) for statement in seen) is not sqlite
+    assert issue_counting(client, engine, kiosk) == (3, counted)
 
     # A call changes who waits: the next issue counts once, and the one after needs no count.
     headers = auth["shokuin"]
     counter = counter_ids(client)["7"]
     act(client, headers, counter, "open")
     act(client, headers, counter, "call-next")
-    with statements(engine) as seen:
-        ticket = issue(client, kiosk, service="certificate")
-    placed_as_counted(client, ticket)
-    assert sum(bool(COUNT_OF_WAITING.search(statement)) for statement in seen) == 1
+    assert issue_counting(client, engine, kiosk) == (3, 1)
     clock.advance(seconds=10)
-    with statements(engine) as seen:
-        ticket = issue(client, kiosk, service="certificate")
-    placed_as_counted(client, ticket)
-    assert ticket["position"] == 4
-    assert any(COUNT_OF_WAITING.search(statement) for statement in seen) is not sqlite
+    assert issue_counting(client, engine, kiosk) == (4, counted)
 
 
 def test_newcomers_stamped_before_the_latest_arrivals_are_placed_by_their_time(
@@ -127,28 +125,21 @@ def test_newcomers_stamped_before_the_latest_arrivals_are_placed_by_their_time(
     # A request takes its time when it arrives and may then queue for the write lock behind
     # later ones: here the clock is set back instead. Ties and later ones stay behind it.
     sqlite = engine.dialect.name == "sqlite"
+    counted = 0 if sqlite else 1
     for _ in range(4):
         issue(client, kiosk, service="certificate")  # at 0, 30, 60 and 90 s
         clock.advance(seconds=30)
     clock.advance(seconds=-100)
-    with statements(engine) as seen:
-        ticket = issue(client, kiosk, service="certificate")  # at 20 s
-    placed_as_counted(client, ticket)
-    assert ticket["position"] == 1  # only the one of 0 s is before it
-    assert any(COUNT_OF_WAITING.search(statement) for statement in seen) is not sqlite
+    # At 20 s: only the one of 0 s is before it (on SQLite, from the latest arrivals in the tally).
+    assert issue_counting(client, engine, kiosk) == (1, counted)
 
     # After a call the queues are counted again, the latest arrival alone known to begin with:
-    # a newcomer from before it is placed by the database, and counted in for those after.
+    # a newcomer from before it is placed by the database (on SQLite a second count), and
+    # counted in for those after.
     counter = counter_ids(client)["7"]
     act(client, auth["shokuin"], counter, "open")
     act(client, auth["shokuin"], counter, "call-next")  # the one of 0 s
     clock.advance(seconds=-10)
-    ticket = issue(client, kiosk, service="certificate")  # at 10 s
-    placed_as_counted(client, ticket)
-    assert ticket["position"] == 0
+    assert issue_counting(client, engine, kiosk) == (0, 2 if sqlite else 1)  # at 10 s
     clock.advance(seconds=200)
-    with statements(engine) as seen:
-        ticket = issue(client, kiosk, service="certificate")
-    placed_as_counted(client, ticket)
-    assert ticket["position"] == 5
-    assert any(COUNT_OF_WAITING.search(statement) for statement in seen) is not sqlite
+    assert issue_counting(client, engine, kiosk) == (5, counted)
