@@ -282,13 +282,13 @@ def to_markdown(data: dict[str, Any]) -> str:
 
 {parameters["server"]}, {parameters["database"]}; tool {parameters["tool"]};
 {parameters["connections"]} connections, {parameters["duration_seconds"]} s per endpoint after
-{parameters["warmup_seconds"]} s of warm-up each, in {parameters.get("rounds", 1)} turns of each endpoint
+{parameters["warmup_seconds"]} s of warm-up each, in {parameters["rounds"]} turn{"s" if parameters["rounds"] != 1 else ""} of each endpoint
 (healthz, issue, healthz …; latency percentiles: the slowest turn's); body `{parameters["issue_body"]}`.
 
 {markdown_table(header, rows)}
 
 **Ratio issue / healthz: {results["ratio_issue_to_healthz"]:.3f}** (target ≥ {targets["ratio_at_least"]}: {verdict});
-turn by turn: {", ".join(f"{value:.2f}" for value in results.get("ratio_per_round", []))}.
+turn by turn: {", ".join(f"{value:.2f}" for value in results["ratio_per_round"])}.
 Server CPU per healthz / per issue: {results["cpu_bound_ratio"]} (the ratio if server CPU were the only limit).
 
 Tickets: {integrity["acknowledged"]:,} acknowledged, {integrity["stored"]:,} stored
