@@ -276,13 +276,14 @@ def to_markdown(data: dict[str, Any]) -> str:
     integrity = results["integrity"]
     verdict = "met" if targets["ratio_met"] else "NOT met"
     log = results["server_log"]
+    turns = f"{parameters['rounds']} turn" + ("s" if parameters["rounds"] != 1 else "")
     return f"""# Issue throughput
 
 {machine_markdown(data["machine"])}
 
 {parameters["server"]}, {parameters["database"]}; tool {parameters["tool"]};
 {parameters["connections"]} connections, {parameters["duration_seconds"]} s per endpoint after
-{parameters["warmup_seconds"]} s of warm-up each, in {parameters["rounds"]} turn{"s" if parameters["rounds"] != 1 else ""} of each endpoint
+{parameters["warmup_seconds"]} s of warm-up each, in {turns} of each endpoint
 (healthz, issue, healthz …; latency percentiles: the slowest turn's); body `{parameters["issue_body"]}`.
 
 {markdown_table(header, rows)}
