@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy import Table, Text, bindparam, func, insert, literal
 from sqlmodel import Session, col, select
 
+from server.db import DriverStatement
 from server.models import Counter, Event, Ticket
 
 PENDING_EVENTS_KEY = "madoguchi_pending_events"
@@ -104,8 +105,8 @@ def counter_ref(counter: Counter | None) -> CounterRef | None:
 
 # A plain INSERT … RETURNING, built once: the log is append-only, so the unit of work has
 # nothing to track, and every state change writes one.
-_INSERT_EVENT = insert(EVENT_TABLE).returning(EVENT_TABLE.c.id)
 _EVENT_COLUMNS = ("branch_id", "type", "at", "ticket_id", "counter_id", "payload")
+_INSERT_EVENT = DriverStatement(insert(EVENT_TABLE).returning(EVENT_TABLE.c.id), _EVENT_COLUMNS)
 
 
 def _append_event_postgresql() -> Any:
@@ -166,7 +167,7 @@ def record_event(
         values |= {"key": f"events:{branch_id}", "rest": rest}
         event_id = connection.execute(_APPEND_EVENT_POSTGRESQL, values).scalar_one()
     else:
-        event_id = connection.execute(_INSERT_EVENT, values).scalar_one()
+        event_id = _INSERT_EVENT.scalar(connection, values)
     assert isinstance(event_id, int)
     message = message_of(event_id, payload)
     session.info.setdefault(PENDING_EVENTS_KEY, []).append((ticket_id, message))

@@ -8,6 +8,7 @@ from sqlalchemy import bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
+from server.db import DriverStatement
 from server.models import Branch, NumberSequence
 
 
@@ -38,14 +39,17 @@ def _number_upsert(insert: Any) -> Any:
 
 
 # Built once: every ticket takes a number, and building the upsert cost more than running it.
-_NEXT_NUMBER = {"postgresql": _number_upsert(postgresql.insert), "sqlite": _number_upsert(sqlite.insert)}
+_NEXT_NUMBER = {
+    "postgresql": DriverStatement(_number_upsert(postgresql.insert), ()),
+    "sqlite": DriverStatement(_number_upsert(sqlite.insert), ()),
+}
 
 
 def next_sequence(session: Session, *, branch_id: str, business_on: date, prefix: str) -> int:
     """Atomically take the next number of the day for a prefix (an upsert, safe under concurrency)."""
     statement = _NEXT_NUMBER[session.get_bind().dialect.name]
     parameters = {"branch_id": branch_id, "business_on": business_on, "prefix": prefix}
-    return int(session.connection().execute(statement, parameters).scalar_one())
+    return int(statement.scalar(session.connection(), parameters))
 
 
 def format_number(prefix: str, sequence: int) -> str:

@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 from server.catalog.calendar import calendar_of, closed_day
 from server.catalog.schemas import minutes_of_day
 from server.catalog.snapshot import BranchCatalog, branch_catalog
-from server.db import written_row
+from server.db import DriverStatement, unsaved_row, written_row
 from server.errors import Conflict, Forbidden, NotFound, Unprocessable
 from server.models import (
     Branch,
@@ -167,8 +167,12 @@ _TICKET_TABLE = Ticket.__table__  # type: ignore[attr-defined]
 _STOP_TABLE = Stop.__table__  # type: ignore[attr-defined]
 # Plain INSERTs with RETURNING, built once: the ticket and its stops are new rows that nothing
 # else in the transaction reads as objects before the answer, so the unit of work is not needed.
-_INSERT_TICKET = insert(_TICKET_TABLE).returning(_TICKET_TABLE.c.id)
-_INSERT_STOPS = insert(_STOP_TABLE).returning(_STOP_TABLE.c.id, sort_by_parameter_order=True)
+_TICKET_COLUMNS = [column.key for column in _TICKET_TABLE.columns if column.key != "id"]
+_STOP_COLUMNS = [column.key for column in _STOP_TABLE.columns if column.key != "id"]
+_INSERT_TICKET = DriverStatement(insert(_TICKET_TABLE).returning(_TICKET_TABLE.c.id), _TICKET_COLUMNS)
+_INSERT_STOPS = DriverStatement(
+    insert(_STOP_TABLE).returning(_STOP_TABLE.c.id, sort_by_parameter_order=True), _STOP_COLUMNS
+)
 
 
 def _issue(
@@ -220,15 +224,18 @@ def _issue(
     # anything is written: on PostgreSQL the day's number row, taken next, stays locked until the
     # commit, and counting what waits needs no lock; and the open counters read for the estimate
     # may then be kept for the next issues (issuing changes no counter).
-    newcomer = Stop(
-        ticket_id=0,
-        position=0,
-        service_id=first.service_id,
-        status=StopStatus.waiting,
-        is_priority=priority is not None,
-        appointment_at=appointment_at,
-        # A booked visit takes its place in the queue by its start time, not its arrival.
-        sort_at=appointment_at or now,
+    newcomer = unsaved_row(
+        Stop,
+        {
+            "ticket_id": 0,
+            "position": 0,
+            "service_id": first.service_id,
+            "status": StopStatus.waiting,
+            "is_priority": priority is not None,
+            "appointment_at": appointment_at,
+            # A booked visit takes its place in the queue by its start time, not its arrival.
+            "sort_at": appointment_at or now,
+        },
     )
     placement = position_and_wait(session, first.service, newcomer, now=now, sample=sample, new=True)
 
@@ -256,7 +263,7 @@ def _issue(
         "appointment": appointment_at is not None,
     }
     connection = session.connection()  # plain statements: see _INSERT_TICKET
-    values["id"] = connection.execute(_INSERT_TICKET, values).scalar_one()
+    values["id"] = _INSERT_TICKET.scalar(connection, values)
     ticket = written_row(session, Ticket, values)
     stop_values = [
         {
@@ -280,7 +287,7 @@ def _issue(
         }
         for position, planned in enumerate(route)
     ]
-    stop_ids = connection.execute(_INSERT_STOPS, stop_values).scalars().all()
+    stop_ids = _INSERT_STOPS.scalars_of_each(connection, stop_values)
     stops = [
         written_row(session, Stop, {**row, "id": stop_id}) for row, stop_id in zip(stop_values, stop_ids, strict=True)
     ]

@@ -25,7 +25,7 @@ from sqlalchemy import select as sql_select
 from sqlmodel import Session, col
 
 from server.catalog.snapshot import branch_catalog
-from server.db import on_commit
+from server.db import DriverStatement, on_commit
 from server.models import STOP_WAITING, Event, Stop
 from server.realtime.events import PENDING_EVENTS_KEY
 
@@ -33,7 +33,9 @@ WAITING_TALLY_KEY = "madoguchi_waiting_tally"
 # In a session's info: the stop this transaction is placing, until its event is written.
 _JOINING_KEY = "madoguchi_waiting_joining"
 
-_NEWEST_EVENT = sql_select(func.max(col(Event.id))).where(col(Event.branch_id) == bindparam("branch_id"))
+_NEWEST_EVENT = DriverStatement(
+    sql_select(func.max(col(Event.id))).where(col(Event.branch_id) == bindparam("branch_id")), ()
+)
 _WAITING_BY_KIND = (
     sql_select(col(Stop.service_id), col(Stop.is_priority), func.count(), func.max(col(Stop.sort_at)))
     .where(
@@ -121,7 +123,7 @@ class WaitingTally:
             # Events written before in this transaction would be counted as committed.
             return None
         connection = session.connection()
-        newest = int(connection.execute(_NEWEST_EVENT, {"branch_id": branch_id}).scalar() or 0)
+        newest = int(_NEWEST_EVENT.scalar(connection, {"branch_id": branch_id}) or 0)
         known = self._known.get(branch_id)
         if known is None or known.as_of != newest:
             known = _Branch(newest, self._count(session, branch_id))
