@@ -1,18 +1,22 @@
-"""How many wait at each service of a branch, kept by this process between issues (SQLite).
+"""How many wait at each service of a branch, kept by this process between issues.
 
 A ticket's first answer says how many wait ahead of it. Counted in the database, that is a walk
-over every waiting stop of the services its counters share, under the write lock, on every
-issue: the longer the queue, the dearer each new ticket. Here the count is kept per branch, as
-of the branch's newest event, and a newcomer who joins at the end of every queue it is counted
-in (the usual walk-in) is placed from it and added to it when its transaction commits.
+over every waiting stop of the services its counters share, on every issue: the longer the
+queue, the dearer each new ticket. Here the count is kept per branch, as of the branch's newest
+event, and a newcomer who joins at the end of every queue it is counted in (the usual walk-in)
+is placed from it and added to it when its transaction commits.
 
 Every change to who waits writes an event of the branch in the same transaction, so if the
 branch's newest event id (one index seek) is still the one the tally was read at, nothing
 waiting changed since; otherwise the branch's waiting stops are counted again, once (after a
-call, say, or a command run by another program). SQLite only: there every writer of this
-process holds one lock from its first statement until its commit's hooks have run, so nothing
-commits between the check, the count and the update. On PostgreSQL other processes write at the
-same time; the database counts (estimates.py).
+call, say, or a command run by another program or process). A tally moves on to the issue's
+event only if nothing else committed an event of the branch in between:
+- SQLite: every writer of this process holds one lock from its first statement until its
+  commit's hooks have run; another process's write moves the newest id on.
+- PostgreSQL: writers run side by side, so a count is kept only if the branch's newest event is
+  the same after it as before, and an issue checks, once its event is written (holding the
+  branch's event lock, which every event's writer takes until it commits), that the event before
+  its own is the one it was placed by.
 """
 
 import threading
@@ -34,7 +38,10 @@ WAITING_TALLY_KEY = "madoguchi_waiting_tally"
 _JOINING_KEY = "madoguchi_waiting_joining"
 
 _NEWEST_EVENT = DriverStatement(
-    sql_select(func.max(col(Event.id))).where(col(Event.branch_id) == bindparam("branch_id")), ()
+    sql_select(func.max(col(Event.id))).where(
+        col(Event.branch_id) == bindparam("branch_id"), col(Event.id) < bindparam("before")
+    ),
+    (),
 )
 _WAITING_BY_KIND = (
     sql_select(col(Stop.service_id), col(Stop.is_priority), func.count(), func.max(col(Stop.sort_at)))
@@ -96,6 +103,11 @@ class _Branch:
     services: dict[int, _Service]
 
 
+def _writers_side_by_side(session: Session) -> bool:
+    """PostgreSQL: no lock keeps other writers out from a transaction's start to its end."""
+    return session.get_bind().dialect.name != "sqlite"
+
+
 class WaitingTally:
     """This process's waiting counts per branch (see the module's docstring)."""
 
@@ -105,10 +117,8 @@ class WaitingTally:
 
     @staticmethod
     def of(session: Session) -> "WaitingTally | None":
-        """The app's tally, for a request's session on SQLite; None where the database counts."""
+        """The app's tally, for a request's session; None for other sessions (the database counts)."""
         tally: WaitingTally | None = session.info.get(WAITING_TALLY_KEY)
-        if tally is None or session.get_bind().dialect.name != "sqlite":
-            return None
         return tally
 
     def ahead_of_new_stop(
@@ -122,11 +132,12 @@ class WaitingTally:
         if session.info.get(PENDING_EVENTS_KEY):
             # Events written before in this transaction would be counted as committed.
             return None
-        connection = session.connection()
-        newest = int(_NEWEST_EVENT.scalar(connection, {"branch_id": branch_id}) or 0)
+        newest = self._newest_before(session, branch_id)
         known = self._known.get(branch_id)
         if known is None or known.as_of != newest:
             known = _Branch(newest, self._count(session, branch_id))
+            if _writers_side_by_side(session) and self._newest_before(session, branch_id) != newest:
+                return None  # the count met a commit: the database places this one
             with self._lock:
                 self._known[branch_id] = known
         # Counted in once committed, also when the database has to place it.
@@ -139,6 +150,12 @@ class WaitingTally:
             ahead[service_id] = counted
         return ahead
 
+    @staticmethod
+    def _newest_before(session: Session, branch_id: str, event_id: int = 2**31 - 1) -> int:
+        """The id of the branch's newest event before `event_id` (0: none)."""
+        values = {"branch_id": branch_id, "before": event_id}
+        return int(_NEWEST_EVENT.scalar(session.connection(), values) or 0)
+
     def issue_recorded(self, session: Session, stop: Stop, event_id: int) -> None:
         """`stop` is written with the issue's event (and nothing after it changes who waits): once
         the transaction commits, the tally it was placed by moves on to that event with it in."""
@@ -146,6 +163,8 @@ class WaitingTally:
         if joining is None or joining[0] is not stop:
             return
         _, branch_id, as_of = joining
+        if _writers_side_by_side(session) and self._newest_before(session, branch_id, event_id) != as_of:
+            return  # another event came between: the next issue counts again
         service_id, is_priority, sort_at = stop.service_id, stop.is_priority, stop.sort_at
         assert sort_at is not None
         on_commit(session, lambda: self._joined(branch_id, as_of, event_id, service_id, is_priority, sort_at))
