@@ -220,10 +220,7 @@ def _issue(
     first, _ = quickest_choice(session, choices, now=now)
     route = [first, *(planned for planned in route if planned is not first)]
 
-    # The first stop as it will be written (never added: its ticket has no id yet), placed before
-    # anything is written: on PostgreSQL the day's number row, taken next, stays locked until the
-    # commit, and counting what waits needs no lock; and the open counters read for the estimate
-    # may then be kept for the next issues (issuing changes no counter).
+    # The first stop as it will be written (never added: its ticket has no id yet).
     newcomer = unsaved_row(
         Stop,
         {
@@ -237,10 +234,12 @@ def _issue(
             "sort_at": appointment_at or now,
         },
     )
-    placement = position_and_wait(session, first.service, newcomer, now=now, sample=sample, new=True)
-
     business_on = business_day(branch, now)
     sequence = next_sequence(session, branch_id=branch.id, business_on=business_on, prefix=queue.prefix)
+    # Placed once the number is taken: on PostgreSQL the day's number row stays locked until the
+    # commit, so the issues of a queue are placed one after another, each from the tally the one
+    # before left (waiting_tally.py), rather than side by side from a tally about to go stale.
+    placement = position_and_wait(session, first.service, newcomer, now=now, sample=sample, new=True)
     values: dict[str, Any] = {
         "branch_id": branch.id,
         "business_on": business_on,

@@ -8,15 +8,18 @@ is placed from it and added to it when its transaction commits.
 
 Every change to who waits writes an event of the branch in the same transaction, so if the
 branch's newest event id (one index seek) is still the one the tally was read at, nothing
-waiting changed since; otherwise the branch's waiting stops are counted again, once (after a
-call, say, or a command run by another program or process). A tally moves on to the issue's
-event only if nothing else committed an event of the branch in between:
+waiting changed since. If only issues came since (another process's, or this one's whose commit
+hook has not run yet), their first stops are read from the log and counted in; after anything
+else (a call, a transfer, a command run by another program) the branch's waiting stops are
+counted again, once. A tally moves on to the issue's event only if nothing else committed an
+event of the branch in between:
 - SQLite: every writer of this process holds one lock from its first statement until its
   commit's hooks have run; another process's write moves the newest id on.
 - PostgreSQL: writers run side by side, so a count is kept only if the branch's newest event is
   the same after it as before, and an issue checks, once its event is written (holding the
   branch's event lock, which every event's writer takes until it commits), that the event before
-  its own is the one it was placed by.
+  its own is the one it was placed by. Issues of one queue are placed one after another anyway:
+  the day's number row is locked from the number to the commit (service.py places after it).
 """
 
 import threading
@@ -31,7 +34,7 @@ from sqlmodel import Session, col
 from server.catalog.snapshot import branch_catalog
 from server.db import DriverStatement, on_commit
 from server.models import STOP_WAITING, Event, Stop
-from server.realtime.events import PENDING_EVENTS_KEY
+from server.realtime.events import PENDING_EVENTS_KEY, EventType
 
 WAITING_TALLY_KEY = "madoguchi_waiting_tally"
 # In a session's info: the stop this transaction is placing, until its event is written.
@@ -52,6 +55,21 @@ _WAITING_BY_KIND = (
     .group_by(col(Stop.service_id), col(Stop.is_priority))
 )
 
+
+# Events since the tally read from the log before the queues are counted again instead: in a
+# rush of issues from several processes, or issues that committed before this process's hook ran.
+CATCH_UP = 8
+_ISSUED_SINCE = (
+    sql_select(col(Event.id), col(Event.type), col(Stop.service_id), col(Stop.is_priority), col(Stop.sort_at))
+    .outerjoin(Stop, (col(Stop.ticket_id) == col(Event.ticket_id)) & (col(Stop.position) == 0))
+    .where(
+        col(Event.branch_id) == bindparam("branch_id"),
+        col(Event.id) > bindparam("after"),
+        col(Event.id) <= bindparam("through"),
+    )
+    .order_by(col(Event.id))
+    .limit(CATCH_UP + 1)
+)
 
 # Latest arrivals kept per service and kind. Requests take their time when they arrive and then
 # queue for the write lock, so a newcomer may be stamped a little before others already in: it
@@ -102,6 +120,15 @@ class _Branch:
     as_of: int  # the branch's newest event id when counted
     services: dict[int, _Service]
 
+    def joined(self, event_id: int, service_id: int, is_priority: bool, sort_at: datetime) -> "_Branch":
+        """As of `event_id`, which issued a stop that joins the queues (a ticket's first)."""
+        counts = self.services.get(service_id, _Service())
+        if is_priority:
+            counts = replace(counts, priority=counts.priority.joined_by(sort_at))
+        else:
+            counts = replace(counts, others=counts.others.joined_by(sort_at))
+        return _Branch(event_id, {**self.services, service_id: counts})
+
 
 def _writers_side_by_side(session: Session) -> bool:
     """PostgreSQL: no lock keeps other writers out from a transaction's start to its end."""
@@ -135,9 +162,11 @@ class WaitingTally:
         newest = self._newest_before(session, branch_id)
         known = self._known.get(branch_id)
         if known is None or known.as_of != newest:
-            known = _Branch(newest, self._count(session, branch_id))
-            if _writers_side_by_side(session) and self._newest_before(session, branch_id) != newest:
-                return None  # the count met a commit: the database places this one
+            known = self._caught_up(session, branch_id, known, newest) if known is not None else None
+            if known is None:
+                known = _Branch(newest, self._count(session, branch_id))
+                if _writers_side_by_side(session) and self._newest_before(session, branch_id) != newest:
+                    return None  # the count met a commit: the database places this one
             with self._lock:
                 self._known[branch_id] = known
         # Counted in once committed, also when the database has to place it.
@@ -174,14 +203,23 @@ class WaitingTally:
     ) -> None:
         with self._lock:
             known = self._known.get(branch_id)
-            if known is None or known.as_of != as_of:
-                return  # counted again meanwhile
-            counts = known.services.get(service_id, _Service())
-            if is_priority:
-                counts = replace(counts, priority=counts.priority.joined_by(sort_at))
-            else:
-                counts = replace(counts, others=counts.others.joined_by(sort_at))
-            self._known[branch_id] = _Branch(event_id, {**known.services, service_id: counts})
+            if known is not None and known.as_of == as_of:  # else counted or caught up meanwhile
+                self._known[branch_id] = known.joined(event_id, service_id, is_priority, sort_at)
+
+    @staticmethod
+    def _caught_up(session: Session, branch_id: str, known: _Branch, newest: int) -> _Branch | None:
+        """`known` moved on to `newest` if every event since was an issue (of this process or
+        another: one short read of the log and the tickets' first stops); None if the queues
+        have to be counted again."""
+        values = {"branch_id": branch_id, "after": known.as_of, "through": newest}
+        rows = session.connection().execute(_ISSUED_SINCE, values).all()
+        if len(rows) > CATCH_UP:
+            return None
+        for event_id, event_type, service_id, is_priority, sort_at in rows:
+            if event_type != EventType.ticket_issued or event_id is None or service_id is None or sort_at is None:
+                return None  # a call, a transfer …: who waits changed otherwise
+            known = known.joined(event_id, service_id, bool(is_priority), sort_at)
+        return known
 
     @staticmethod
     def _count(session: Session, branch_id: str) -> dict[int, _Service]:
