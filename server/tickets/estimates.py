@@ -3,7 +3,7 @@
 Service times are a per-process statistic of each branch, read once and kept until a stop is
 finished here or (through the bus) in another process; open counters likewise until one opens,
 closes or takes a ticket. What waits is counted per request, since it changes with every call,
-except for a walk-in being issued on SQLite (waiting_tally.py).
+except for a walk-in being issued (waiting_tally.py).
 """
 
 import heapq
