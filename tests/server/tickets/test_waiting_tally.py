@@ -18,7 +18,7 @@ from sqlalchemy import Engine, event
 from server.config import Settings
 from server.main import create_app
 from server.models import Role
-from tests.server.api import API, act, counter_ids, issue
+from tests.server.api import API, BRANCH, act, counter_ids, issue
 from tests.support import FixedClock, make_staff, staff_token
 
 # The database counting what waits ahead (estimates.py or waiting_tally.py): a count over stops.
@@ -191,3 +191,50 @@ def test_two_processes_issuing_in_turn_place_every_newcomer_as_counted(
     # The other's issues are read from the log; the queues are counted once per process at the
     # start and after each call (3 calls), not at each of the 28 issues.
     assert counts <= 2 + 2 * 3
+
+
+def test_a_return_a_new_route_and_a_reinstated_citizen_are_counted_for_the_next_newcomer(
+    client: TestClient, engine: Engine, clock: FixedClock, auth: dict[str, dict[str, str]], kiosk: dict[str, str]
+) -> None:
+    # Each changes who waits at the front (moving_in, counters 1–5) without a call there: the
+    # next move-in newcomer must be placed as the database counts, and the one after from the tally.
+    ids = counter_ids(client)
+    front, review, staff, contractor = ids["1"], ids["R1"], auth["shokuin"], auth["itaku"]
+
+    def move_in() -> tuple[dict[str, Any], int]:
+        with statements(engine) as seen:
+            ticket = issue(client, kiosk, life_event="move_in", answers={})
+        placed_as_counted(client, ticket)
+        clock.advance(seconds=15)
+        return ticket, sum(bool(COUNT_OF_WAITING.search(statement)) for statement in seen)
+
+    first, _ = move_in()
+    for _ in range(3):
+        move_in()
+    act(client, contractor, front, "open")
+    act(client, contractor, front, "call-next")
+    act(client, contractor, front, "complete")  # the first moves on to review
+    act(client, staff, review, "open")
+    assert act(client, staff, review, "call-next")["ticket"]["number"] == first["number"]
+    move_in()
+
+    # 差戻し: the first goes back to the front queue, by its original arrival.
+    act(client, staff, review, "transfer", service="moving_in", reason="missing_document")
+    assert move_in()[1] == 1
+    assert move_in()[1] == 0
+
+    # A route changed at the floor: a waiting move-in goes to the certificate counter instead.
+    later, _ = move_in()
+    body = {"stops": [{"service": "certificate"}], "reason": "転入届は後日"}
+    changed = client.put(f"{API}/branches/{BRANCH}/tickets/{later['number']}/route", json=body, headers=staff)
+    assert changed.status_code == 200, changed.text
+    assert move_in()[1] == 1
+
+    # A citizen marked absent at the front comes back with their arrival time.
+    called = act(client, contractor, front, "call-next")["ticket"]["number"]
+    act(client, contractor, front, "no-show")
+    assert move_in()[1] == 1
+    reinstated = client.post(f"{API}/branches/{BRANCH}/tickets/{called}/reinstate", headers=staff)
+    assert reinstated.status_code == 200, reinstated.text
+    assert move_in()[1] == 1
+    assert move_in()[1] == 0
