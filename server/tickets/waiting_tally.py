@@ -46,6 +46,7 @@ _NEWEST_EVENT = DriverStatement(
     ),
     (),
 )
+_BEYOND_ANY_ID = 2**31 - 1  # the largest INTEGER (event ids): what any event comes before
 _WAITING_BY_KIND = (
     sql_select(col(Stop.service_id), col(Stop.is_priority), func.count(), func.max(col(Stop.sort_at)))
     .where(
@@ -56,8 +57,9 @@ _WAITING_BY_KIND = (
 )
 
 
-# Events since the tally read from the log before the queues are counted again instead: in a
-# rush of issues from several processes, or issues that committed before this process's hook ran.
+# Up to this many events since the tally are read from the log, and counted in if all are
+# issues (from other processes, or this one's before their commit hooks ran); more, and the
+# queues are counted again.
 CATCH_UP = 8
 _ISSUED_SINCE = (
     sql_select(col(Event.id), col(Event.type), col(Stop.service_id), col(Stop.is_priority), col(Stop.sort_at))
@@ -180,7 +182,7 @@ class WaitingTally:
         return ahead
 
     @staticmethod
-    def _newest_before(session: Session, branch_id: str, event_id: int = 2**31 - 1) -> int:
+    def _newest_before(session: Session, branch_id: str, event_id: int = _BEYOND_ANY_ID) -> int:
         """The id of the branch's newest event before `event_id` (0: none)."""
         values = {"branch_id": branch_id, "before": event_id}
         return int(_NEWEST_EVENT.scalar(session.connection(), values) or 0)
