@@ -48,13 +48,21 @@ def placed_as_counted(client: TestClient, ticket: dict[str, Any]) -> None:
     ), ticket["number"]
 
 
+def counted_issue(
+    client: TestClient, engine: Engine, headers: dict[str, str], **body: Any
+) -> tuple[dict[str, Any], int]:
+    """A ticket issued, and how many times its issue counted what waits in the database."""
+    with statements(engine) as seen:
+        ticket = issue(client, headers, **body)
+    return ticket, sum(bool(COUNT_OF_WAITING.search(statement)) for statement in seen)
+
+
 def issue_counting(client: TestClient, engine: Engine, kiosk: dict[str, str]) -> tuple[int, int]:
     """A certificate ticket's place, checked against the status page, and how many times its
     issue counted what waits in the database."""
-    with statements(engine) as seen:
-        ticket = issue(client, kiosk, service="certificate")
+    ticket, counts = counted_issue(client, engine, kiosk, service="certificate")
     placed_as_counted(client, ticket)
-    return ticket["position"], sum(bool(COUNT_OF_WAITING.search(statement)) for statement in seen)
+    return ticket["position"], counts
 
 
 BODIES: list[dict[str, Any]] = [
@@ -179,9 +187,8 @@ def test_two_processes_issuing_in_turn_place_every_newcomer_as_counted(
     with TestClient(create_app(settings, engine=engine, clock=clock)) as other:
         for step in range(12):
             for at in (client, other) if step % 3 else (other, other, client):
-                with statements(engine) as seen:
-                    ticket = issue(at, kiosk, service="certificate")
-                counts += sum(bool(COUNT_OF_WAITING.search(statement)) for statement in seen)
+                ticket, counted = counted_issue(at, engine, kiosk, service="certificate")
+                counts += counted
                 assert ticket["position"] == at.get(f"{API}/tickets/{ticket['status_token']}").json()["position"]
             if step % 4 == 3:
                 if step > 3:
@@ -202,11 +209,10 @@ def test_a_return_a_new_route_and_a_reinstated_citizen_are_counted_for_the_next_
     front, review, staff, contractor = ids["1"], ids["R1"], auth["shokuin"], auth["itaku"]
 
     def move_in() -> tuple[dict[str, Any], int]:
-        with statements(engine) as seen:
-            ticket = issue(client, kiosk, life_event="move_in", answers={})
+        ticket, counts = counted_issue(client, engine, kiosk, life_event="move_in", answers={})
         placed_as_counted(client, ticket)
         clock.advance(seconds=15)
-        return ticket, sum(bool(COUNT_OF_WAITING.search(statement)) for statement in seen)
+        return ticket, counts
 
     first, _ = move_in()
     for _ in range(3):
