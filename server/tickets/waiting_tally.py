@@ -46,7 +46,7 @@ _NEWEST_EVENT = DriverStatement(
     ),
     (),
 )
-_BEYOND_ANY_ID = 2**31 - 1  # the largest INTEGER (event ids): what any event comes before
+_BEYOND_ANY_ID = 2**31 - 1  # the largest INTEGER: `_newest_before` it is the branch's newest event
 _WAITING_BY_KIND = (
     sql_select(col(Stop.service_id), col(Stop.is_priority), func.count(), func.max(col(Stop.sort_at)))
     .where(

@@ -18,8 +18,8 @@ from sqlalchemy import Engine, event
 from server.config import Settings
 from server.main import create_app
 from server.models import Role
-from tests.server.api import API, BRANCH, act, counter_ids, issue
-from tests.support import FixedClock, make_staff, staff_token
+from tests.server.api import API, act, counter_ids, issue
+from tests.support import BRANCH, FixedClock, make_staff, staff_token
 
 # The database counting what waits ahead (estimates.py or waiting_tally.py): a count over stops.
 COUNT_OF_WAITING = re.compile(r"count\(\*\).*\bFROM stop\b.*status = 'waiting'", re.IGNORECASE | re.DOTALL)
@@ -203,8 +203,9 @@ def test_two_processes_issuing_in_turn_place_every_newcomer_as_counted(
 def test_a_return_a_new_route_and_a_reinstated_citizen_are_counted_for_the_next_newcomer(
     client: TestClient, engine: Engine, clock: FixedClock, auth: dict[str, dict[str, str]], kiosk: dict[str, str]
 ) -> None:
-    # Each changes who waits at the front (moving_in, counters 1–5) without a call there: the
-    # next move-in newcomer must be placed as the database counts, and the one after from the tally.
+    # Each changes who waits at the front (moving_in, counters 1–5) by an event other than an
+    # issue: the next move-in newcomer counts the queues once and is placed as the database
+    # counts; the one after is placed from the tally.
     ids = counter_ids(client)
     front, review, staff, contractor = ids["1"], ids["R1"], auth["shokuin"], auth["itaku"]
 
