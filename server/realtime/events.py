@@ -109,13 +109,23 @@ _EVENT_COLUMNS = ("branch_id", "type", "at", "ticket_id", "counter_id", "payload
 _INSERT_EVENT = DriverStatement(insert(EVENT_TABLE).returning(EVENT_TABLE.c.id), _EVENT_COLUMNS)
 
 
+def branch_event_lock() -> Any:
+    """PostgreSQL: a CTE taking the branch's event lock (bound as `key`: `event_lock_key`), held
+    until the transaction ends. Serialising event writers per branch makes ids commit in id
+    order, so a client resuming "after N" never misses an event that committed late with a
+    smaller id. Taking it again in the same transaction is free (issuing takes it with the number)."""
+    return select(func.pg_advisory_xact_lock(func.hashtext(bindparam("key")))).cte("locked")
+
+
+def event_lock_key(branch_id: str) -> str:
+    return f"events:{branch_id}"
+
+
 def _append_event_postgresql() -> Any:
-    """PostgreSQL, in one round trip: take the branch's event lock, append the event, notify every
-    process. Serialising event writers per branch makes ids commit in id order, so a client
-    resuming "after N" never misses an event that committed late with a smaller id; the lock is
-    taken before the new row draws its id. NOTIFY is transactional (delivered on commit, dropped
-    on rollback); its text is the id the row drew followed by `rest` (see record_event)."""
-    locked = select(func.pg_advisory_xact_lock(func.hashtext(bindparam("key")))).cte("locked")
+    """PostgreSQL, in one round trip: take the branch's event lock (before the new row draws its
+    id), append the event, notify every process. NOTIFY is transactional (delivered on commit,
+    dropped on rollback); its text is the id the row drew followed by `rest` (see record_event)."""
+    locked = branch_event_lock()
     values = select(*(bindparam(name, type_=EVENT_TABLE.c[name].type) for name in _EVENT_COLUMNS)).select_from(locked)
     written = insert(EVENT_TABLE).from_select(list(_EVENT_COLUMNS), values).returning(EVENT_TABLE.c.id).cte("written")
     notification = literal('{"id": ') + sa.cast(written.c.id, Text) + literal(", ") + bindparam("rest", type_=Text)
@@ -164,7 +174,7 @@ def record_event(
     if connection.dialect.name == "postgresql":
         # The notification: {"id": …, "ticket_id": …, "payload": …}, the id filled in by the database.
         rest = json.dumps({"ticket_id": ticket_id, "payload": payload}, ensure_ascii=False)[1:]
-        values |= {"key": f"events:{branch_id}", "rest": rest}
+        values |= {"key": event_lock_key(branch_id), "rest": rest}
         event_id = connection.execute(_APPEND_EVENT_POSTGRESQL, values).scalar_one()
     else:
         event_id = _INSERT_EVENT.scalar(connection, values)

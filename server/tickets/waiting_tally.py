@@ -6,20 +6,17 @@ queue, the dearer each new ticket. Here the count is kept per branch, as of the 
 event, and a newcomer who joins at the end of every queue it is counted in (the usual walk-in)
 is placed from it and added to it when its transaction commits.
 
-Every change to who waits writes an event of the branch in the same transaction, so if the
-branch's newest event id (one index seek) is still the one the tally was read at, nothing
-waiting changed since. If only issues came since (another process's, or this one's whose commit
-hook has not run yet), their first stops are read from the log and counted in; after anything
-else (a call, a transfer, a command run by another program) the branch's waiting stops are
-counted again, once. A tally moves on to the issue's event only if nothing else committed an
-event of the branch in between:
-- SQLite: every writer of this process holds one lock from its first statement until its
-  commit's hooks have run; another process's write moves the newest id on.
-- PostgreSQL: writers run side by side, so a count is kept only if the branch's newest event is
-  the same after it as before, and an issue checks, once its event is written (holding the
-  branch's event lock, which every event's writer takes until it commits), that the event before
-  its own is the one it was placed by. Issues of one queue are placed one after another anyway:
-  the day's number row is locked from the number to the commit (service.py places after it).
+Every change to who waits writes an event of the branch in the same transaction, so if no
+event of the branch came after the one the tally was read at, nothing waiting changed since. If
+only issues came since (another process's, or this one's whose commit hook has not run yet),
+their first stops are read from the log and counted in; after anything else (a call, a transfer,
+a command run by another program) the branch's waiting stops are counted again, once.
+
+An issue is placed holding what every event writer of its branch takes before it writes: SQLite's
+write lock (one writer at a time, from the first statement to the commit's hooks), PostgreSQL's
+branch event lock (taken with the number, held until the commit: numbering.py). So no other
+change to who waits commits between its read of the log and its own event, and the tally moves
+on to that event with the newcomer in.
 """
 
 import threading
@@ -41,12 +38,8 @@ WAITING_TALLY_KEY = "madoguchi_waiting_tally"
 _JOINING_KEY = "madoguchi_waiting_joining"
 
 _NEWEST_EVENT = DriverStatement(
-    sql_select(func.max(col(Event.id))).where(
-        col(Event.branch_id) == bindparam("branch_id"), col(Event.id) < bindparam("before")
-    ),
-    (),
+    sql_select(func.max(col(Event.id))).where(col(Event.branch_id) == bindparam("branch_id")), ()
 )
-_BEYOND_ANY_ID = 2**31 - 1  # the largest INTEGER: `_newest_before` it is the branch's newest event
 _WAITING_BY_KIND = (
     sql_select(col(Stop.service_id), col(Stop.is_priority), func.count(), func.max(col(Stop.sort_at)))
     .where(
@@ -67,7 +60,6 @@ _ISSUED_SINCE = (
     .where(
         col(Event.branch_id) == bindparam("branch_id"),
         col(Event.id) > bindparam("after"),
-        col(Event.id) <= bindparam("through"),
     )
     .order_by(col(Event.id))
     .limit(CATCH_UP + 1)
@@ -132,11 +124,6 @@ class _Branch:
         return _Branch(event_id, {**self.services, service_id: counts})
 
 
-def _writers_side_by_side(session: Session) -> bool:
-    """PostgreSQL: no lock keeps other writers out from a transaction's start to its end."""
-    return session.get_bind().dialect.name != "sqlite"
-
-
 class WaitingTally:
     """This process's waiting counts per branch (see the module's docstring)."""
 
@@ -161,31 +148,27 @@ class WaitingTally:
         if session.info.get(PENDING_EVENTS_KEY):
             # Events written before in this transaction would be counted as committed.
             return None
-        newest = self._newest_before(session, branch_id)
         known = self._known.get(branch_id)
-        if known is None or known.as_of != newest:
-            known = self._caught_up(session, branch_id, known, newest) if known is not None else None
-            if known is None:
-                known = _Branch(newest, self._count(session, branch_id))
-                if _writers_side_by_side(session) and self._newest_before(session, branch_id) != newest:
-                    return None  # the count met a commit: the database places this one
+        current = self._brought_up_to_date(session, branch_id, known) if known is not None else None
+        if current is None:
+            current = _Branch(self._newest(session, branch_id), self._count(session, branch_id))
+        if current is not known:
             with self._lock:
-                self._known[branch_id] = known
+                self._known[branch_id] = current
         # Counted in once committed, also when the database has to place it.
-        session.info[_JOINING_KEY] = (stop, branch_id, newest)
+        session.info[_JOINING_KEY] = (stop, branch_id, current.as_of)
         ahead: dict[int, int] = {}
         for service_id in service_ids:
-            counted = known.services.get(service_id, _Service()).ahead_of(stop.is_priority, stop.sort_at)
+            counted = current.services.get(service_id, _Service()).ahead_of(stop.is_priority, stop.sort_at)
             if counted is None:
                 return None
             ahead[service_id] = counted
         return ahead
 
     @staticmethod
-    def _newest_before(session: Session, branch_id: str, event_id: int = _BEYOND_ANY_ID) -> int:
-        """The id of the branch's newest event before `event_id` (0: none)."""
-        values = {"branch_id": branch_id, "before": event_id}
-        return int(_NEWEST_EVENT.scalar(session.connection(), values) or 0)
+    def _newest(session: Session, branch_id: str) -> int:
+        """The id of the branch's newest event (0: none)."""
+        return int(_NEWEST_EVENT.scalar(session.connection(), {"branch_id": branch_id}) or 0)
 
     def issue_recorded(self, session: Session, stop: Stop, event_id: int) -> None:
         """`stop` is written with the issue's event (and nothing after it changes who waits): once
@@ -194,8 +177,6 @@ class WaitingTally:
         if joining is None or joining[0] is not stop:
             return
         _, branch_id, as_of = joining
-        if _writers_side_by_side(session) and self._newest_before(session, branch_id, event_id) != as_of:
-            return  # another event came between: the next issue counts again
         service_id, is_priority, sort_at = stop.service_id, stop.is_priority, stop.sort_at
         assert sort_at is not None
         on_commit(session, lambda: self._joined(branch_id, as_of, event_id, service_id, is_priority, sort_at))
@@ -208,13 +189,14 @@ class WaitingTally:
             if known is not None and known.as_of == as_of:  # else counted or caught up meanwhile
                 self._known[branch_id] = known.joined(event_id, service_id, is_priority, sort_at)
 
-    @staticmethod
-    def _caught_up(session: Session, branch_id: str, known: _Branch, newest: int) -> _Branch | None:
-        """`known` moved on to `newest` if every event since was an issue (of this process or
-        another: one short read of the log and the tickets' first stops); None if the queues
-        have to be counted again."""
-        values = {"branch_id": branch_id, "after": known.as_of, "through": newest}
-        rows = session.connection().execute(_ISSUED_SINCE, values).all()
+    @classmethod
+    def _brought_up_to_date(cls, session: Session, branch_id: str, known: _Branch) -> _Branch | None:
+        """`known` as of the branch's newest event: itself when nothing came since, moved on by
+        the issues since (of this process or another: one short read of the log and the tickets'
+        first stops), or None when the queues have to be counted again."""
+        if session.get_bind().dialect.name == "sqlite" and cls._newest(session, branch_id) == known.as_of:
+            return known  # one seek through SQLite's driver: the usual answer, cheaper than the read below
+        rows = session.connection().execute(_ISSUED_SINCE, {"branch_id": branch_id, "after": known.as_of}).all()
         if len(rows) > CATCH_UP:
             return None
         for event_id, event_type, service_id, is_priority, sort_at in rows:
