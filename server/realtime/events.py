@@ -9,7 +9,7 @@ import json
 from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, NotRequired, TypedDict, cast
+from typing import Any, NamedTuple, NotRequired, TypedDict, cast
 
 import sqlalchemy as sa
 from sqlalchemy import Table, Text, bindparam, func, insert, literal
@@ -121,18 +121,82 @@ def event_lock_key(branch_id: str) -> str:
     return f"events:{branch_id}"
 
 
-def _append_event_postgresql() -> Any:
-    """PostgreSQL, in one round trip: take the branch's event lock (before the new row draws its
-    id), append the event, notify every process. NOTIFY is transactional (delivered on commit,
-    dropped on rollback); its text is the id the row drew followed by `rest` (see record_event)."""
+def appended_event(ticket_id: Any) -> tuple[Any, Any]:
+    """PostgreSQL: a CTE appending one event once the branch's event lock is taken (before the
+    new row draws its id), and the expression notifying every process of it. `ticket_id`: a bound
+    value, or the id of a ticket written by the same statement (issuing: service.py).
+
+    NOTIFY is transactional (delivered on commit, dropped on rollback); its text is
+    {"id": …, "ticket_id": …, "payload": …}, the ids filled in by the database and the rest bound
+    as `rest` (`EventDraft.notification_rest`)."""
     locked = branch_event_lock()
-    values = select(*(bindparam(name, type_=EVENT_TABLE.c[name].type) for name in _EVENT_COLUMNS)).select_from(locked)
+    given = {name: bindparam(name, type_=EVENT_TABLE.c[name].type) for name in _EVENT_COLUMNS}
+    values = select(*(ticket_id if name == "ticket_id" else given[name] for name in _EVENT_COLUMNS)).select_from(locked)
     written = insert(EVENT_TABLE).from_select(list(_EVENT_COLUMNS), values).returning(EVENT_TABLE.c.id).cte("written")
-    notification = literal('{"id": ') + sa.cast(written.c.id, Text) + literal(", ") + bindparam("rest", type_=Text)
-    return select(written.c.id, func.pg_notify(NOTIFY_CHANNEL, notification))
+    notification = (
+        literal('{"id": ')
+        + sa.cast(written.c.id, Text)
+        + literal(', "ticket_id": ')
+        + func.coalesce(sa.cast(ticket_id, Text), "null")
+        + literal(", ")
+        + bindparam("rest", type_=Text)
+    )
+    return written, func.pg_notify(NOTIFY_CHANNEL, notification)
+
+
+def _append_event_postgresql() -> Any:
+    written, notified = appended_event(bindparam("ticket_id", type_=EVENT_TABLE.c.ticket_id.type))
+    return select(written.c.id, notified)
 
 
 _APPEND_EVENT_POSTGRESQL = _append_event_postgresql()
+
+
+class EventDraft(NamedTuple):
+    """An event about to be appended: its row's values and the payload readers receive."""
+
+    values: dict[str, Any]
+    payload: EventPayload
+
+    def of_ticket(self, ticket_id: int) -> "EventDraft":
+        return EventDraft(self.values | {"ticket_id": ticket_id}, self.payload)
+
+    def notification_rest(self) -> str:
+        """The notification after its ids (see `appended_event`)."""
+        return json.dumps({"payload": self.payload}, ensure_ascii=False)[1:]
+
+
+def draft_event(
+    *,
+    type: EventType,
+    branch_id: str,
+    now: datetime,
+    ticket_id: int | None = None,
+    ticket_view: TicketRef | None = None,
+    counter: Counter | None = None,
+    **extra: Any,
+) -> EventDraft:
+    # The extras are named in EventPayload and checked by their readers.
+    payload = cast(
+        EventPayload,
+        {
+            "type": str(type),
+            "at": now.isoformat(),
+            "branch": branch_id,
+            "ticket": ticket_view,
+            "counter": counter_ref(counter),
+            **extra,
+        },
+    )
+    values = {
+        "branch_id": branch_id,
+        "type": str(type),
+        "at": now,
+        "ticket_id": ticket_id,
+        "counter_id": counter.id if counter else None,
+        "payload": payload,
+    }
+    return EventDraft(values, payload)
 
 
 def record_event(
@@ -147,41 +211,38 @@ def record_event(
     **extra: Any,
 ) -> int:
     """Append one event (its id is returned); it is published only if the transaction commits."""
+    draft = draft_event(
+        type=type,
+        branch_id=branch_id,
+        now=now,
+        ticket_id=ticket.id if ticket else None,
+        ticket_view=ticket_view,
+        counter=counter,
+        **extra,
+    )
+    return append_event(session, draft)
+
+
+def append_event(session: Session, draft: EventDraft) -> int:
+    """Append a drafted event (see record_event)."""
     # Plain statements on the transaction's connection: the ORM's execution layer adds nothing
     # to an append-only log and costs every state change.
     connection = session.connection()
-    # The extras are named in EventPayload and checked by their readers.
-    payload = cast(
-        EventPayload,
-        {
-            "type": str(type),
-            "at": now.isoformat(),
-            "branch": branch_id,
-            "ticket": ticket_view,
-            "counter": counter_ref(counter),
-            **extra,
-        },
-    )
-    ticket_id = ticket.id if ticket else None
-    values = {
-        "branch_id": branch_id,
-        "type": str(type),
-        "at": now,
-        "ticket_id": ticket_id,
-        "counter_id": counter.id if counter else None,
-        "payload": payload,
-    }
     if connection.dialect.name == "postgresql":
-        # The notification: {"id": …, "ticket_id": …, "payload": …}, the id filled in by the database.
-        rest = json.dumps({"ticket_id": ticket_id, "payload": payload}, ensure_ascii=False)[1:]
-        values |= {"key": event_lock_key(branch_id), "rest": rest}
+        values = draft.values | {"key": event_lock_key(draft.values["branch_id"]), "rest": draft.notification_rest()}
         event_id = connection.execute(_APPEND_EVENT_POSTGRESQL, values).scalar_one()
     else:
-        event_id = _INSERT_EVENT.scalar(connection, values)
+        event_id = _INSERT_EVENT.scalar(connection, draft.values)
     assert isinstance(event_id, int)
-    message = message_of(event_id, payload)
-    session.info.setdefault(PENDING_EVENTS_KEY, []).append((ticket_id, message))
+    published_on_commit(session, draft, event_id)
     return event_id
+
+
+def published_on_commit(session: Session, draft: EventDraft, event_id: int) -> None:
+    """The appended event goes to this process's caches and the bus when the transaction commits."""
+    session.info.setdefault(PENDING_EVENTS_KEY, []).append(
+        (draft.values["ticket_id"], message_of(event_id, draft.payload))
+    )
 
 
 # Types that change who waits where, and so move other tickets forward or back (a board's waiting

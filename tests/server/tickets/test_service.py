@@ -1,13 +1,16 @@
 """Issuing rules: numbering per prefix and business day, routes, issuing hours, priority."""
 
+import json
 from datetime import UTC, datetime
 
+import psycopg
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlmodel import Session, select
 
 from server.errors import Conflict, Forbidden, NotFound, Unprocessable
 from server.models import DeviceKind, Event, Role, Service, Staff, Stop, Ticket
+from server.realtime.events import NOTIFY_CHANNEL, PENDING_EVENTS_KEY
 from server.tickets.numbering import business_day
 from server.tickets.schemas import TicketCreate
 from server.tickets.service import get_branch, issue_ticket
@@ -156,3 +159,46 @@ def test_an_issued_ticket_and_its_stops_are_what_was_stored(
         assert {**written[0], "language": "en"} == stored.model_dump()
         assert written[1] == [stop.model_dump() for stop in stored_stops]
         assert len(stored_stops) > 1
+
+
+def test_issued_times_are_the_instants_given_whatever_the_database_time_zone(
+    engine: Engine, concierge: Staff, clock: FixedClock
+) -> None:
+    # PostgreSQL reads a time given with a zone in its session's zone when it stores a column
+    # without one: issuing's statements must hand it the times as stored (UTC), never raw.
+    with Session(engine, expire_on_commit=False) as session:
+        if engine.dialect.name == "postgresql":
+            session.execute(text("SET LOCAL TIME ZONE 'Asia/Tokyo'"))
+        ticket = _issue(session, concierge, clock(), life_event="move_in", answers={"has_children": True})
+    with Session(engine) as fresh:
+        stored = fresh.get(Ticket, ticket.id)
+        first = fresh.exec(select(Stop).where(Stop.ticket_id == ticket.id, Stop.position == 0)).one()
+        event = fresh.exec(select(Event).where(Event.ticket_id == ticket.id)).one()
+        assert stored is not None
+        assert stored.issued_at == first.sort_at == first.waiting_since == event.at == clock()
+
+
+def test_an_issue_publishes_its_event_with_the_ticket_it_wrote(
+    engine: Engine, concierge: Staff, clock: FixedClock
+) -> None:
+    # PostgreSQL writes the ticket, its stops and its event in one statement: the notification
+    # other processes receive and this process's own publication name the new ticket's id.
+    listener = None
+    if engine.dialect.name == "postgresql":
+        listener = psycopg.connect(engine.url.set(drivername="postgresql").render_as_string(False), autocommit=True)
+        listener.execute(f"LISTEN {NOTIFY_CHANNEL}")
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            ticket = _issue(session, concierge, clock(), life_event="move_in", answers={"has_children": True})
+            published = session.info[PENDING_EVENTS_KEY]
+            event = session.exec(select(Event).where(Event.ticket_id == ticket.id)).one()
+        assert [(ticket_id, message["id"], message["ticket"]["number"]) for ticket_id, message in published] == [
+            (ticket.id, event.id, ticket.number)
+        ]
+        if listener is not None:
+            (notification,) = listener.notifies(timeout=5, stop_after=1)
+            data = json.loads(notification.payload)
+            assert (data["id"], data["ticket_id"], data["payload"]) == (event.id, ticket.id, event.payload)
+    finally:
+        if listener is not None:
+            listener.close()
