@@ -176,6 +176,8 @@ def draft_event(
     counter: Counter | None = None,
     **extra: Any,
 ) -> EventDraft:
+    """An event's row and payload, before it is appended (record_event; issuing writes its own
+    with the ticket: server/tickets/service.py)."""
     # The extras are named in EventPayload and checked by their readers.
     payload = cast(
         EventPayload,

@@ -250,7 +250,8 @@ def _issue(
 ) -> Issued:
     """Everything is checked and the route planned from the branch's rules first; the write
     transaction then holds only what it writes (the number, the ticket, its stops, the event)
-    and counts who waits ahead of the new ticket (`sample`: see estimates.py).
+    and counts who waits ahead of the new ticket (`sample`: see estimates.py). PostgreSQL: three
+    round trips (the number, the log since the tally, the rows) and the commit.
 
     `appointment_at`: a booked visit checked in (server/appointments/), for `request.service`;
     the booking was checked against the calendar and the hours, and it is taken at the kiosk
@@ -296,9 +297,9 @@ def _issue(
     )
     business_on = business_day(branch, now)
     sequence = next_sequence(session, branch_id=branch.id, business_on=business_on, prefix=queue.prefix)
-    # Placed once the number is taken: on PostgreSQL the day's number row stays locked until the
-    # commit, so the issues of a queue are placed one after another, each from the tally the one
-    # before left (waiting_tally.py), rather than side by side from a tally about to go stale.
+    # Placed once the number is taken: on PostgreSQL the branch's event lock comes with it and is
+    # held until the commit, so the branch's issues are placed one after another, each from the
+    # tally the one before left (waiting_tally.py), rather than side by side from a stale one.
     placement = position_and_wait(session, first.service, newcomer, now=now, sample=sample, new=True)
     values: dict[str, Any] = {
         "branch_id": branch.id,
