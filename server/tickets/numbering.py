@@ -26,19 +26,21 @@ _NUMBERS: Any = NumberSequence.__table__  # type: ignore[attr-defined]
 _NUMBER_KEY = ["branch_id", "business_on", "prefix"]
 
 
-def _number_upsert(insert: Any) -> Any:
-    return insert.on_conflict_do_update(
+def _number_upsert(first_number: Any) -> Any:
+    """`first_number`, or the next one when the day's row is there already."""
+    return first_number.on_conflict_do_update(
         index_elements=_NUMBER_KEY, set_={"last_value": _NUMBERS.c.last_value + 1}
     ).returning(_NUMBERS.c.last_value)
 
 
-def _first_number(insert: Any) -> Any:
+def _first_number_sqlite() -> Any:
     """The day's first number of a prefix (taken when no row is there yet)."""
-    return insert(_NUMBERS).values({name: bindparam(name) for name in _NUMBER_KEY} | {"last_value": 1})
+    return sqlite.insert(_NUMBERS).values({name: bindparam(name) for name in _NUMBER_KEY} | {"last_value": 1})
 
 
 def _first_number_once_locked() -> Any:
-    """PostgreSQL: the same row, selected from the branch's event lock so that the lock comes first."""
+    """PostgreSQL: the same row, selected from the branch's event lock so that the lock comes first
+    (SQLite's upsert takes VALUES: it would read a SELECT's ON CONFLICT as a join's)."""
     row = select(*(bindparam(name, type_=_NUMBERS.c[name].type) for name in _NUMBER_KEY), literal(1))
     return postgresql.insert(_NUMBERS).from_select([*_NUMBER_KEY, "last_value"], row.select_from(branch_event_lock()))
 
@@ -49,7 +51,7 @@ def _first_number_once_locked() -> Any:
 # else changes who waits while it is placed (waiting_tally.py).
 _NEXT_NUMBER = {
     "postgresql": DriverStatement(_number_upsert(_first_number_once_locked()), ()),
-    "sqlite": DriverStatement(_number_upsert(_first_number(sqlite.insert)), ()),
+    "sqlite": DriverStatement(_number_upsert(_first_number_sqlite()), ()),
 }
 
 
