@@ -407,7 +407,7 @@ def _booked_before(
 def position_and_wait(
     session: Session, service: Service, stop: Stop, *, now: datetime, sample: int, new: bool = False
 ) -> tuple[int, int]:
-    """A waiting stop's place in its own queue and its estimated wait, from one count of what
+    """A waiting stop's place (see `people_ahead`) and its estimated wait, from one count of what
     waits ahead of it at every service its counters share. `new`: the stop is being issued by
     this transaction, not written yet (this process may know the count: waiting_tally.py)."""
     assert service.id is not None
@@ -419,10 +419,17 @@ def position_and_wait(
     ahead = tally.ahead_of_new_stop(session, service.branch_id, shared, stop) if tally is not None else None
     if ahead is None:
         ahead = _stops_ahead(session, shared, stop)
-    position = ahead.get(service.id, 0)
-    return position, estimate_wait_minutes(
-        session, service, position, now=now, sample=sample, stop=stop, waiting_now=ahead
+    return people_ahead(ahead), estimate_wait_minutes(
+        session, service, ahead.get(service.id, 0), now=now, sample=sample, stop=stop, waiting_now=ahead
     )
+
+
+def people_ahead(ahead: Mapping[int, int]) -> int:
+    """What a citizen is told waits before them: everyone the counters serving their stop will
+    call first, at every service those counters share (by arrival, as they call), not only at
+    their own procedure: at counters 1-5 taking every 届出, the 7th in line has 7 people ahead,
+    not the 0 of the first to come for the same 届出."""
+    return sum(ahead.values())
 
 
 def positions_and_waits(
@@ -444,10 +451,11 @@ def positions_and_waits(
         assert service.id is not None
         ahead = {other: orders[other].ahead_of(stop) for other in shared[service.id]}
         ahead[service.id] -= 1  # the stop itself, counted by bisect_right among its own service's
-        position = ahead[service.id]
         placed[stop.id] = (
-            position,
-            estimate_wait_minutes(session, service, position, now=now, sample=sample, stop=stop, waiting_now=ahead),
+            people_ahead(ahead),
+            estimate_wait_minutes(
+                session, service, ahead[service.id], now=now, sample=sample, stop=stop, waiting_now=ahead
+            ),
         )
     return placed
 

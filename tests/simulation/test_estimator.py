@@ -1,21 +1,44 @@
 """The wait estimate follows how counters really call: shared windows, what is in hand, how many are open."""
 
-from fastapi.testclient import TestClient
+from typing import Any
 
-from tests.server.api import act, counter_ids, issue
-from tests.support import FixedClock
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from server.models import Service, Stop
+from server.tickets.estimates import positions_and_waits
+from tests.server.api import API, act, counter_ids, issue
+from tests.support import BRANCH, FixedClock
 
 
 def test_a_certificate_waits_for_the_pickups_its_windows_call_first(
-    client: TestClient, auth: dict[str, dict[str, str]], kiosk: dict[str, str]
+    client: TestClient, auth: dict[str, dict[str, str]], kiosk: dict[str, str], engine: Engine, clock: FixedClock
 ) -> None:
     counter = counter_ids(client)["7"]  # serves pickup and certificate; the only one open
     act(client, auth["shokuin"], counter, "open")
     for _ in range(3):
         issue(client, auth["itaku"], service="pickup")  # 2 minutes each
     ticket = issue(client, kiosk, service="certificate")
-    assert ticket["position"] == 0  # first in its own queue...
-    assert ticket["estimated_wait_minutes"] == 6  # ...but behind three pickups at the same window
+    # The first certificate, but behind three pickups at the same window: told so, not "next".
+    assert ticket["position"] == 3
+    assert ticket["estimated_wait_minutes"] == 6
+
+    def status() -> dict[str, Any]:
+        response = client.get(f"{API}/tickets/{ticket['status_token']}")
+        assert response.status_code == 200, response.text
+        page: dict[str, Any] = response.json()
+        return page
+
+    assert (status()["position"], status()["estimated_wait_minutes"]) == (3, 6)
+    act(client, auth["shokuin"], counter, "call-next")  # the window takes the first pickup
+    assert status()["position"] == 2
+    with Session(engine) as session:  # as the public edge and the e-mail notices place it
+        stop = session.exec(select(Stop).where(Stop.ticket_id == ticket["id"])).one()
+        service = session.get(Service, stop.service_id)
+        assert service is not None
+        placed = positions_and_waits(session, [(stop, service)], branch_id=BRANCH, now=clock(), sample=20)
+    assert placed[stop.id][0] == 2
 
 
 def test_the_estimate_counts_what_is_left_of_the_ticket_in_hand(
