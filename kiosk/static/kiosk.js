@@ -921,7 +921,7 @@
     const section = document.querySelector(".screen:not([hidden])");
     if (!section) return;
     const heading = section.querySelector("h1");
-    for (const area of section.querySelectorAll(".screen-info, .screen-controls")) {
+    for (const area of section.querySelectorAll(".screen-info, .screen-controls, .result-details")) {
       if (area.scrollHeight > area.clientHeight + 1 && getComputedStyle(area).overflowY !== "visible") {
         area.tabIndex = 0;
         area.setAttribute("role", "region");

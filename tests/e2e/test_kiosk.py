@@ -5,6 +5,7 @@ Screenshots of each walk are saved under tests/output/.
 
 from __future__ import annotations
 
+import itertools
 import re
 import shutil
 from collections.abc import Iterator
@@ -190,6 +191,56 @@ def test_the_longest_summary_fits_one_kiosk_screen(page: Page, kiosk: Kiosk) -> 
     box = page.locator("#issue-button").bounding_box()
     assert box is not None
     assert box["y"] + box["height"] <= 800
+
+
+# Where each part of the result screen is (viewport coordinates), and how much of the route is
+# left to scroll in its own area.
+RESULT_LAYOUT = """() => {
+  const box = (selector) => { const b = document.querySelector(selector).getBoundingClientRect();
+                              return {top: b.top, bottom: b.bottom}; };
+  const route = document.querySelector('#screen-result .result-details');
+  const access = document.querySelector('.access').getBoundingClientRect().top;
+  return {number: box('#result-number'), qr: box('#result-qr'), caption: box('#screen-result figcaption'),
+          next: box('#next-person'), countdown: box('#result-countdown'), access,
+          pageScroll: document.scrollingElement.scrollHeight - innerHeight,
+          mainScroll: document.querySelector('main').scrollHeight - document.querySelector('main').clientHeight,
+          routeLeft: route.scrollHeight - route.clientHeight, routeRole: route.getAttribute('role')};
+}"""
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "language"), [(1280, 800, "ja"), (1280, 800, "pt"), (1920, 1080, "vi")], ids=str
+)
+def test_a_landscape_kiosk_shows_the_whole_result_on_one_screen(
+    page: Page, kiosk: Kiosk, width: int, height: int, language: str
+) -> None:
+    """After a long route (moving in, every answer yes) the number, the QR code with its caption,
+    the button and the countdown all show at once, none under another: the screen clears itself
+    after 20 s, so a citizen must not have to scroll to find them. The route scrolls in its own
+    area, which says so (a region for the keyboard, a shadow at its edge)."""
+    page.set_viewport_size({"width": width, "height": height})
+    page.goto(kiosk.url)
+    if language != "ja":
+        page.locator(f'#languages button[data-language="{language}"]').click()
+    page.locator("[data-life-event=move_in]").click()
+    while not page.locator("#summary-heading").is_visible():
+        expect(page.locator("#answer-yes")).to_be_enabled()
+        page.locator("#answer-yes").click()
+    page.locator("#issue-button").click()
+    expect(page.locator("#result-number")).to_have_text(re.compile(r"^L\d{3}$"))
+    expect(page.locator("#result-countdown")).not_to_be_empty()
+    expect(page.locator("#result-qr")).to_be_visible()
+    screenshot(page, f"result-{width}x{height}-{language}")
+    layout = page.evaluate(RESULT_LAYOUT)
+    assert layout["pageScroll"] <= 0, layout
+    assert layout["mainScroll"] <= 0, layout
+    stacked = ["qr", "caption", "next", "countdown"]  # the right-hand column, top to bottom
+    for upper, lower in itertools.pairwise(stacked):
+        assert layout[upper]["bottom"] <= layout[lower]["top"] + 1, (upper, lower, layout)
+    assert layout["number"]["top"] >= 0
+    assert layout["countdown"]["bottom"] <= layout["access"] + 1, layout
+    assert layout["routeLeft"] > 0, layout
+    assert layout["routeRole"] == "region", layout
 
 
 def test_a_print_fault_shows_the_number_and_qr_and_lets_the_citizen_retry(page: Page, kiosk: Kiosk) -> None:
