@@ -427,7 +427,7 @@ def position_and_wait(
 def people_ahead(ahead: Mapping[int, int]) -> int:
     """What a citizen is told waits before them: everyone the counters serving their stop will
     call first, at every service those counters share (by arrival, as they call), not only at
-    their own procedure: at counters 1-5 taking every 届出, the 7th in line has 7 people ahead,
+    their own procedure: at counters 1-5 taking every 届出, the 8th in line has 7 people ahead,
     not the 0 of the first to come for the same 届出."""
     return sum(ahead.values())
 
