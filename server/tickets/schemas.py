@@ -73,6 +73,8 @@ class TicketPublic(BaseModel):
     current_stop: int | None
     stops: list[StopPublic]
     visits: list[VisitPublic]
+    # While waiting: everyone the counters serving the current stop will call first, at every
+    # service they share (estimates.people_ahead); null otherwise.
     position: int | None
     estimated_wait_minutes: int | None
     # Issued at an appointment's check-in (予約): printed like any ticket, called first once due.
