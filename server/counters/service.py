@@ -40,7 +40,7 @@ from server.models import (
 from server.realtime.events import EventType, record_event
 from server.tickets.estimates import quickest_choice
 from server.tickets.routing import begin_at_counter, make_waiting, move_to_front, pending_choices
-from server.tickets.views import event_ticket, public_label, serving_counters, ticket_stops, window_of
+from server.tickets.views import event_ticket, public_label, serving_counters, ticket_stops, window_codes, window_of
 
 DEFAULT_WALK_IN_SHARE: float = BookableSpec.model_fields["walk_in_share"].default
 
@@ -443,7 +443,8 @@ def complete_stop(session: Session, *, counter_id: int, staff: Staff, now: datet
         ticket.status, ticket.finished_at, ticket.current_stop = TicketStatus.done, now, None
     else:
         following, next_service = staying or quickest_choice(session, choices, now=now)
-        move_to_front(session, [s for s, _ in choices], following)
+        catalog = branch_catalog(session, ticket.branch_id)
+        move_to_front(session, choices, following, lambda service: window_codes(catalog, service))
         if staying:
             begin_at_counter(ticket, following, next_service, counter, staff_id=staff.id, now=now)
         else:

@@ -91,12 +91,29 @@ def pending_choices(stops: Sequence[tuple[Stop, Service]]) -> list[tuple[Stop, S
     return leading_choices(pending, lambda choice: choice[0].group)
 
 
-def move_to_front(session: Session, stops: Sequence[Stop], chosen: Stop) -> None:
-    """Give `chosen` the first position among `stops` (all pending, in position order)."""
-    if stops[0] is chosen:
-        return
-    order = [chosen, *(stop for stop in stops if stop is not chosen)]
-    renumber(session, order, start=stops[0].position)
+def lead_with(choices: Sequence[T], chosen: T, windows_of: Callable[[T], frozenset[str]]) -> list[T]:
+    """Of stops that may come in any order (route order), `chosen` first, then those every window
+    that takes it also takes, then the rest: the window that calls `chosen` goes on with those
+    without a second call, so the route reads them as that one visit, not split by another
+    window's stop (the visit rule of visits.py)."""
+    windows = windows_of(chosen)
+    along = [choice for choice in choices if choice is not chosen and windows and windows <= windows_of(choice)]
+    rest = [choice for choice in choices if choice is not chosen and all(choice is not other for other in along)]
+    return [chosen, *along, *rest]
+
+
+def move_to_front(
+    session: Session,
+    choices: Sequence[tuple[Stop, Service]],
+    chosen: Stop,
+    windows_of: Callable[[Service], frozenset[str]],
+) -> None:
+    """Give `chosen` the first position among `choices` (all pending, in position order), with
+    the stops its window also takes right after it (`lead_with`)."""
+    services = {id(stop): service for stop, service in choices}
+    order = lead_with([stop for stop, _ in choices], chosen, lambda stop: windows_of(services[id(stop)]))
+    if any(ordered is not stop for ordered, (stop, _) in zip(order, choices, strict=True)):
+        renumber(session, order, start=choices[0][0].position)
 
 
 def renumber(session: Session, stops: Sequence[Stop], *, start: int) -> None:

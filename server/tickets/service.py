@@ -43,9 +43,16 @@ from server.realtime.events import (
 )
 from server.tickets.estimates import position_and_wait, quickest_choice
 from server.tickets.numbering import business_day, format_number, local_time, next_sequence
-from server.tickets.routing import PlannedStop, answers_that_count, leading_choices, order_by_window, step_applies
+from server.tickets.routing import (
+    PlannedStop,
+    answers_that_count,
+    lead_with,
+    leading_choices,
+    order_by_window,
+    step_applies,
+)
 from server.tickets.schemas import TicketCreate
-from server.tickets.views import Placed, Route, event_ticket, window_of
+from server.tickets.views import Placed, Route, event_ticket, window_codes, window_of
 from server.tickets.waiting_tally import WaitingTally
 
 Issuer = Staff | Device
@@ -277,9 +284,9 @@ def _issue(
         if service is None:
             raise NotFound(f"Unknown service {request.service!r}.", code="service_not_found")
         queue, route, life_event, answers = catalog.queues[service.queue_id], [PlannedStop(service, None)], None, {}
-    choices = [(planned, planned.service) for planned in leading_choices(route, lambda planned: planned.group)]
-    first, _ = quickest_choice(session, choices, now=now)
-    route = [first, *(planned for planned in route if planned is not first)]
+    leading = leading_choices(route, lambda planned: planned.group)
+    first, _ = quickest_choice(session, [(planned, planned.service) for planned in leading], now=now)
+    route = [*lead_with(leading, first, lambda planned: window_codes(catalog, planned.service)), *route[len(leading) :]]
 
     # The first stop as it will be written (never added: its ticket has no id yet).
     newcomer = unsaved_row(

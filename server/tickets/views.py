@@ -114,6 +114,13 @@ def counters_text(counters: Sequence[Counter | Window]) -> str | None:
     return "・".join(codes)
 
 
+def window_codes(catalog: BranchCatalog, service: Service) -> frozenset[str]:
+    """The public windows that take a service; none for back office."""
+    if not service.citizen_present:
+        return frozenset()
+    return frozenset(window.code for window in catalog.service_windows(service))
+
+
 def window_of(catalog: BranchCatalog, service: Service) -> str | None:
     """The window group ("1–5") where a service is taken; None for back office."""
     return counters_text(catalog.service_windows(service)) if service.citizen_present else None
@@ -192,13 +199,12 @@ def ticket_view(
             ja=name_ja,
             en=name_en,
         )
-        codes = frozenset(counter.code for counter in windows)
         route.append(
             RouteStop(
                 stop.status,
                 service.citizen_present,
                 window,
-                codes,
+                window_codes(catalog, service),
                 called_at,
                 name_ja,
                 name_en,

@@ -39,3 +39,33 @@ def test_the_ticket_goes_first_where_a_counter_is_free(
         {"child_allowance": "nhi_change", "nhi_change": "child_allowance"}[expected]
     ]
     assert [visit["status"] for visit in ticket["visits"]] == ["done", "done", "current", "upcoming"]
+
+
+def test_procedures_at_the_same_window_stay_one_visit_whichever_goes_first(
+    client: TestClient, kiosk: dict[str, str], auth: Any
+) -> None:
+    """Only window 10 is open: health insurance goes first, and the elderly medical care that the
+    same windows take comes right after it, not after the My Number Card's window 9."""
+    ids = counter_ids(client)
+    staff = auth["shokuin"]
+    answers = {"has_mynumber_card": True, "national_health_insurance": True, "over_65": True, "over_75": True}
+    ticket = issue(client, kiosk, life_event="move_within", answers=answers)
+    act(client, auth["admin"], ids["10"], "open")
+    ticket = through_the_back_office(client, staff, ids)
+    pending = [stop["service"] for stop in ticket["stops"][ticket["current_stop"] :]]
+    assert pending == ["nhi_change", "late_elderly", "mynumber_update", "ltc_insurance"]
+    assert [(visit["counters"], visit["status"]) for visit in ticket["visits"][-3:]] == [
+        ("10・11", "current"),
+        ("9", "upcoming"),
+        ("13・14", "upcoming"),
+    ]
+    # Window 10 goes on with the second procedure without a call: still the same visit.
+    act(client, auth["admin"], ids["10"], "call-next")
+    ticket = act(client, auth["admin"], ids["10"], "complete")["ticket"]
+    current = ticket["stops"][ticket["current_stop"]]
+    assert (current["service"], current["status"]) == ("late_elderly", "serving")
+    assert [(visit["counters"], visit["status"]) for visit in ticket["visits"][-3:]] == [
+        ("10", "current"),
+        ("9", "upcoming"),
+        ("13・14", "upcoming"),
+    ]
