@@ -216,12 +216,18 @@ function applyEvent(message) {
     case "ticket.taken": // an internal desk taking back-office work: never on a board
       return;
     case "ticket.no_show":
-    case "ticket.transferred":
       if (counter && counter.ticket?.number === number) counter.ticket = null;
       break;
+    // A number is in one place on the board (as in the snapshot, server/realtime/service.py): sent
+    // on or transferred, it leaves the "called" list, which would send the citizen back to the
+    // window that called it.
+    case "ticket.transferred":
     case "ticket.routed":
-      if (message.next_counters && guidanceShown(message)) {
-        state.guidance = [brief(message), ...state.guidance.filter((row) => row.number !== number)].slice(0, 8);
+      if (counter && counter.ticket?.number === number) counter.ticket = null;
+      state.recent = state.recent.filter((call) => call.number !== number);
+      state.guidance = state.guidance.filter((row) => row.number !== number);
+      if (message.type === "ticket.routed" && message.next_counters && guidanceShown(message)) {
+        state.guidance = [brief(message), ...state.guidance].slice(0, 8);
       }
       break;
     case "counter.opened":

@@ -41,6 +41,7 @@ GUIDANCE_ROWS = 8
 # Events read back to rebuild "recently called" and next-stop guidance for a snapshot.
 RECENT_EVENT_WINDOW = 400
 CALL_TYPES = (str(EventType.ticket_called), str(EventType.ticket_recalled))
+MOVED_ON_TYPES = (str(EventType.ticket_routed), str(EventType.ticket_transferred))
 
 
 @contextmanager
@@ -197,13 +198,13 @@ def _public_counters(session: Session, branch_id: str) -> list[dict[str, Any]]:
 
 
 def _recent_today(session: Session, branch_id: str, since: datetime) -> list[dict[str, Any]]:
-    """Calls and routings of today, newest first."""
+    """Calls, routings and transfers of today, newest first."""
     rows = session.exec(
         select(Event)
         .where(
             Event.branch_id == branch_id,
             col(Event.at) >= since,
-            col(Event.type).in_([*CALL_TYPES, str(EventType.ticket_routed)]),
+            col(Event.type).in_([*CALL_TYPES, *MOVED_ON_TYPES]),
         )
         # Newest by time, walking ix_event_branch_at back from now: ordered by id alone, the
         # planner may walk the id index back through years of history to find today's edge.
@@ -227,20 +228,22 @@ def _brief(message: dict[str, Any]) -> dict[str, Any]:
 
 
 def recent_calls_and_guidance(messages: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Newest-first calls at public windows, and next-stop guidance not yet overtaken by a call."""
+    """Newest-first calls at public windows, and next-stop guidance. A number is in one place, by
+    its newest event: a ticket sent on or transferred since its call leaves the "called" list (it
+    no longer belongs at that window), and a routing overtaken by a call leaves the guidance."""
     calls: list[dict[str, Any]] = []
     guidance: list[dict[str, Any]] = []
-    called_later: set[str] = set()
+    placed: set[str] = set()
     for message in messages:
         brief = _brief(message)
+        if brief["number"] in placed:
+            continue
+        placed.add(brief["number"])
         if message["type"] in CALL_TYPES:
-            public = bool((message.get("counter") or {}).get("public"))
-            if public and len(calls) < RECENT_CALLS and all(call["number"] != brief["number"] for call in calls):
+            if (message.get("counter") or {}).get("public") and len(calls) < RECENT_CALLS:
                 calls.append(brief)
-            called_later.add(brief["number"])
-        elif brief["next_counters"] and brief["number"] not in called_later and len(guidance) < GUIDANCE_ROWS:
+        elif message["type"] == EventType.ticket_routed and brief["next_counters"] and len(guidance) < GUIDANCE_ROWS:
             guidance.append(brief)
-            called_later.add(brief["number"])  # an older routing of the same ticket is stale
     return calls, guidance
 
 

@@ -169,6 +169,8 @@ def test_the_board_guides_a_routed_ticket_to_its_next_counter(
     row = page.locator(f'#guidance li[data-number="{ticket["number"]}"]')
     expect(row).to_contain_text(f"{ticket['number']} → 9番窓口付近でお待ちください")
     expect(row).to_contain_text("please wait near counter 9")
+    # Not also in the "called" list, which would send the citizen back to window 1.
+    expect(page.locator("#recent li .number").filter(has_text=ticket["number"])).to_have_count(0)
     _screenshot(page, "board-guidance")
     assert problems == []
 

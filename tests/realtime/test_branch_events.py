@@ -64,6 +64,36 @@ def test_snapshot_shows_public_counters_and_waiting_counts_but_no_personal_data(
             assert name in labels or name not in text, f"procedure name {name!r} on the board"
 
 
+def test_a_number_is_in_one_place_on_the_board_by_its_newest_event(
+    client: TestClient, kiosk: Headers, auth: dict[str, Headers], display_token: str
+) -> None:
+    """Sent on to window 9, a ticket is in the guidance, not in the "called" list at window 1 where
+    it no longer belongs; transferred, it is in neither; a number finished stays as called."""
+    ids = counter_ids(client)
+    staff = auth["shokuin"]
+    routed = issue(client, kiosk, life_event="move_in", answers={"has_mynumber_card": True})
+    for code in ("1", "R1", "B1"):
+        act(client, staff, ids[code], "open")
+        assert act(client, staff, ids[code], "call-next")["ticket"]["number"] == routed["number"]
+        act(client, staff, ids[code], "complete")
+    finished = issue(client, kiosk, service="certificate")
+    act(client, staff, ids["7"], "open")
+    act(client, staff, ids["7"], "call-next")
+    act(client, staff, ids["7"], "complete")
+    transferred = issue(client, kiosk, service="moving_within")
+    assert act(client, staff, ids["1"], "call-next")["ticket"]["number"] == transferred["number"]
+    act(client, staff, ids["1"], "transfer", service="certificate")
+
+    with connected(client, board_url(display_token)) as board:
+        snapshot = board.receive_json()
+
+    assert [(row["number"], row["next_counters"]) for row in snapshot["guidance"]] == [(routed["number"], "9")]
+    called = [call["number"] for call in snapshot["recent_calls"]]
+    assert finished["number"] in called
+    assert routed["number"] not in called
+    assert transferred["number"] not in called
+
+
 def test_a_call_reaches_every_connected_display_and_staff_client(
     client: TestClient, kiosk: Headers, auth: dict[str, Headers], display_token: str, engine: Engine, clock: FixedClock
 ) -> None:
