@@ -80,6 +80,7 @@ def test_a_driver_statement_stores_what_sqlalchemy_stores(connection: Connection
 
     assert isinstance(ticket_by_driver, int)
     assert isinstance(event_by_driver, int)
+
     def alike(row_id: int) -> dict[str, Any]:  # what two tickets of the same values share
         unique = ("sequence", "number", "status_token")
         return {key: value for key, value in stored(connection, TICKET, row_id).items() if key not in unique}
