@@ -176,7 +176,10 @@ def test_staff_calls_completes_and_sees_the_ticket_move_on(city_hall: CityHall, 
 
     # Live, without a reload: a ticket issued elsewhere appears in the waiting list.
     other = city_hall.api("POST", f"/branches/{BRANCH}/tickets", kiosk=True, service="certificate")
-    expect(page.locator(f'#waiting-table tr[data-number="{other["number"]}"]')).to_be_visible()
+    row = page.locator(f'#waiting-table tr[data-number="{other["number"]}"]')
+    expect(row).to_be_visible()
+    # The procedure itself, not only the lobby's label (証明書): staff get its forms ready.
+    expect(row).to_contain_text("証明書(住民票・戸籍・印鑑・税)")
     _screenshot(page, "staff-console-serving")
 
     page.locator('[data-action="complete"]').click()

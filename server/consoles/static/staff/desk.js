@@ -366,7 +366,6 @@ function renderOutcome() {
 
 function renderWaiting() {
   if (!ui.waitingBody) return;
-  const internal = !state.desk.public;
   ui.waitingCount.textContent = `(${state.waiting.length})`;
   if (state.waiting.length === 0) {
     ui.waitingBody.replaceChildren(
@@ -381,7 +380,9 @@ function renderWaiting() {
         { class: item.priority ? "priority" : "", "data-number": item.number },
         h("td", { class: "num" }, index + 1),
         h("td", { class: "ticket-number" }, item.number),
-        h("td", {}, internal ? serviceName(item.service) : item.label, " ", h("span", { class: "en" }, internal ? "" : item.label_en)),
+        // The procedure itself: the lobby's neutral label (届出 for every row at windows 1–5) does
+        // not tell staff which forms to have ready.
+        h("td", {}, serviceName(item.service), " ", h("span", { class: "en" }, serviceNameEn(item.service))),
         h("td", { class: "num waited", "data-since": item.waiting_since }, `${minutesSince(item.waiting_since)}分`),
         h(
           "td",
