@@ -171,8 +171,11 @@ def test_staff_calls_completes_and_sees_the_ticket_move_on(city_hall: CityHall, 
     expect(visits).to_have_count(3)
     expect(visits.nth(2)).to_have_attribute("data-status", "current")
     expect(visits.nth(2)).to_contain_text("呼出中")
+    expect(page.locator(".absent-box")).to_be_visible()
     page.locator('[data-action="start"]').click()
     expect(visits.nth(2)).to_contain_text("対応中")
+    # Seated: nobody left to call again or miss, and the route moves up in their place.
+    expect(page.locator(".absent-box")).to_be_hidden()
 
     # Live, without a reload: a ticket issued elsewhere appears in the waiting list.
     other = city_hall.api("POST", f"/branches/{BRANCH}/tickets", kiosk=True, service="certificate")

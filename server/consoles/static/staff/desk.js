@@ -112,7 +112,7 @@ function buildDesk() {
   ui.waitingCount = h("span", { class: "count" });
   const headers = internal
     ? [["番号", "No."], ["作業", "Work"], ["待ち", "Waited"], ["備考", "Note"]]
-    : [["番号", "No."], ["区分", "Label"], ["待ち", "Waited"], ["備考", "Note"]];
+    : [["番号", "No."], ["手続き", "Procedure"], ["待ち", "Waited"], ["備考", "Note"]];
   const waiting = h(
     "section",
     { class: "card waiting-list", "aria-labelledby": "waiting-title" },
@@ -202,8 +202,9 @@ export function renderDesk() {
   for (const [name, button] of Object.entries(ui.buttons)) {
     button.disabled = state.busy || !enable[name];
   }
-  // Back-office work taken at a window is nobody's call: there is no one to call again or miss.
-  if (ui.absentBox) ui.absentBox.hidden = isBackOffice(stop);
+  // Only while a call waits for the citizen: once they sit down (or for back-office work, which
+  // nobody is called for) there is no one to call again or miss, and the route moves up into view.
+  if (ui.absentBox) ui.absentBox.hidden = !called || isBackOffice(stop);
   if (ui.primary.start) ui.primary.start.hidden = isBackOffice(stop);
   renderOutcome();
 }
