@@ -1,6 +1,7 @@
 """The kiosk in other languages, in Debian's chromium at kiosk size (1280×800): the menu, a
 question and the result in the chosen language with nothing shown untranslated unannounced,
-やさしい日本語 with furigana on every kanji, and a missing string marked as English.
+やさしい日本語 with furigana on every kanji, a missing string marked as English, and the settings
+bar in one row in every language.
 
 Screenshots go to tests/output/ (and MADOGUCHI_SHOTS, when set)."""
 
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session
 
+from kiosk.i18n import text
 from printer.simulator import PrinterSimulator
 from server.catalog.service import apply_config
 from server.catalog.translations import bare_kanji
@@ -132,3 +134,24 @@ def test_a_missing_translation_is_announced(page: Page, kiosk: Kiosk) -> None:
         with Session(kiosk.server.engine) as session:
             apply_config(session, demo_config())
             session.commit()
+
+
+def test_the_settings_bar_keeps_one_row_in_every_language(browser: Browser, kiosk: Kiosk) -> None:
+    """On a portrait kiosk a second row of settings took the result's countdown off the screen
+    (Tagalog, where the voice button says there is no voice guide): a long label wraps inside its
+    button instead. Each language is checked with its longer voice label too."""
+    context = browser.new_context(viewport={"width": 1080, "height": 1920}, locale="ja-JP")
+    page = context.new_page()
+    page.goto(kiosk.url)
+    bar = page.locator(".access")
+    one_row = bar.evaluate("(node) => node.getBoundingClientRect().height")
+    for button in page.locator("#languages button").all():
+        language = button.get_attribute("data-language")
+        assert language is not None
+        button.click()
+        expect(button).to_have_attribute("aria-pressed", "true")
+        for label in ("voice_guide", "voice_none"):
+            page.locator("#voice-label").evaluate("(node, text) => { node.textContent = text; }", text(label, language))
+            height = bar.evaluate("(node) => node.getBoundingClientRect().height")
+            assert height <= one_row + 2, (language, label, height, one_row)
+    context.close()
