@@ -25,6 +25,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 
+from display import FAVICON
 from kiosk import i18n
 from kiosk.api_client import ServerClient, ServerRejectedError, ServerUnreachableError
 from kiosk.health import DEFAULT_INTERVAL_SECONDS, HealthReporter
@@ -209,6 +210,10 @@ def create_app(
     @app.get("/", include_in_schema=False)
     def touch_screen() -> FileResponse:
         return FileResponse(i18n.STATIC_DIR / "index.html")
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> FileResponse:
+        return FileResponse(FAVICON, media_type="image/svg+xml", headers={"Cache-Control": "max-age=86400"})
 
     @app.get("/staff", include_in_schema=False)
     def staff_page() -> FileResponse:

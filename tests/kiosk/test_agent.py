@@ -161,6 +161,7 @@ def test_the_pages_are_served_without_any_outside_resource(agent: Agent) -> None
             "no CDN: every script and style comes from the kiosk"
         )
     assert agent.client.get("/static/kiosk.js").status_code == 200
+    assert agent.client.get("/favicon.ico").headers["content-type"].startswith("image/svg+xml")
     config = agent.client.get("/kiosk/config").json()
     assert config["idle_timeout_seconds"] == 60
     assert config["branch_name"]["ja"] == "サンプル市役所 本庁舎"

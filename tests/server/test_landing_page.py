@@ -13,3 +13,10 @@ def test_the_front_page_links_every_console(client: TestClient) -> None:
     assert {"/staff", "/concierge", "/admin", "/admin/reports", "/docs"} <= links
     for link in links - {"/docs"}:  # /docs is switched off in some deployments
         assert client.get(link).status_code == 200, link
+
+
+def test_the_tab_icon_browsers_ask_for_is_there(client: TestClient) -> None:
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("image/svg+xml")
+    assert response.text.startswith("<svg")
