@@ -38,6 +38,7 @@ class RemotePrints:
         self.branch_name = branch_name
         self.wait_seconds = wait_seconds
         self._stop = threading.Event()
+        self._printing = threading.Event()
         self._thread: threading.Thread | None = None
         self._http: httpx.Client | None = None
 
@@ -50,9 +51,12 @@ class RemotePrints:
     def stop(self) -> None:
         self._stop.set()
         if self._http is not None:
-            self._http.close()  # ends a long poll in flight
+            self._http.close()
         if self._thread is not None:
-            self._thread.join(timeout=5)
+            # A slip being printed is let finish. A long poll is left behind: closing its client
+            # does not end a read in flight, and the thread is a daemon (waiting for it made every
+            # stop take 5 s).
+            self._thread.join(timeout=5 if self._printing.is_set() else 0.1)
 
     def handle(self, job: dict[str, str]) -> None:
         """Print one requested slip and report the outcome; never raises."""
@@ -91,5 +95,9 @@ class RemotePrints:
                 pause = min(pause * 2, MAX_BACKOFF_SECONDS)
                 continue
             pause = 1.0
-            for job in jobs:
-                self.handle(job)
+            self._printing.set()
+            try:
+                for job in jobs:
+                    self.handle(job)
+            finally:
+                self._printing.clear()

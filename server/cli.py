@@ -161,6 +161,9 @@ def cmd_translations(args: argparse.Namespace) -> int:
     return 1 if missing else 0
 
 
+GRACEFUL_SHUTDOWN_SECONDS = 5
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -178,6 +181,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # Board and status messages are small JSON sent to hundreds of sockets at once: compressing
         # each copy costs more CPU (and latency) than the bytes it saves on a LAN.
         ws_per_message_deflate=False,
+        # A stop (systemd, a restart for an update) waits this long for requests in flight, then
+        # ends them: a kiosk's long poll for print requests would otherwise hold it for 25 s.
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
     return 0
 
