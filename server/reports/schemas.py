@@ -114,6 +114,9 @@ class DailyReport(BaseModel):
     satisfaction: SatisfactionSummary
     names: Names
     appointments: AppointmentFigures | None = None
+    # Today's report only: tickets still waiting for their first call, by the time waited so far.
+    # The waiting figure counts only tickets called, so early in a busy day it reads short.
+    not_yet_called: DurationStats | None = None
 
 
 class ReportFormat(StrEnum):

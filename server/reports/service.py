@@ -5,7 +5,8 @@ Definitions (one place, so the page, the CSV and the tests mean the same thing):
 - business day: Ticket.business_on (the branch's local date at issue); hours are local wall-clock
   hours in the branch's time zone.
 - waiting time: issue → the ticket's first `ticket.called` event (the first call of its first stop;
-  a transfer or a later stop never moves it). Tickets never called are not in it.
+  a transfer or a later stop never moves it). Tickets never called are not in it; today's
+  report shows those still waiting apart (not_yet_called: issue → now).
 - stay time: issue → completion of the last stop, for tickets that ended `done`.
 - service time: a completed stop's called_at → completed_at. The counter is held from the call,
   walk-up included; the same measure the ticket estimates use.
@@ -365,6 +366,13 @@ def waits(tickets: Iterable[TicketFacts]) -> list[tuple[TicketFacts, float]]:
     return [(t, _seconds(t.issued_at, t.first_called_at)) for t in tickets if t.first_called_at is not None]
 
 
+def waited_so_far(tickets: Iterable[TicketFacts], now: datetime) -> list[float]:
+    """Issue → now, for each ticket still waiting for its first call."""
+    return [
+        _seconds(t.issued_at, now) for t in tickets if t.first_called_at is None and t.status == TicketStatus.waiting
+    ]
+
+
 def stays(tickets: Iterable[TicketFacts]) -> list[tuple[TicketFacts, float]]:
     """Issue → last completion, for each visit that ended done."""
     return [
@@ -678,6 +686,8 @@ def daily_report(session: Session, *, branch_id: str, business_on: date, now: da
         public_counters={c for c in public_counters if c is not None},
         names=names_of(session, branch.id),
     )
+    if business_on == business_day(branch, now):
+        report.not_yet_called = duration_stats(waited_so_far(facts.tickets, now))
     from server.reports.appointments import appointment_figures  # it reads this module's helpers
 
     report.appointments = appointment_figures(

@@ -89,6 +89,13 @@ def test_the_date_defaults_to_today_in_the_branch(client: TestClient, auth: dict
     body = client.get(DAILY, headers=auth["admin"]).json()
     assert body["date"] == DAY  # the clock stands at 12:30 JST on 1 April
     assert body["totals"]["issued"] == 7
+    # T7, issued at 11:50 and not called yet, has waited 40 minutes so far; the wait figures,
+    # which count only the tickets called, leave it out.
+    assert body["not_yet_called"] == {"count": 1, "mean_minutes": 40.0, "p50_minutes": 40.0, "p90_minutes": 40.0}
+    assert body["waiting"]["all"]["count"] == 6
+    # Another day has no "so far".
+    yesterday = client.get(DAILY, params={"date": "2026-03-31"}, headers=auth["admin"]).json()
+    assert yesterday["not_yet_called"] is None
 
 
 @pytest.mark.usefixtures("built")

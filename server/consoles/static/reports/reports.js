@@ -40,6 +40,24 @@ function renderSummary(report) {
     tile("不在", "No-show", totals.no_show, "", "tile-no-show"),
     tile("平均待ち時間", "Mean wait", minutes(waiting.all.mean_minutes), "分 min", "tile-wait-mean"),
     tile("待ち時間 90%", "Wait p90", minutes(waiting.all.p90_minutes), "分 min", "tile-wait-p90"),
+    // Today only: the wait figures above count the tickets called, not those still waiting.
+    report.not_yet_called
+      ? tile(
+          "呼出を待っている方",
+          "Not yet called",
+          report.not_yet_called.count,
+          "人",
+          "tile-not-yet-called",
+          h(
+            "div",
+            { class: "tile-note" },
+            ...bi(
+              `平均 ${minutes(report.not_yet_called.mean_minutes)}分・90% ${minutes(report.not_yet_called.p90_minutes)}分 経過`,
+              `waited so far: mean ${minutes(report.not_yet_called.mean_minutes)}, p90 ${minutes(report.not_yet_called.p90_minutes)} min`,
+            ),
+          ),
+        )
+      : null,
     tile("平均滞在時間", "Mean stay", minutes(stay.all.mean_minutes), "分 min", "tile-stay-mean"),
     tile("職員の従事時間", "City staff minutes", minutes(staff.city_staff), "分 min", "tile-city-minutes"),
     tile("職員の割合", "City staff share", shares(staff).city, "", "tile-city-share"),
