@@ -2,7 +2,8 @@
 
 Positions always tell the order the citizen lives: finished stops first, then the stop in hand
 or waiting, then the pending ones. Choosing from a group of stops that may be taken in any order
-moves the chosen stop to the front of the pending part, so `Ticket.current_stop` stays an index.
+moves the chosen stop to the front of the pending part, so `Ticket.current_stop` stays an index,
+and the stops its window also takes right after it (`lead_with`).
 """
 
 from collections.abc import Callable, Mapping, Sequence

@@ -254,7 +254,7 @@ def test_the_reports_page_shows_the_days_figures(
     assert sum(b["count"] for b in report["wait_histogram"]) == 3
     # ... and is counted apart, with the time it has waited so far.
     expect(page.locator("#tile-not-yet-called .tile-value")).to_have_text("1 人")
-    expect(page.locator("#tile-not-yet-called .tile-note")).to_contain_text("経過")
+    expect(page.locator("#tile-not-yet-called .tile-note")).to_contain_text("これまでの待ち時間 平均")
     # Staff minutes: a municipal and a contractor part, both non-zero.
     expect(page.locator("#chart-staff rect.part-contractor")).to_have_count(2)  # bar + legend
     expect(page.locator("#chart-staff rect.part-city-reserved")).to_have_count(2)

@@ -52,7 +52,7 @@ function renderSummary(report) {
             "div",
             { class: "tile-note" },
             ...bi(
-              `平均 ${minutes(report.not_yet_called.mean_minutes)}分・90% ${minutes(report.not_yet_called.p90_minutes)}分 経過`,
+              `これまでの待ち時間 平均 ${minutes(report.not_yet_called.mean_minutes)}分・90% ${minutes(report.not_yet_called.p90_minutes)}分`,
               `waited so far: mean ${minutes(report.not_yet_called.mean_minutes)}, p90 ${minutes(report.not_yet_called.p90_minutes)} min`,
             ),
           ),
