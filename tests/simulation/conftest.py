@@ -12,10 +12,11 @@ from tests.support import PG_URL, create_database, drop_database
 
 # CI-sized: the moving-season peak (1 April: its hourly shape, life-event mix and staffing) with
 # fewer visitors, fast enough to finish in two minutes or so, slow enough that HTTP latency stays
-# small next to a service time. Two server processes on PostgreSQL and the simulator share two
+# small next to a service time (at 300x a real second is five simulated minutes, a call's round
+# trip a few simulated seconds). Two server processes on PostgreSQL and the simulator share two
 # cores: they get more real time per simulated minute. The full day is in bench/ (simulate.py).
 CI_TICKETS = 200
-CI_SPEED = 200.0 if PG_URL else 400.0
+CI_SPEED = 300.0 if PG_URL else 400.0
 # Announcement audio is synthesised ahead for every call by default (worker processes); nothing
 # here plays it, and on two cores it would only take CPU from the servers under test.
 SERVER_ENV = {"MADOGUCHI_ANNOUNCEMENT_PREFETCH": "false"}
