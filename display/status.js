@@ -224,8 +224,7 @@ function renderBanner(text, counter) {
 function alertOnce(key, vibration, notificationText) {
   if (alerted.has(key)) return;
   alerted.add(key);
-  // Browsers refuse (and log) a vibration before the holder has touched the page.
-  if (navigator.vibrate && navigator.userActivation?.hasBeenActive !== false) navigator.vibrate(vibration);
+  if (navigator.vibrate) navigator.vibrate(vibration);
   if (notificationText && "Notification" in window && Notification.permission === "granted") {
     new Notification(`${ticket.number}`, { body: notificationText, tag: "madoguchi-call" });
   }
