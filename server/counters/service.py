@@ -438,13 +438,14 @@ def complete_stop(session: Session, *, counter_id: int, staff: Staff, now: datet
     route = ticket_stops(session, ticket)
     choices = pending_choices([(s, sv) for s, sv, _ in route])
     here = _callable_services(session, counter, staff)
-    staying = next(((s, sv) for s, sv in choices if sv.id in here), None)
+    staying = next((choice for choice in choices if choice[1].id in here), None)
     if not choices:
         ticket.status, ticket.finished_at, ticket.current_stop = TicketStatus.done, now, None
     else:
-        following, next_service = staying or quickest_choice(session, choices, now=now)
+        chosen = staying or quickest_choice(session, choices, now=now)
+        following, next_service = chosen
         catalog = branch_catalog(session, ticket.branch_id)
-        move_to_front(session, choices, following, lambda service: window_codes(catalog, service))
+        move_to_front(session, choices, chosen, lambda service: window_codes(catalog, service))
         if staying:
             begin_at_counter(ticket, following, next_service, counter, staff_id=staff.id, now=now)
         else:

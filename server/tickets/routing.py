@@ -98,23 +98,24 @@ def lead_with(choices: Sequence[T], chosen: T, windows_of: Callable[[T], frozens
     without a second call, so the route reads them as that one visit, not split by another
     window's stop (the visit rule of visits.py)."""
     windows = windows_of(chosen)
-    along = [choice for choice in choices if choice is not chosen and windows and windows <= windows_of(choice)]
-    rest = [choice for choice in choices if choice is not chosen and all(choice is not other for other in along)]
+    others = [choice for choice in choices if choice is not chosen]
+    goes_along = [bool(windows) and windows <= windows_of(choice) for choice in others]
+    along = [choice for choice, goes in zip(others, goes_along, strict=True) if goes]
+    rest = [choice for choice, goes in zip(others, goes_along, strict=True) if not goes]
     return [chosen, *along, *rest]
 
 
 def move_to_front(
     session: Session,
     choices: Sequence[tuple[Stop, Service]],
-    chosen: Stop,
+    chosen: tuple[Stop, Service],
     windows_of: Callable[[Service], frozenset[str]],
 ) -> None:
-    """Give `chosen` the first position among `choices` (all pending, in position order), with
-    the stops its window also takes right after it (`lead_with`)."""
-    services = {id(stop): service for stop, service in choices}
-    order = lead_with([stop for stop, _ in choices], chosen, lambda stop: windows_of(services[id(stop)]))
-    if any(ordered is not stop for ordered, (stop, _) in zip(order, choices, strict=True)):
-        renumber(session, order, start=choices[0][0].position)
+    """Give `chosen` (one of `choices`: pending, in position order) the first position among
+    them, with the stops its window also takes right after it (`lead_with`)."""
+    order = lead_with(choices, chosen, lambda choice: windows_of(choice[1]))
+    if any(ordered is not choice for ordered, choice in zip(order, choices, strict=True)):
+        renumber(session, [stop for stop, _ in order], start=choices[0][0].position)
 
 
 def renumber(session: Session, stops: Sequence[Stop], *, start: int) -> None:

@@ -33,7 +33,7 @@ function nameEnOf(kind, key) {
 }
 
 function renderSummary(report) {
-  const { totals, waiting, stay, staff_minutes: staff, satisfaction } = report;
+  const { totals, waiting, stay, staff_minutes: staff, satisfaction, not_yet_called: notCalled } = report;
   document.getElementById("summary").replaceChildren(
     tile("発券", "Issued", totals.issued, "", "tile-issued"),
     tile("完了", "Served", totals.served, "", "tile-served"),
@@ -41,19 +41,19 @@ function renderSummary(report) {
     tile("平均待ち時間", "Mean wait", minutes(waiting.all.mean_minutes), "分 min", "tile-wait-mean"),
     tile("待ち時間 90%", "Wait p90", minutes(waiting.all.p90_minutes), "分 min", "tile-wait-p90"),
     // Today only: the wait figures above count the tickets called, not those still waiting.
-    report.not_yet_called
+    notCalled
       ? tile(
           "呼出を待っている方",
           "Not yet called",
-          report.not_yet_called.count,
+          notCalled.count,
           "人",
           "tile-not-yet-called",
           h(
             "div",
             { class: "tile-note" },
             ...bi(
-              `これまでの待ち時間 平均 ${minutes(report.not_yet_called.mean_minutes)}分・90% ${minutes(report.not_yet_called.p90_minutes)}分`,
-              `waited so far: mean ${minutes(report.not_yet_called.mean_minutes)}, p90 ${minutes(report.not_yet_called.p90_minutes)} min`,
+              `これまでの待ち時間 平均 ${minutes(notCalled.mean_minutes)}分・90% ${minutes(notCalled.p90_minutes)}分`,
+              `waited so far: mean ${minutes(notCalled.mean_minutes)}, p90 ${minutes(notCalled.p90_minutes)} min`,
             ),
           ),
         )
