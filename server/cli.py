@@ -168,7 +168,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     uvicorn.run(
-        "server.main:create_app",
+        "server.main:create_served_app",
         factory=True,
         host=args.host,
         port=args.port,
