@@ -5,7 +5,7 @@
 // languages in turn, every ROTATE_SECONDS, English more often. `lang` names the languages (all
 // kiosk languages by default); `lang=ja,en` keeps a fixed English line, `lang=ja` Japanese only.
 
-import { BOARD, LANGUAGES, rubyNodes } from "./citizen_text.js";
+import { BOARD, LANGUAGES, readingOf, rubyNodes } from "./citizen_text.js";
 import { LiveConnection, countersIn, websocketBase } from "./live.js";
 
 // No cap on the calls shown: every counter holding a called or serving ticket has its tile, and
@@ -294,16 +294,19 @@ function fillLine(line, code) {
   const t = BOARD[code];
   const said = line.words(t, code);
   const { text, shownIn } = typeof said === "string" ? { text: said } : said;
+  // やさしい日本語 on the rotating line is its reading alone, under the Japanese line that shows
+  // the kanji: furigana at that line's size could not be read across a lobby.
+  const nodes = line.classList.contains("second") ? [readingOf(text)] : rubyNodes(text);
   line.lang = t.html;
   line.dataset.lang = code;
   const fit = element("span", "fit");
   if (shownIn) {
-    const name = element("span", "", ...rubyNodes(text));
+    const name = element("span", "", ...nodes);
     name.lang = BOARD[shownIn].html;
     fit.append(name, " ", element("small", "shown-in", t.shownIn));
     line.dataset.fallback = shownIn;
   } else {
-    fit.append(...rubyNodes(text));
+    fit.append(...nodes);
     delete line.dataset.fallback;
   }
   line.replaceChildren(fit);
@@ -586,8 +589,6 @@ function showFatal(code, reason) {
 
 if (languages.length === 1) document.body.classList.add(`lang-${languages[0]}`);
 if (rotation.length > 1) document.body.dataset.rotating = "";
-// Names in やさしい日本語 carry furigana: their line keeps room for it in every language.
-if (languages.includes("ja_easy")) document.body.dataset.ruby = "";
 if (second) document.body.dataset.second = second;
 document.documentElement.lang = BOARD[main].html;
 for (const node of document.querySelectorAll("[data-words]")) setWords(node, node.dataset.words);

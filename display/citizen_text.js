@@ -234,10 +234,12 @@ Object.assign(TEXT.en, { name: "English", html: "en", leadFirst: true, fallbackN
 export const LANGUAGES = ["ja", "ja_easy", "en", "zh", "zh_hant", "ko", "vi", "pt", "tl", "id", "ne"];
 
 // やさしい日本語 writes ruby as {漢字|かんじ}: drawn here as <ruby>.
+const RUBY = /\{([^{}|]+)\|([^{}|]+)\}/g;
+
 export function rubyNodes(text) {
   const nodes = [];
   let last = 0;
-  for (const match of text.matchAll(/\{([^{}|]+)\|([^{}|]+)\}/g)) {
+  for (const match of text.matchAll(RUBY)) {
     if (match.index > last) nodes.push(document.createTextNode(text.slice(last, match.index)));
     const ruby = document.createElement("ruby");
     const reading = document.createElement("rt");
@@ -248,6 +250,11 @@ export function rubyNodes(text) {
   }
   if (last < text.length) nodes.push(document.createTextNode(text.slice(last)));
   return nodes;
+}
+
+/** The same text read in kana alone: {漢字|かんじ} → かんじ. */
+export function readingOf(text) {
+  return text.replace(RUBY, "$2");
 }
 
 // The lobby board's own words (display/board.js); counters, "please wait near", minutes and

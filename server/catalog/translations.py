@@ -27,6 +27,12 @@ def without_ruby(text: str, *, reading: bool = True) -> str:
     return RUBY.sub(lambda match: f"{match[1]}({match[2]})" if reading else match[1], text)
 
 
+def reading_of(text: str) -> str:
+    """{漢字|かんじ} → かんじ: the text in kana alone, as it is said (and as the board's small line
+    shows やさしい日本語: display/citizen_text.js readingOf)."""
+    return RUBY.sub(lambda match: match[2], text)
+
+
 def bare_kanji(text: str) -> list[str]:
     """Kanji that carry no ruby (outside every {漢字|かんじ})."""
     return KANJI.findall(RUBY.sub("", text))

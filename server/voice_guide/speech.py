@@ -22,7 +22,7 @@ from server.announcements import (
 )
 from server.announcements.announcer import DiskBudget, touch, write_atomically
 from server.announcements.phrases import is_japanese
-from server.catalog.translations import CITIZEN_LANGUAGES, EASY_JAPANESE, RUBY
+from server.catalog.translations import CITIZEN_LANGUAGES, EASY_JAPANESE, reading_of, without_ruby
 
 # Bump when what is stored changes (the text preparation below), to leave old files unused.
 GUIDE_VERSION = 1
@@ -52,7 +52,7 @@ def spoken_text(text: str, lang: str) -> str:
             return match[1]
 
     text = TICKET_NUMBER.sub(number, text)
-    text = RUBY.sub(lambda match: match[2] if lang == EASY_JAPANESE else match[1], text)
+    text = reading_of(text) if lang == EASY_JAPANESE else without_ruby(text, reading=False)
     return " ".join(text.split())
 
 
