@@ -173,6 +173,8 @@
 
   function renderChrome() {
     document.documentElement.lang = t("html_lang");
+    // やさしい日本語 and Japanese share lang="ja"; kiosk.css breaks their lines differently.
+    document.documentElement.dataset.language = state.language;
     document.title = t("page_title");
     for (const element of document.querySelectorAll("[data-i18n]")) {
       element.textContent = t(element.dataset.i18n);

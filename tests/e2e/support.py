@@ -28,6 +28,31 @@ CHROMIUM_ARGS = [
 ]
 
 
+# An element's text as drawn, line by line, furigana left out (a space that ends a line stays at
+# its end).
+LINES = """(element) => {
+  let text = "";
+  const starts = [];  // where each drawn line begins in the text
+  let top = null;
+  const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT, {
+    acceptNode: (node) => (node.parentElement.closest("rt") ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT),
+  });
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    for (let index = 0; index < node.length; index += 1) {
+      const range = document.createRange();
+      range.setStart(node, index);
+      range.setEnd(node, index + 1);
+      const box = range.getBoundingClientRect();
+      if (box.width === 0 || !node.data[index].trim()) continue;
+      if (top === null || box.top > top + 4) starts.push(text.length + index);
+      top = box.top;
+    }
+    text += node.data;
+  }
+  return starts.map((start, line) => text.slice(start, starts[line + 1] ?? text.length));
+}"""
+
+
 def run_cli(environment: dict[str, str], *args: str) -> str:
     """`madoguchi ARGS` against the test server's settings; its output (a token, say), stripped."""
     done = subprocess.run(

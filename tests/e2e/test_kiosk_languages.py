@@ -20,6 +20,7 @@ from kiosk.i18n import text
 from printer.simulator import PrinterSimulator
 from server.catalog.service import apply_config
 from server.catalog.translations import bare_kanji
+from tests.e2e.support import LINES
 from tests.kiosk.servers import LiveServer, kiosk_agent, live_server
 from tests.support import demo_config
 
@@ -154,4 +155,19 @@ def test_the_settings_bar_keeps_one_row_in_every_language(browser: Browser, kios
             page.locator("#voice-label").evaluate("(node, text) => { node.textContent = text; }", text(label, language))
             height = bar.evaluate("(node) => node.getBoundingClientRect().height")
             assert height <= one_row + 2, (language, label, height, one_row)
+    context.close()
+
+
+def test_japanese_names_wrap_between_phrases(browser: Browser, kiosk: Kiosk) -> None:
+    """On a portrait kiosk 「死亡届・火葬許可申請」 ended a line at 申 and left 請 alone under it."""
+    context = browser.new_context(viewport={"width": 1080, "height": 1920}, locale="ja-JP")
+    page = context.new_page()
+    page.goto(kiosk.url)
+    expect(page.locator("#services .tile").first).to_be_visible()
+    wrapped = 0
+    for name in page.locator("#life-events .tile .name, #services .tile .name").all():
+        lines = [line.strip() for line in name.evaluate(LINES)]
+        wrapped += len(lines) > 1
+        assert all(len(line) > 1 for line in lines), lines
+    assert wrapped >= 5, "names long enough to wrap on a portrait screen"
     context.close()

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from server.config import PROJECT_ROOT
-from tests.e2e.support import run_cli
+from tests.e2e.support import LINES, run_cli
 from tests.realtime.live_server import live_server as run_live_server
 from tests.realtime.live_server import server_environment
 
@@ -291,3 +291,18 @@ def test_console_catches_up_after_its_socket_is_recycled(city_hall: CityHall, pa
     assert len(sockets) >= 2
     assert "after=" in sockets[-1]
     expect(page.locator("#connection")).to_have_attribute("data-state", "live")
+
+
+def test_action_labels_wrap_between_phrases_on_a_small_screen(city_hall: CityHall, page: Page) -> None:
+    """At 1024×768 「バックオフィスへ送る」 ended its first line at 送 and left る alone."""
+    page.set_viewport_size({"width": 1024, "height": 768})
+    sign_in(page, f"{city_hall.url}/staff", "shokuin")
+    choose_counter(page, "3")
+    expect(page.locator('[data-action="back-office"]')).to_be_visible()
+    wrapped = 0
+    for label in page.locator('[data-action] > span[lang="ja"]').all():
+        lines = [line.strip() for line in label.evaluate(LINES)]
+        wrapped += len(lines) > 1
+        assert all(len(line) > 1 for line in lines), lines
+    assert wrapped >= 1, "a label long enough to wrap at this size"
+    page.locator('[data-action="close"]').click()

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from server.catalog.translations import CITIZEN_LANGUAGES, bare_kanji
-from tests.e2e.support import BRANCH, HallWithBoard, hall_with_board
+from tests.e2e.support import BRANCH, LINES, HallWithBoard, hall_with_board
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 Browser = playwright_sync.Browser
@@ -70,32 +70,6 @@ def phone(browser: Browser) -> Iterator[Page]:
     assert problems == []
 
 
-# Where an element's text wraps: for each line after the first, the last character of the line
-# before, what lies between (a space that hangs at the line's end, or nothing) and its first.
-LINE_BREAKS = """(element) => {
-  let text = "";
-  const shown = [];  // [index in text, top] of each character drawn
-  const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
-  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-    for (let index = 0; index < node.length; index += 1) {
-      const range = document.createRange();
-      range.setStart(node, index);
-      range.setEnd(node, index + 1);
-      const box = range.getBoundingClientRect();
-      if (box.width > 0 && node.data[index].trim()) shown.push([text.length + index, box.top]);
-    }
-    text += node.data;
-  }
-  const breaks = [];
-  for (let index = 1; index < shown.length; index += 1) {
-    const [before, top] = shown[index - 1];
-    const [after, next] = shown[index];
-    if (next > top + 4) breaks.push([text[before], text.slice(before + 1, after), text[after]]);
-  }
-  return breaks;
-}"""
-
-
 def shot(page: Page, name: str) -> None:
     for folder in filter(None, [OUTPUT, os.environ.get("MADOGUCHI_SHOTS")]):
         Path(folder).mkdir(parents=True, exist_ok=True)
@@ -123,10 +97,10 @@ def test_the_status_page_speaks_the_tickets_language(hall: HallWithBoard, phone:
                   copy.querySelectorAll('ruby').forEach((ruby) => ruby.remove()); return copy.textContent; }"""
             )
             assert bare_kanji(bare) == [], bare
-            # Written a word at a time, it wraps between words, not inside one (「くださ/い」).
-            breaks = phone.locator("#where").evaluate(LINE_BREAKS)
-            assert breaks, "the phone is narrow enough for the sentence to wrap"
-            assert all(between == " " for _, between, _ in breaks), breaks
+            # Written a word at a time, it wraps between words, not inside one (「くださ / い」).
+            lines = phone.locator("#where").evaluate(LINES)
+            assert len(lines) > 1, "the phone is narrow enough for the sentence to wrap"
+            assert all(line.endswith(" ") for line in lines[:-1]), lines
         else:
             expect(lines.first).to_contain_text(names[0])
             # Windows listed the language's way ("10, 11"), not the Japanese 「10・11」.
