@@ -3,10 +3,11 @@ staffed demo city hall on a real server process."""
 
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -51,6 +52,14 @@ LINES = """(element) => {
   }
   return starts.map((start, line) => text.slice(start, starts[line + 1] ?? text.length));
 }"""
+
+
+def wrapped_texts(elements: Iterable[Any]) -> tuple[list[list[str]], list[list[str]]]:
+    """Of these elements (Playwright locators), the lines of those that wrap, and of those whose
+    text ends a line one character short of its end (「…申 / 請」)."""
+    drawn = [[line.strip() for line in element.evaluate(LINES)] for element in elements]
+    wrapped = [lines for lines in drawn if len(lines) > 1]
+    return wrapped, [lines for lines in wrapped if any(len(line) < 2 for line in lines)]
 
 
 def run_cli(environment: dict[str, str], *args: str) -> str:

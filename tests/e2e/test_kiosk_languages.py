@@ -20,7 +20,7 @@ from kiosk.i18n import text
 from printer.simulator import PrinterSimulator
 from server.catalog.service import apply_config
 from server.catalog.translations import bare_kanji
-from tests.e2e.support import LINES
+from tests.e2e.support import wrapped_texts
 from tests.kiosk.servers import LiveServer, kiosk_agent, live_server
 from tests.support import demo_config
 
@@ -164,10 +164,7 @@ def test_japanese_names_wrap_between_phrases(browser: Browser, kiosk: Kiosk) -> 
     page = context.new_page()
     page.goto(kiosk.url)
     expect(page.locator("#services .tile").first).to_be_visible()
-    wrapped = 0
-    for name in page.locator("#life-events .tile .name, #services .tile .name").all():
-        lines = [line.strip() for line in name.evaluate(LINES)]
-        wrapped += len(lines) > 1
-        assert all(len(line) > 1 for line in lines), lines
-    assert wrapped >= 5, "names long enough to wrap on a portrait screen"
+    wrapped, orphaned = wrapped_texts(page.locator("#life-events .tile .name, #services .tile .name").all())
+    assert len(wrapped) >= 5, "names long enough to wrap on a portrait screen"
+    assert orphaned == []
     context.close()

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from server.config import PROJECT_ROOT
-from tests.e2e.support import LINES, run_cli
+from tests.e2e.support import run_cli, wrapped_texts
 from tests.realtime.live_server import live_server as run_live_server
 from tests.realtime.live_server import server_environment
 
@@ -299,10 +299,7 @@ def test_action_labels_wrap_between_phrases_on_a_small_screen(city_hall: CityHal
     sign_in(page, f"{city_hall.url}/staff", "shokuin")
     choose_counter(page, "3")
     expect(page.locator('[data-action="back-office"]')).to_be_visible()
-    wrapped = 0
-    for label in page.locator('[data-action] > span[lang="ja"]').all():
-        lines = [line.strip() for line in label.evaluate(LINES)]
-        wrapped += len(lines) > 1
-        assert all(len(line) > 1 for line in lines), lines
-    assert wrapped >= 1, "a label long enough to wrap at this size"
+    wrapped, orphaned = wrapped_texts(page.locator('[data-action] > span[lang="ja"]').all())
+    assert wrapped, "a label long enough to wrap at this size"
+    assert orphaned == []
     page.locator('[data-action="close"]').click()
