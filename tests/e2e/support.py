@@ -55,8 +55,8 @@ LINES = """(element) => {
 
 
 def wrapped_texts(elements: Iterable[Any]) -> tuple[list[list[str]], list[list[str]]]:
-    """Of these elements (Playwright locators), the lines of those that wrap, and of those whose
-    text ends a line one character short of its end (「…申 / 請」)."""
+    """Of these elements (Playwright locators): the lines of each that wraps, and of each that
+    leaves one character alone on a line (「…申 / 請」)."""
     drawn = [[line.strip() for line in element.evaluate(LINES)] for element in elements]
     wrapped = [lines for lines in drawn if len(lines) > 1]
     return wrapped, [lines for lines in wrapped if any(len(line) < 2 for line in lines)]

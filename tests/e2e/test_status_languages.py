@@ -98,9 +98,9 @@ def test_the_status_page_speaks_the_tickets_language(hall: HallWithBoard, phone:
             )
             assert bare_kanji(bare) == [], bare
             # Written a word at a time, it wraps between words, not inside one (「くださ / い」).
-            lines = phone.locator("#where").evaluate(LINES)
-            assert len(lines) > 1, "the phone is narrow enough for the sentence to wrap"
-            assert all(line.endswith(" ") for line in lines[:-1]), lines
+            drawn = phone.locator("#where").evaluate(LINES)
+            assert len(drawn) > 1, "the phone is narrow enough for the sentence to wrap"
+            assert all(line.endswith(" ") for line in drawn[:-1]), drawn
         else:
             expect(lines.first).to_contain_text(names[0])
             # Windows listed the language's way ("10, 11"), not the Japanese 「10・11」.

@@ -64,8 +64,8 @@ def test_answers_are_deleted_after_the_retention_period_and_reports_keep_their_c
         assert audit.after["days"] == 90
         report_after = daily_report(session, branch_id=BRANCH, business_on=old_day, now=clock())
     # Every count stays; only "not called yet, so far" is the day's own (it has passed).
-    unchanged = {"generated_at", "not_yet_called"}
-    assert report_after.model_dump(exclude=unchanged) == report_before.model_dump(exclude=unchanged)
+    not_compared = {"generated_at", "not_yet_called"}
+    assert report_after.model_dump(exclude=not_compared) == report_before.model_dump(exclude=not_compared)
 
     # A second run finds nothing more and writes no empty audit entry.
     again = purge_personal_data(engine, days=90, now=clock() + timedelta(minutes=1))
