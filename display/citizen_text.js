@@ -233,10 +233,10 @@ Object.assign(TEXT.ja, { name: "日本語", html: "ja", calledLead: "へお越�
 Object.assign(TEXT.en, { name: "English", html: "en", leadFirst: true, fallbackNote: "This item is shown in Japanese" });
 export const LANGUAGES = ["ja", "ja_easy", "en", "zh", "zh_hant", "ko", "vi", "pt", "tl", "id", "ne"];
 
-// やさしい日本語 writes ruby as {漢字|かんじ}: drawn here as <ruby>.
+// やさしい日本語 writes ruby as {漢字|かんじ}: drawn here as <ruby>; the kiosk has a copy (kiosk.js).
 const RUBY = /\{([^{}|]+)\|([^{}|]+)\}/g;
 
-export function rubyNodes(text) {
+function rubyRun(text) {
   const nodes = [];
   let last = 0;
   for (const match of text.matchAll(RUBY)) {
@@ -250,6 +250,21 @@ export function rubyNodes(text) {
   }
   if (last < text.length) nodes.push(document.createTextNode(text.slice(last)));
   return nodes;
+}
+
+// やさしい日本語 is written a word at a time (分かち書き). A word with ruby is one box (.word), so
+// that a line breaks between words: the breaker would end one between ruby and kana
+// (「{引|ひ}っ / {越|こ}して」).
+export function rubyNodes(text) {
+  if (!text.includes("{")) return [document.createTextNode(text)];
+  return text.split(/(\s+)/).filter(Boolean).map((part) => {
+    const nodes = rubyRun(part);
+    if (!nodes.some((node) => node.nodeName === "RUBY")) return nodes[0];
+    const word = document.createElement("span");
+    word.className = "word";
+    word.append(...nodes);
+    return word;
+  });
 }
 
 /** The same text read in kana alone: {漢字|かんじ} → かんじ. */

@@ -57,7 +57,7 @@
   // translated comes in English (or Japanese) with `lang` naming that, and says so beside it.
   const RUBY = /\{([^{}|]+)\|([^{}|]+)\}/g;
 
-  function rubyNodes(text) {
+  function rubyRun(text) {
     const nodes = [];
     let last = 0;
     for (const match of text.matchAll(RUBY)) {
@@ -71,6 +71,21 @@
     }
     if (last < text.length) nodes.push(document.createTextNode(text.slice(last)));
     return nodes;
+  }
+
+  // やさしい日本語 is written a word at a time (分かち書き). A word with ruby is one box (.word), so
+  // that a line breaks between words: the breaker would end one between ruby and kana
+  // (「{引|ひ}っ / {越|こ}して」).
+  function rubyNodes(text) {
+    if (!text.includes("{")) return [document.createTextNode(text)];
+    return text.split(/(\s+)/).filter(Boolean).map((part) => {
+      const nodes = rubyRun(part);
+      if (!nodes.some((node) => node.nodeName === "RUBY")) return nodes[0];
+      const word = document.createElement("span");
+      word.className = "word";
+      word.append(...nodes);
+      return word;
+    });
   }
 
   function content(element, text, lang) {

@@ -197,7 +197,7 @@ def translations_report(config: CityHallConfig, *, languages: tuple[str, ...] = 
 FIXED_TEXTS: dict[str, dict[str, str]] = {
     "back_office": {
         "ja": "書類の準備",
-        "ja_easy": "{書類|しょるい}の{準備|じゅんび}",
+        "ja_easy": "{書類|しょるい}の {準備|じゅんび}",
         "en": "Preparing your documents",
         "zh": "准备文件",
         "zh_hant": "準備文件",

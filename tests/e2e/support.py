@@ -62,6 +62,19 @@ def wrapped_texts(elements: Iterable[Any]) -> tuple[list[list[str]], list[list[s
     return wrapped, [lines for lines in wrapped if any(len(line) < 2 for line in lines)]
 
 
+def broken_inside_words(elements: Iterable[Any]) -> tuple[list[list[str]], list[list[str]]]:
+    """Of these elements (text written a word at a time: やさしい日本語's 分かち書き): the lines of
+    each that wraps, and of each with a line that ends inside a word although a space came
+    earlier on it (「ほかの {市|し}から {引|ひ}っ{越|こ} / して」). A line may end after punctuation
+    (「…{届|とど}け・」); a word wider than its whole line breaks inside itself."""
+    drawn = [element.evaluate(LINES) for element in elements]
+    wrapped = [lines for lines in drawn if len(lines) > 1]
+    inside = [
+        lines for lines in wrapped if any(line[-1] not in " ・、。)" and " " in line.strip() for line in lines[:-1])
+    ]
+    return wrapped, inside
+
+
 def run_cli(environment: dict[str, str], *args: str) -> str:
     """`madoguchi ARGS` against the test server's settings; its output (a token, say), stripped."""
     done = subprocess.run(

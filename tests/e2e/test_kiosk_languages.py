@@ -20,7 +20,7 @@ from kiosk.i18n import text
 from printer.simulator import PrinterSimulator
 from server.catalog.service import apply_config
 from server.catalog.translations import bare_kanji
-from tests.e2e.support import wrapped_texts
+from tests.e2e.support import broken_inside_words, wrapped_texts
 from tests.kiosk.servers import LiveServer, kiosk_agent, live_server
 from tests.support import demo_config
 
@@ -167,4 +167,21 @@ def test_japanese_names_wrap_between_phrases(browser: Browser, kiosk: Kiosk) -> 
     wrapped, orphaned = wrapped_texts(page.locator("#life-events .tile .name, #services .tile .name").all())
     assert len(wrapped) >= 5, "names long enough to wrap on a portrait screen"
     assert orphaned == []
+    context.close()
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1080, "height": 1920}, {"width": 1280, "height": 800}])
+def test_easy_japanese_names_wrap_between_words(browser: Browser, kiosk: Kiosk, viewport: dict[str, int]) -> None:
+    """やさしい日本語 is written a word at a time (分かち書き), for readers of kana: a portrait kiosk
+    broke its names wherever a line filled, inside a word (「…{届|とど} / け」, 「{引|ひ}っ / {越|こ}して」)."""
+    context = browser.new_context(viewport=viewport, locale="ja-JP")
+    page = context.new_page()
+    page.goto(kiosk.url)
+    choose_language(page, "ja_easy")
+    expect(page.locator("#services .tile .name ruby").first).to_be_visible()
+    names = page.locator("#life-events .tile .name, #services .tile .name").all()
+    shot(page, f"ja_easy-names-{viewport['width']}x{viewport['height']}")
+    wrapped, inside_a_word = broken_inside_words(names)
+    assert len(wrapped) >= 5, "names long enough to wrap"
+    assert inside_a_word == []
     context.close()

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from server.catalog.translations import CITIZEN_LANGUAGES, bare_kanji
-from tests.e2e.support import BRANCH, LINES, HallWithBoard, hall_with_board
+from tests.e2e.support import BRANCH, LINES, HallWithBoard, broken_inside_words, hall_with_board
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 Browser = playwright_sync.Browser
@@ -97,10 +97,14 @@ def test_the_status_page_speaks_the_tickets_language(hall: HallWithBoard, phone:
                   copy.querySelectorAll('ruby').forEach((ruby) => ruby.remove()); return copy.textContent; }"""
             )
             assert bare_kanji(bare) == [], bare
-            # Written a word at a time, it wraps between words, not inside one (「くださ / い」).
+            # Written a word at a time, it wraps between words, not inside one (「くださ / い」,
+            # 「{引|ひ}っ / {越|こ}して」).
             drawn = phone.locator("#where").evaluate(LINES)
             assert len(drawn) > 1, "the phone is narrow enough for the sentence to wrap"
             assert all(line.endswith(" ") for line in drawn[:-1]), drawn
+            wrapped, inside_a_word = broken_inside_words(lines.all())
+            assert wrapped, "route lines long enough to wrap"
+            assert inside_a_word == []
         else:
             expect(lines.first).to_contain_text(names[0])
             # Windows listed the language's way ("10, 11"), not the Japanese 「10・11」.

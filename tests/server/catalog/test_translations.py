@@ -2,6 +2,7 @@
 ticket's route and branch name; a missing string is shown in English (Japanese) and marked so;
 やさしい日本語 carries ruby on every kanji; the loader names file:line; the check lists gaps."""
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +17,11 @@ from server.catalog.loader import ConfigError, load_config_file
 from server.catalog.service import apply_config
 from server.catalog.translations import (
     CITIZEN_LANGUAGES,
+    FIXED_TEXTS,
     bare_kanji,
     citizen_strings,
     missing_translations,
+    reading_of,
     without_ruby,
 )
 from server.cli import main as cli_main
@@ -92,6 +95,17 @@ def test_easy_japanese_has_ruby_on_every_kanji(client: TestClient, kiosk: dict[s
         for label in visit["labels_local"]:
             assert bare_kanji(label) == [], label
     assert without_ruby("{出生|しゅっしょう}の{届|とど}け") == "出生(しゅっしょう)の届(とど)け"
+
+
+def test_easy_japanese_is_written_a_word_at_a_time(client: TestClient) -> None:
+    """The kiosk and the status page break やさしい日本語 lines between words only (分かち書き): a
+    name run together (「こどもがうまれたとどけ」) broke where a line filled, inside a word."""
+    menu = client.get(f"{MENU}?lang=ja_easy").json()
+    texts = [text for _, text, _ in _menu_texts(menu)] + [FIXED_TEXTS["back_office"]["ja_easy"]]
+    # A word and its particle; the longest, 「とくべつえいじゅうしゃしょうめいしょを」, has 19 kana.
+    runs = [run for text in texts for run in re.split(r"[\s・、。()「」]+", reading_of(text))]
+    longest = max(runs, key=len)
+    assert len(longest) <= 19, longest
 
 
 def test_a_missing_translation_is_shown_in_english_and_marked(client: TestClient, engine: Engine) -> None:
