@@ -129,11 +129,36 @@ _TOKEN = re.compile(
 )
 
 
-def _wrap(text: str, font: ImageFont.FreeTypeFont, max_width: int) -> list[str]:
+# やさしい日本語 on paper: a kanji run with its reading, 「赤(あか)」, is one piece (never 「赤( / あか)」).
+_READING_TOKEN = re.compile(
+    r"[(（「『【〔]*[\u3400-\u4dbf\u4e00-\u9fff々]+\([ぁ-ゖー]+\)[、。，．）」』】〕！？ー…・)]*|" + _TOKEN.pattern
+)
+
+
+def _tokens_by_word(paragraph: str, font: ImageFont.FreeTypeFont, max_width: int) -> list[str]:
+    """Tokens of a text written a word at a time: its words; a word wider than a line in the
+    items of its list (after each ・ or 、), an item wider still by kanji with their reading,
+    then by character."""
+
+    def fits(piece: str) -> bool:
+        return font.getlength(piece) <= max_width
+
+    tokens: list[str] = []
+    for word in re.findall(r"\S+|\s+", paragraph):
+        for item in [word] if fits(word) else re.findall(r"[^・、]+[・、]*|[・、]+", word):
+            for piece in [item] if fits(item) else _READING_TOKEN.findall(item):
+                tokens += [piece] if fits(piece) else _TOKEN.findall(piece)
+    return tokens
+
+
+def _wrap(text: str, font: ImageFont.FreeTypeFont, max_width: int, *, by_word: bool = False) -> list[str]:
+    """Lines no wider than max_width. `by_word`: a text written a word at a time (やさしい日本語's
+    分かち書き) breaks between its words; only a word longer than a line breaks inside itself."""
     lines: list[str] = []
     for paragraph in text.splitlines() or [""]:
         line = ""
-        for token in _TOKEN.findall(paragraph):
+        tokens = _tokens_by_word(paragraph, font, max_width) if by_word else _TOKEN.findall(paragraph)
+        for token in tokens:
             candidate = line + token
             if line and font.getlength(candidate.rstrip()) > max_width:
                 lines.append(line.rstrip())
@@ -147,8 +172,9 @@ def _wrap(text: str, font: ImageFont.FreeTypeFont, max_width: int) -> list[str]:
 class _Sheet:
     """Stacks full-width bands top to bottom; the slip is as long as its content."""
 
-    def __init__(self, width_dots: int) -> None:
+    def __init__(self, width_dots: int, *, by_word: bool = False) -> None:
         self.width = width_dots
+        self.by_word = by_word  # lines break between words (_wrap)
         self.margin = round(width_dots * 0.04)
         self.inner_width = width_dots - 2 * self.margin
         self._bands: list[Image.Image] = []
@@ -170,7 +196,7 @@ class _Sheet:
         tight: bool = False,
     ) -> None:
         """Wrapped lines; `tight` sets them 1.3 em apart (lists, where paper is counted)."""
-        for line in _wrap(text, font, self.inner_width - indent):
+        for line in _wrap(text, font, self.inner_width - indent, by_word=self.by_word):
             if tight:
                 height, baseline = round(font.size * 1.3), round(font.size * 1.06)
             else:
@@ -228,7 +254,7 @@ class _Sheet:
         gap = round(text_font.getlength(" "))
         place_width = round(place_font.getlength(place))
         first_width = self.inner_width - indent - place_width - gap
-        words = _wrap(text, text_font, max(first_width, 1)) if text else []
+        words = _wrap(text, text_font, max(first_width, 1), by_word=self.by_word) if text else []
         first = words[0] if words and text_font.getlength(words[0]) <= first_width else None
         rest_text = text[len(first) :].lstrip() if first is not None else text
         height = round(max(place_font.size, text_font.size) * 1.3)
@@ -405,9 +431,7 @@ def render_ticket(
     language = str(ticket.get("language") or "ja")
     words = slip_text(language)
     if words is not None:
-        return _render_in_language(
-            ticket, language, words, branch_name=branch_name, paper=paper, time_zone=time_zone
-        )
+        return _render_in_language(ticket, language, words, branch_name=branch_name, paper=paper, time_zone=time_zone)
     fonts = _Fonts(find_japanese_font(), find_japanese_font(bold=True), paper.width_dots)
     sheet = _Sheet(paper.width_dots)
     unit = round(paper.width_dots / 48)
@@ -491,7 +515,7 @@ def _render_in_language(
             language, words = "en", slip_text("en") or words
         else:
             fonts = _Fonts(regular, bold, paper.width_dots)
-    sheet = _Sheet(paper.width_dots)
+    sheet = _Sheet(paper.width_dots, by_word=language == "ja_easy")  # 分かち書き
     unit = round(paper.width_dots / 48)
     local = ticket.get("language") == language  # the ticket's own names are in this language
     keep_japanese = language.startswith("zh")
@@ -545,7 +569,8 @@ def _render_in_language(
     if status_url:
         qr = qr_image(str(status_url), target_width=round(QR_WIDTH_MM * paper.dots_per_mm))
         caption_width = sheet.inner_width - qr.width - round(sheet.width * 0.02)
-        sheet.picture_with_caption(qr, _wrap(words.qr_caption, fonts.small, caption_width), fonts.small)
+        caption = _wrap(words.qr_caption, fonts.small, caption_width, by_word=sheet.by_word)
+        sheet.picture_with_caption(qr, caption, fonts.small)
     sheet.text(words.notice, fonts.small, align="left", tight=True)
     sheet.space(unit // 2)
     return sheet.finish()

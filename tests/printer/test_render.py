@@ -172,6 +172,25 @@ def test_a_long_label_wraps_under_its_window_never_starting_a_line_with_a_dot() 
             assert not line.endswith("(")
 
 
+def test_easy_japanese_wraps_between_its_words() -> None:
+    """やさしい日本語 is written a word at a time (分かち書き); the slip broke it wherever a line filled
+    (「まって くださ / い」). A word wider than a whole line still breaks inside itself."""
+    text = "1〜5ばん まどぐちで まって ください: 子(こ)どもが 生(う)まれた 届(とど)け"
+    words = text.split(" ")
+    for width in (160, 200, 260, 300):
+        lines = _wrap(text, _font(), width, by_word=True)
+        assert " ".join(lines) == text
+        assert all(word in words for line in lines for word in line.split(" ")), (width, lines)
+    assert _wrap("まって ください", _font(), 140) == ["まって くださ", "い"]  # by character
+    assert _wrap("まって ください", _font(), 140, by_word=True) == ["まって", "ください"]
+    assert _wrap("くださいくださいください", _font(), 140, by_word=True) == ["くださいくだ", "さいください"]
+    # A word of listed items, wider than a line, breaks after a ・, and never inside 「赤(あか)」.
+    listed = "お金(かね)の 助成(じょせい)・妊娠(にんしん)・赤(あか)ちゃんの 健康(けんこう)の"
+    for width in (200, 260, 300):
+        lines = _wrap(listed, _font(), width, by_word=True)
+        assert all(line.endswith(("の", "・")) for line in lines), (width, lines)
+
+
 def _font() -> Any:
     return find_japanese_font().sized(22)
 
