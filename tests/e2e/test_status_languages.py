@@ -70,6 +70,15 @@ def phone(browser: Browser) -> Iterator[Page]:
     assert problems == []
 
 
+# Whether a <select> is wide enough for the text of its chosen option, its arrow and padding.
+SHOWS_ITS_CHOICE = """(select) => {
+  const style = getComputedStyle(select);
+  const context = document.createElement("canvas").getContext("2d");
+  context.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+  return context.measureText(select.options[select.selectedIndex].text).width + 24 <= select.clientWidth;
+}"""
+
+
 def shot(page: Page, name: str) -> None:
     for folder in filter(None, [OUTPUT, os.environ.get("MADOGUCHI_SHOTS")]):
         Path(folder).mkdir(parents=True, exist_ok=True)
@@ -105,6 +114,10 @@ def test_the_status_page_speaks_the_tickets_language(hall: HallWithBoard, phone:
             wrapped, inside_a_word = broken_inside_words(lines.all())
             assert wrapped, "route lines long enough to wrap"
             assert inside_a_word == []
+            # The bar keeps its title whole (「ばんごうふ / だ」) and the language's whole name
+            # beside it (「やさしい にほん」 was cut).
+            assert len(phone.locator("#title").evaluate(LINES)) == 1
+            assert phone.locator("#language-choice").evaluate(SHOWS_ITS_CHOICE)
         else:
             expect(lines.first).to_contain_text(names[0])
             # Windows listed the language's way ("10, 11"), not the Japanese 「10・11」.
