@@ -78,7 +78,7 @@ def test_an_admin_edits_a_name_in_vietnamese(browser: Browser, server: LiveServe
     assert (birth["name"], birth["name_lang"]) == ("Khi em bé chào đời", "vi")
     page.get_by_label("言語").select_option("ja_easy")
     expect(page.locator("tr[data-translation='life_events.birth.name'] input")).to_have_value(
-        "{子|こ}どもが{生|う}まれた"
+        "{子|こ}どもが {生|う}まれた"
     )
     context.close()
     assert errors == [], errors

@@ -351,7 +351,7 @@ def test_the_survey_asks_in_every_language(city_hall: CityHall, browser: Browser
             expect(survey.locator("h2")).to_have_text(SURVEY_HEADING[language])
             expect(survey).to_have_attribute("lang", HTML_LANG[language])
             expect(page.locator("html")).to_have_attribute("data-language", language)
-            shown = [label.evaluate(PLAIN) for label in survey.locator(".survey-reasons label span").all()]
+            shown = [label.evaluate(PLAIN) for label in survey.locator(".survey-reasons label > span").all()]
             assert shown[1:] == [_plain(reason["labels"][language]) for reason in reasons], language
             assert survey.locator("[data-fallback]").count() == 0
             scale = [text.evaluate(PLAIN) for text in survey.locator(".survey-score-text").all()]
