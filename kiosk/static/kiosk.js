@@ -638,7 +638,11 @@
   async function switchLanguage(language) {
     state.language = language;
     renderChrome();
+    // The screen's own words change when the menu in this language has come: busy until then.
+    $("main").setAttribute("aria-busy", "true");
     const response = await loadMenu();
+    if (language !== state.language) return; // another language was chosen meanwhile
+    $("main").removeAttribute("aria-busy");
     if (!response.ok) {
       showMessage("unavailable", () => t("unavailable_heading"), () => t("error.system_unavailable"));
       return;

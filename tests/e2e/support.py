@@ -75,6 +75,18 @@ def broken_inside_words(elements: Iterable[Any]) -> tuple[list[list[str]], list[
     return wrapped, inside
 
 
+def choose_kiosk_language(page: Any, language: str) -> None:
+    """Touch a language on the kiosk and wait until its screen is drawn in it: the buttons change
+    at once, the screen's words when the menu in that language has come (a tile touched before
+    then opened its question in the language before)."""
+    from playwright.sync_api import expect  # only browser tests call this
+
+    button = page.locator(f"#languages button[data-language='{language}']")
+    button.click()
+    expect(button).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("#main")).not_to_have_attribute("aria-busy", "true")
+
+
 def run_cli(environment: dict[str, str], *args: str) -> str:
     """`madoguchi ARGS` against the test server's settings; its output (a token, say), stripped."""
     done = subprocess.run(

@@ -20,6 +20,7 @@ import pytest
 
 from kiosk import i18n
 from printer.simulator import PrinterSimulator
+from tests.e2e.support import choose_kiosk_language
 from tests.kiosk.servers import kiosk_agent, live_server
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
@@ -80,12 +81,6 @@ def shot(page: Page, name: str) -> None:
     for folder in filter(None, [OUTPUT, os.environ.get("MADOGUCHI_SHOTS")]):
         Path(folder).mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(Path(folder) / f"kiosk-a11y-{name}.png"))
-
-
-def choose_language(page: Page, language: str) -> None:
-    button = page.locator(f"#languages button[data-language='{language}']")
-    button.click()
-    expect(button).to_have_attribute("aria-pressed", "true")
 
 
 def answer_all_yes(page: Page) -> None:
@@ -149,7 +144,7 @@ def test_the_wheelchair_layout_puts_every_control_low(browser: Browser, kiosk: K
         expect(page.locator("#checkin-heading")).to_be_visible()
         assert_all_low(page, f"{size} booking code")
         page.locator("#screen-checkin [data-action=start-over]").click()
-        choose_language(page, "en")  # a longer language, and the setting stays
+        choose_kiosk_language(page, "en")  # a longer language, and the setting stays
         expect(page.locator("html")).to_have_class(re.compile("low-reach"))
         page.locator("[data-life-event=death]").click()
         expect(page.locator("#question-text")).to_be_focused()
@@ -208,7 +203,7 @@ def test_larger_text_fits_the_longest_route_in_the_longest_languages(
         page.locator("#large-text-button").click()
         assert page.evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize)") == pytest.approx(33.6)
         for language in languages:
-            choose_language(page, language)
+            choose_kiosk_language(page, language)
             page.locator("[data-life-event=death]").click()
             while not page.locator("#summary-heading").is_visible():
                 expect(page.locator("#answer-yes")).to_be_enabled()
@@ -296,7 +291,7 @@ def test_high_contrast_text_is_at_least_7_to_1_and_the_focus_ring_shows(page: Pa
     assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(0, 0, 0)"
     assert_contrast(page, "start")
     shot(page, "contrast-start")
-    choose_language(page, "ne")
+    choose_kiosk_language(page, "ne")
     page.locator("[data-life-event=move_in]").click()
     assert_contrast(page, "question")
     # The keyboard focus ring: cyan, 6 px, on black (13:1), unlike any border in this scheme.
@@ -401,7 +396,7 @@ def speech_request(page: Page, action: Any, saying: str = "") -> tuple[dict[str,
 @pytest.mark.parametrize("language", ["ja", "ja_easy", "en", "vi"])
 def test_the_voice_guide_reads_the_screen_aloud(page: Page, language: str) -> None:
     if language != "ja":
-        choose_language(page, language)
+        choose_kiosk_language(page, language)
     voice = page.locator("#voice-button")
     expect(voice).to_contain_text(text("voice_guide", language))
     asked, audio = speech_request(page, voice.click)
@@ -429,7 +424,7 @@ def test_the_voice_guide_reads_the_screen_aloud(page: Page, language: str) -> No
 
 
 def test_the_voice_guide_ends_at_the_ticket_with_its_number(page: Page) -> None:
-    choose_language(page, "en")
+    choose_kiosk_language(page, "en")
     page.locator("#voice-button").click()
     page.locator("[data-service=certificate]").click()
     asked, audio = speech_request(page, lambda: page.locator("#issue-button").click(), saying="{#")
@@ -446,7 +441,7 @@ def test_tagalog_has_no_voice_and_the_button_says_so(page: Page) -> None:
             speech.append(request.url) if request.method == "POST" and request.url.endswith("/kiosk/speech") else None
         ),
     )
-    choose_language(page, "tl")
+    choose_kiosk_language(page, "tl")
     voice = page.locator("#voice-button")
     expect(voice).to_contain_text(text("voice_none", "tl"))
     expect(voice).to_have_attribute("aria-disabled", "true")

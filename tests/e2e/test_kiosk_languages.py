@@ -12,6 +12,7 @@ import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlmodel import Session
@@ -20,7 +21,7 @@ from kiosk.i18n import text
 from printer.simulator import PrinterSimulator
 from server.catalog.service import apply_config
 from server.catalog.translations import bare_kanji
-from tests.e2e.support import broken_inside_words, wrapped_texts
+from tests.e2e.support import broken_inside_words, choose_kiosk_language, wrapped_texts
 from tests.kiosk.servers import LiveServer, kiosk_agent, live_server
 from tests.support import demo_config
 
@@ -70,9 +71,7 @@ def shot(page: Page, name: str) -> None:
 
 
 def choose_language(page: Page, language: str) -> None:
-    button = page.locator(f"#languages button[data-language='{language}']")
-    button.click()
-    expect(button).to_have_attribute("aria-pressed", "true")
+    choose_kiosk_language(page, language)
     expect(page.locator("html")).to_have_attribute("lang", {"zh": "zh-Hans", "ja_easy": "ja"}.get(language, language))
 
 
@@ -95,6 +94,22 @@ def test_menu_and_a_question_in_five_languages(page: Page) -> None:
         assert page.evaluate("document.documentElement.scrollWidth") <= 1280
         page.locator("#screen-question [data-action='start-over']").click()
         expect(page.locator("#life-events .tile").first).to_be_visible()
+
+
+def test_the_screen_is_busy_until_the_menu_in_a_new_language_has_come(page: Page) -> None:
+    """The language buttons change at once, the screen's words when the menu in that language has
+    come: until then the screen says it is busy (aria-busy), and then it is drawn in that language."""
+    held: list[Any] = []
+    page.route("**/kiosk/menu?lang=vi", lambda route: held.append(route))
+    page.locator("#languages button[data-language='vi']").click()
+    expect(page.locator("#languages button[data-language='vi']")).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("#main")).to_have_attribute("aria-busy", "true")
+    birth = page.locator("#life-events .tile[data-life-event='birth'] .name")
+    expect(birth).to_have_text("出生")  # still the Japanese menu
+    assert len(held) == 1
+    held[0].continue_()
+    expect(page.locator("#main")).not_to_have_attribute("aria-busy", "true")
+    expect(birth).to_have_text("Sinh con")
 
 
 def test_easy_japanese_has_furigana_on_every_kanji(page: Page) -> None:
