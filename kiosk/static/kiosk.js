@@ -18,6 +18,7 @@
     language: "ja",
     menu: null,
     screen: "loading",
+    shown: 0, // screens shown so far: a redraw that waited on the server yields to a newer one
     choice: null, // {kind: "life_event" | "service", id}
     questionIndex: 0,
     answers: {},
@@ -170,6 +171,7 @@
       section.hidden = section.id !== `screen-${screen}`;
     }
     state.screen = screen;
+    state.shown += 1;
     $("appointment-button").hidden = Boolean(state.config && state.config.appointments === false);
     // Said before anyone chooses; afterwards the result screen speaks for itself.
     $("printer-notice").hidden = !(state.printerDown && screen === "start");
@@ -621,7 +623,11 @@
       state.language = state.catalogue.languages[0];
       renderChrome();
     }
+    const { shown, language } = state;
     const response = await loadMenu();
+    // Meanwhile the citizen went on (a tile touched as the page came) or chose a language (its
+    // switch draws the screen): theirs wins.
+    if (state.shown !== shown || state.language !== language) return;
     if (!response.ok) {
       showMessage("unavailable", () => t("unavailable_heading"), () => t("error.system_unavailable"));
       return;

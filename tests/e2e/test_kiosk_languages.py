@@ -112,6 +112,27 @@ def test_the_screen_is_busy_until_the_menu_in_a_new_language_has_come(page: Page
     expect(birth).to_have_text("Sinh con")
 
 
+def test_a_menu_that_comes_late_does_not_take_the_citizen_back(browser: Browser, kiosk: Kiosk) -> None:
+    """The start screen's first menu came after the citizen had chosen a language and touched a
+    tile: it drew the start screen over their first question."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="ja-JP")
+    page = context.new_page()
+    held: list[Any] = []
+    page.route("**/kiosk/menu?lang=ja", lambda route: held.append(route))
+    with page.expect_request("**/kiosk/menu?lang=ja"):
+        page.goto(kiosk.url)
+    choose_kiosk_language(page, "vi")
+    page.locator("[data-life-event=move_in]").click()
+    expect(page.locator("#screen-question")).to_be_visible()
+    assert len(held) == 1
+    with page.expect_response("**/kiosk/menu?lang=ja"):
+        held[0].continue_()
+    page.wait_for_timeout(300)  # the late menu's turn to act
+    expect(page.locator("#screen-question")).to_be_visible()
+    expect(page.locator("#question-event")).to_have_text("Chuyển đến từ thành phố khác")
+    context.close()
+
+
 def test_easy_japanese_has_furigana_on_every_kanji(page: Page) -> None:
     choose_language(page, "ja_easy")
     expect(page.locator("#life-events ruby").first).to_be_visible()
