@@ -19,6 +19,7 @@ import pytest
 from printer.render import route_lines
 from printer.simulator import PrinterSimulator
 from server.models import Role
+from tests.e2e.support import choose_kiosk_language
 from tests.kiosk.servers import API, LiveServer, kiosk_agent, live_server, wait_until
 from tests.support import BRANCH, PASSWORD, demo_config, make_staff
 
@@ -127,7 +128,7 @@ def test_kiosk_result_shows_the_visits_and_clears_itself(hall: Hall, browser: Br
     assert page.locator("#result-qr").get_attribute("src") is None
     assert page.locator("#result-number").inner_text() == ""
 
-    page.locator('[data-language="en"]').click()
+    choose_kiosk_language(page, "en")
     page.locator('[data-service="certificate"]').click()
     page.locator("#issue-button").click()
     expect(page.locator("#result-number")).to_have_text(re.compile(r"^C\d{3}$"))

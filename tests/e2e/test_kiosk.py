@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 
 from printer.simulator import PrinterSimulator
 from server.models import Branch, Ticket
+from tests.e2e.support import choose_kiosk_language
 from tests.kiosk.lossy_proxy import LossyProxy
 from tests.kiosk.servers import LiveServer, free_port, kiosk_agent, live_server
 from tests.support import BRANCH
@@ -180,7 +181,7 @@ def test_the_longest_summary_fits_one_kiosk_screen(page: Page, kiosk: Kiosk) -> 
     sentences are the longest: still one 1280×800 screen, the button in reach."""
     page.set_viewport_size({"width": 1280, "height": 800})
     page.goto(kiosk.url)
-    page.get_by_role("button", name="English").click()
+    choose_kiosk_language(page, "en")
     page.locator("[data-life-event=death]").click()
     while not page.locator("#summary-heading").is_visible():
         expect(page.locator("#answer-yes")).to_be_enabled()
@@ -223,7 +224,7 @@ def test_a_landscape_kiosk_shows_the_whole_result_on_one_screen(
     page.set_viewport_size({"width": width, "height": height})
     page.goto(kiosk.url)
     if language != "ja":
-        page.locator(f'#languages button[data-language="{language}"]').click()
+        choose_kiosk_language(page, language)
     page.locator("[data-life-event=move_in]").click()
     while not page.locator("#summary-heading").is_visible():
         expect(page.locator("#answer-yes")).to_be_enabled()
@@ -295,7 +296,7 @@ def test_keyboard_alone_can_choose_and_answer(page: Page, kiosk: Kiosk) -> None:
 def test_idle_returns_to_the_start_in_japanese(page: Page, kiosk: Kiosk) -> None:
     page.clock.install()
     page.goto(kiosk.url)
-    page.get_by_role("button", name="English").click()
+    choose_kiosk_language(page, "en")
     page.locator("[data-life-event=birth]").click()
     expect(page.locator("#question-progress")).to_have_text("Question 1 of 3")  # birth
 
